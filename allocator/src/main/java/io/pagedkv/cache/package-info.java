@@ -1,0 +1,2 @@
+/** The paged KV cache: block layout, off-heap block pool, sequences and their block tables. */
+package io.pagedkv.cache;

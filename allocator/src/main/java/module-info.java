@@ -1,0 +1,14 @@
+/**
+ * pagedkv allocator: model shapes, KV dtypes and codecs, the memory planner, and the off-heap
+ * paged block pool with sequences, block tables, fork and copy-on-write.
+ */
+module io.pagedkv.allocator {
+    requires static jdk.incubator.vector;
+    requires org.agrona;
+    requires com.fasterxml.jackson.core;
+    requires jdk.jfr;
+
+    exports io.pagedkv.cache;
+    exports io.pagedkv.dtype;
+    exports io.pagedkv.model;
+}

@@ -1,0 +1,6 @@
+/** pagedkv eviction: eviction policies over paged storage and the policy experiment harness. */
+module io.pagedkv.eviction {
+    requires transitive io.pagedkv.allocator;
+
+    // exports io.pagedkv.eviction;  (enabled when the package has its first type)
+}

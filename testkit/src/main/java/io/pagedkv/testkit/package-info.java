@@ -1,0 +1,2 @@
+/** Generators on a recorded choice sequence, properties, state machines and shrinking. */
+package io.pagedkv.testkit;

@@ -1,0 +1,6 @@
+/** pagedkv testkit: seeded property-based and stateful testing with shrinking. */
+module io.pagedkv.testkit {
+    requires org.junit.jupiter.api;
+
+    // exports io.pagedkv.testkit;  (enabled when the package has its first type)
+}
