@@ -28,6 +28,7 @@ public final class Choices {
     private final long[] prefix;
     private final SplittableRandom random;
     private long[] drawn = new long[32];
+    private long[] bounds = new long[32];
     private int size;
     private int[] spans = new int[32];
     private int spanCount;
@@ -78,7 +79,9 @@ public final class Choices {
         }
         if (size == drawn.length) {
             drawn = Arrays.copyOf(drawn, size * 2);
+            bounds = Arrays.copyOf(bounds, size * 2);
         }
+        bounds[size] = max;
         drawn[size++] = value;
         return value;
     }
@@ -122,6 +125,11 @@ public final class Choices {
     /** The choices drawn so far, in order. */
     long[] recorded() {
         return Arrays.copyOf(drawn, size);
+    }
+
+    /** The bound ({@code max}) of each recorded choice, in order. */
+    long[] bounds() {
+        return Arrays.copyOf(bounds, size);
     }
 
     /** Recorded spans as {@code [start0, end0, start1, end1, ...]}, in order of closing. */

@@ -6,11 +6,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * The process-wide switches of the kit, read from system properties when a check starts.
  *
  * <ul>
- *   <li>{@value #TRIES_PROP} (default {@value #TRIES_DEFAULT}): cases per property. A property's own
- *       {@code .tries(n)} is its count at the default, scaled by {@code pagedkv.tries / 100}, so the
- *       soak profile ({@code -Psoak}, 5000) runs every property 50 times longer.</li>
- *   <li>{@value #SEED_PROP}: the seed; overrides a property's {@code .seed(s)} so the replay flag a
- *       failure prints always works. Unset: a fresh random seed per check, printed on failure.</li>
+ *   <li>{@value #TRIES_PROP} (default {@value #TRIES_DEFAULT}): cases per property that sets no
+ *       {@code .tries(n)}. A property's own {@code .tries(n)} is scaled up (never down) by
+ *       {@code pagedkv.tries / 100}, so the soak profile ({@code -Psoak}, 5000) runs every property
+ *       50 times longer.</li>
+ *   <li>{@value #SEED_PROP}: the seed of every check that sets no {@code .seed(s)} (a seed in code
+ *       wins, and is the one its failure prints). Unset: a fresh random seed per check, printed on
+ *       failure.</li>
  *   <li>{@value #MAX_SECONDS_PROP} (default {@value #MAX_SECONDS_DEFAULT}): time cap on the tries of
  *       one property; when it runs out the property stops early and passes on the cases run.</li>
  *   <li>{@value #SHRINK_SECONDS_PROP} (default {@value #SHRINK_SECONDS_DEFAULT}): time cap on shrinking
@@ -39,17 +41,20 @@ public final class Config {
     /** The plan for one check, from the property's own settings (null = unset) and the system properties. */
     static Plan plan(Integer tries, Long seed, Double maxSeconds) {
         int scale = intProp(TRIES_PROP, TRIES_DEFAULT);
-        int effectiveTries = tries == null ? scale : (int) Math.max(1, (long) tries * scale / TRIES_DEFAULT);
+        int effectiveTries = tries == null ? scale
+                : (int) Math.min(Integer.MAX_VALUE, Math.max(tries, (long) tries * scale / TRIES_DEFAULT));
         String seedText = System.getProperty(SEED_PROP);
         long effectiveSeed;
-        if (seedText != null && !seedText.isBlank()) {
+        if (seed != null) {
+            effectiveSeed = seed;
+        } else if (seedText != null && !seedText.isBlank()) {
             try {
                 effectiveSeed = Long.parseLong(seedText.trim());
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(SEED_PROP + ": " + seedText + " (expected: a long)", e);
             }
         } else {
-            effectiveSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+            effectiveSeed = ThreadLocalRandom.current().nextLong();
         }
         double cap = maxSeconds != null ? maxSeconds : secondsProp(MAX_SECONDS_PROP, MAX_SECONDS_DEFAULT);
         return new Plan(effectiveTries, effectiveSeed, cap, secondsProp(SHRINK_SECONDS_PROP, SHRINK_SECONDS_DEFAULT));

@@ -21,13 +21,13 @@ public final class ForAll1<A> {
         void check(A a) throws Throwable;
     }
 
-    /** Cases to run at the default scale (see {@link Config#TRIES_PROP}). */
+    /** Cases to run (scaled up by the soak, see {@link Config#TRIES_PROP}). */
     public ForAll1<A> tries(int n) {
         this.tries = Config.checkTries(n);
         return this;
     }
 
-    /** Fixes the seed (a {@code -Dpagedkv.seed} flag still overrides it, for replay). */
+    /** Fixes the seed (it wins over {@code -Dpagedkv.seed}; a failure prints it). */
     public ForAll1<A> seed(long s) {
         this.seed = s;
         return this;

@@ -23,13 +23,13 @@ public final class ForAll2<A, B> {
         void check(A a, B b) throws Throwable;
     }
 
-    /** Cases to run at the default scale (see {@link Config#TRIES_PROP}). */
+    /** Cases to run (scaled up by the soak, see {@link Config#TRIES_PROP}). */
     public ForAll2<A, B> tries(int n) {
         this.tries = Config.checkTries(n);
         return this;
     }
 
-    /** Fixes the seed (a {@code -Dpagedkv.seed} flag still overrides it, for replay). */
+    /** Fixes the seed (it wins over {@code -Dpagedkv.seed}; a failure prints it). */
     public ForAll2<A, B> seed(long s) {
         this.seed = s;
         return this;

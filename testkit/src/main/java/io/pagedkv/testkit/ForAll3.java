@@ -25,13 +25,13 @@ public final class ForAll3<A, B, C> {
         void check(A a, B b, C c) throws Throwable;
     }
 
-    /** Cases to run at the default scale (see {@link Config#TRIES_PROP}). */
+    /** Cases to run (scaled up by the soak, see {@link Config#TRIES_PROP}). */
     public ForAll3<A, B, C> tries(int n) {
         this.tries = Config.checkTries(n);
         return this;
     }
 
-    /** Fixes the seed (a {@code -Dpagedkv.seed} flag still overrides it, for replay). */
+    /** Fixes the seed (it wins over {@code -Dpagedkv.seed}; a failure prints it). */
     public ForAll3<A, B, C> seed(long s) {
         this.seed = s;
         return this;

@@ -52,7 +52,7 @@ final class Runner {
 
     private static PropertyFailure shrinkAndReport(String what, Experiment experiment, Config.Plan plan,
             Choices in, Outcome original, int passed) {
-        Shrinker shrinker = new Shrinker(experiment, in.recorded(), in.spans(), original, plan.shrinkSeconds());
+        Shrinker shrinker = new Shrinker(experiment, in, original, plan.shrinkSeconds());
         Outcome shrunk = shrinker.shrink();
         String message = what + " failed after " + passed + " passing cases (seed " + plan.seed() + ")\n"
                 + "Shrunk (" + shrinker.improvements() + " steps, " + shrinker.attempts() + " attempts):\n"

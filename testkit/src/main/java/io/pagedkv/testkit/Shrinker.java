@@ -14,7 +14,11 @@ import java.util.Arrays;
  *   <li>delete runs of 8, 4, 2 and 1 choices;</li>
  *   <li>zero each span (its simplest content);</li>
  *   <li>swap adjacent equal-length spans that are out of order (sorts list elements);</li>
- *   <li>lower each choice: to 0, else binary search for the smallest value that still fails.</li>
+ *   <li>lower each choice: to 0, else binary search for the smallest value that still fails;</li>
+ *   <li>lower together all choices that hold the same value under the same bound (e.g. the
+ *       signs of several list elements);</li>
+ *   <li>move value from a choice to a later one with the same bound (a sum kept, an earlier
+ *       part made simpler), so the earlier part can then be deleted or zeroed.</li>
  * </ol>
  * Because every generator maps choice 0 to its simplest value, these edits shrink any value built
  * from {@link Gens} with no per-type shrinker. Not thread-safe; one instance per failure.
@@ -27,23 +31,26 @@ final class Shrinker {
     private final long deadlineNanos;
     private long[] best;
     private int[] bestSpans;
+    private long[] bestBounds;
     private Outcome bestOutcome;
     private int attempts;
     private int improvements;
 
-    Shrinker(Experiment experiment, long[] choices, int[] spans, Outcome failing, double seconds) {
+    Shrinker(Experiment experiment, Choices failingChoices, Outcome failing, double seconds) {
         this.experiment = experiment;
         this.failureKind = failing.failure().getClass();
         this.deadlineNanos = System.nanoTime() + (long) (seconds * 1e9);
-        this.best = choices;
-        this.bestSpans = spans;
+        this.best = failingChoices.recorded();
+        this.bestSpans = failingChoices.spans();
+        this.bestBounds = failingChoices.bounds();
         this.bestOutcome = failing;
     }
 
     Outcome shrink() {
         boolean progress = true;
         while (progress && !exhausted()) {
-            progress = deleteSpans() | deleteRuns() | zeroSpans() | sortSpans() | lowerChoices();
+            progress = deleteSpans() | deleteRuns() | zeroSpans() | sortSpans() | lowerChoices()
+                    | lowerDuplicates() | redistribute();
         }
         return bestOutcome;
     }
@@ -191,6 +198,77 @@ final class Shrinker {
         return any;
     }
 
+    private boolean lowerDuplicates() {
+        boolean any = false;
+        for (int i = 0; i < best.length && !exhausted(); i++) {
+            long value = best[i];
+            long bound = bestBounds[i];
+            if (value == 0) {
+                continue;
+            }
+            int count = 0;
+            for (int j = i; j < best.length; j++) {
+                count += best[j] == value && bestBounds[j] == bound ? 1 : 0;
+            }
+            if (count < 2) {
+                continue;
+            }
+            boolean done = false;
+            for (long target : new long[] {0, value / 2, value - 1}) {
+                if (target < value && tryCandidate(lowered(i, value, bound, target, -1))) {
+                    done = true;
+                    break;
+                }
+            }
+            any |= done;
+            if (done || exhausted() || i >= best.length || best[i] != value) {
+                continue;
+            }
+            // Lowering the group alone passed: lowering it while raising one other choice by 1 may
+            // still fail (e.g. six -1s then 0 becoming six 0s then 1).
+            for (int k = 0; k < best.length && !exhausted(); k++) {
+                if ((best[k] != value || bestBounds[k] != bound) && best[k] < bestBounds[k]
+                        && tryCandidate(lowered(i, value, bound, 0, k))) {
+                    any = true;
+                    break;
+                }
+            }
+        }
+        return any;
+    }
+
+    /** The best case with every choice equal to {@code value} under {@code bound} from {@code i} on set to {@code target}, and choice {@code raise} (if >= 0) plus one. */
+    private long[] lowered(int i, long value, long bound, long target, int raise) {
+        long[] c = best.clone();
+        for (int j = i; j < c.length; j++) {
+            if (c[j] == value && bestBounds[j] == bound) {
+                c[j] = target;
+            }
+        }
+        if (raise >= 0) {
+            c[raise]++;
+        }
+        return c;
+    }
+
+    private boolean redistribute() {
+        boolean any = false;
+        for (int i = 0; i < best.length && !exhausted(); i++) {
+            for (int j = i + 1; j < best.length && j <= i + 16 && !exhausted(); j++) {
+                if (best[i] == 0 || bestBounds[i] != bestBounds[j] || best[j] == bestBounds[j]) {
+                    continue;
+                }
+                long room = bestBounds[j] - best[j];
+                long move = Math.min(best[i], room);
+                long[] c = best.clone();
+                c[i] -= move;
+                c[j] += move;
+                any |= tryCandidate(c);
+            }
+        }
+        return any;
+    }
+
     private boolean tryCandidate(long[] candidate) {
         attempts++;
         Choices in = Choices.replay(candidate);
@@ -206,6 +284,7 @@ final class Shrinker {
         }
         best = drawn;
         bestSpans = in.spans();
+        bestBounds = in.bounds();
         bestOutcome = outcome;
         improvements++;
         return true;

@@ -56,13 +56,13 @@ public final class Stateful<M, S> {
         return this;
     }
 
-    /** Runs to try at the default scale (see {@link Config#TRIES_PROP}). */
+    /** Runs to try (scaled up by the soak, see {@link Config#TRIES_PROP}). */
     public Stateful<M, S> tries(int n) {
         this.tries = Config.checkTries(n);
         return this;
     }
 
-    /** Fixes the seed (a {@code -Dpagedkv.seed} flag still overrides it, for replay). */
+    /** Fixes the seed (it wins over {@code -Dpagedkv.seed}; a failure prints it). */
     public Stateful<M, S> seed(long s) {
         this.seed = s;
         return this;
