@@ -88,7 +88,7 @@ public final class Stateful<M, S> {
             failure = invariants(model, sut);
             for (int step = 0; step < steps && failure == null; step++) {
                 int span = in.startSpan();
-                Command<M, S> command = step == 0 || in.drawUniform(steps) != 0 ? next(in, model) : null;
+                Command<M, S> command = in.drawUniform(steps) != 0 ? next(in, model) : null;
                 if (command == null) {
                     in.endSpan(span);
                     break;
