@@ -129,6 +129,21 @@ class PropertyTest {
         assertInstanceOf(ArithmeticException.class, e.getCause());
     }
 
+    @Test
+    void aFailureThatDoesNotRepeatIsFlaggedFlaky() {
+        AtomicInteger calls = new AtomicInteger();
+        PropertyFailure f = assertThrows(PropertyFailure.class, () -> Property.forAll(Gens.ints(0, 9)).seed(6)
+                .check(n -> {
+                    if (calls.incrementAndGet() == 1) {
+                        throw new AssertionError("only the first time");
+                    }
+                }));
+        assertTrue(f.getMessage().contains("\nFLAKY: the shrunk case passed when run again"), f.getMessage());
+        PropertyFailure stable = assertThrows(PropertyFailure.class, () -> Property.forAll(Gens.ints(0, 9)).seed(6)
+                .check(n -> assertEquals(-1, n)));
+        assertTrue(!stable.getMessage().contains("FLAKY"), stable.getMessage());
+    }
+
     private static void restore(String key, String value) {
         if (value == null) {
             System.clearProperty(key);

@@ -139,4 +139,14 @@ class ToyPoolLeakShrinkTest {
             assertTrue(failure.getMessage().contains("3. free(0)   <-- fails: "), failure.getMessage());
         }
     }
+
+    @Test
+    void theShrunkStepsPastedAsARegressionTestFailOnlyOnTheLeakyPool() {
+        Stateful.replay(new Machine(false), new Free(0), new Allocate(), new Free(0));
+        AssertionError e = assertThrows(AssertionError.class,
+                () -> Stateful.replay(new Machine(true), new Free(0), new Allocate(), new Free(0)));
+        assertTrue(e.getMessage().startsWith("step 3 free(0) fails: "), e.getMessage());
+        assertEquals("step 1 allocate() -> -1: precondition fails (expected: holds)", assertThrows(
+                IllegalArgumentException.class, () -> Stateful.replay(new Machine(false), new Allocate())).getMessage());
+    }
 }
