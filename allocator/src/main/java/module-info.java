@@ -11,4 +11,5 @@ module io.pagedkv.allocator {
     exports io.pagedkv.cache;
     exports io.pagedkv.dtype;
     exports io.pagedkv.model;
+    exports io.pagedkv.workload;
 }
