@@ -107,7 +107,7 @@ public final class SimulateCommand implements Callable<Integer> {
             int context = maxContext == 0 ? w.defaultMaxContext() : maxContext;
             return new SimulationConfig(shape, kv, bytes, w, requests, blockSize, seed, context, policy);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "simulate: " + e.getMessage(), e, null, null);
+            throw new CommandLine.ParameterException(spec.commandLine(), "simulate: " + e.getMessage(), e);
         }
     }
 }
