@@ -13,4 +13,5 @@ module io.pagedkv.allocator {
     exports io.pagedkv.dtype;
     exports io.pagedkv.model;
     exports io.pagedkv.plan;
+    exports io.pagedkv.workload;
 }
