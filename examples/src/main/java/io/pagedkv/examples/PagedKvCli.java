@@ -1,5 +1,6 @@
 package io.pagedkv.examples;
 
+import io.pagedkv.examples.plan.PlanCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "pagedkv 0.1.0",
         description = "A paged, off-heap KV-cache manager for LLM inference on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, PlanCommand.class})
 public final class PagedKvCli implements Runnable {
 
     @CommandLine.Spec
