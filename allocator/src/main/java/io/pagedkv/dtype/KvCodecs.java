@@ -56,12 +56,42 @@ public final class KvCodecs {
      *     for a dtype other than FP8 (only the FP8 dtypes take a scale)
      */
     public static KvCodec of(KvDType dtype, float scale) {
-        if (!(scale > 0f && scale <= Float.MAX_VALUE)) {
-            throw new IllegalArgumentException("scale: " + scale + " (expected: finite and > 0)");
-        }
+        checkScale(scale);
         if (scale == 1f) {
             return of(requireDtype(dtype));
         }
+        Fp8Codec scaled = scalarScaled(dtype, scale);
+        if (USE_VECTOR) {
+            KvCodec v = VectorCodecs.scaled(scaled);
+            if (v != null) {
+                return v;
+            }
+        }
+        return scaled;
+    }
+
+    /** The scalar reference form of {@link #of(KvDType, float)}; same checks. */
+    public static KvCodec scalar(KvDType dtype, float scale) {
+        checkScale(scale);
+        return scale == 1f ? scalar(dtype) : scalarScaled(dtype, scale);
+    }
+
+    /** The Vector API form of {@link #of(KvDType, float)}, whatever {@value #VECTOR_PROP_NAME} says; see {@link #vector(KvDType)}. */
+    public static Optional<KvCodec> vector(KvDType dtype, float scale) {
+        KvCodec s = scalar(dtype, scale);
+        if (!VECTOR_MODULE) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(s instanceof Fp8Codec f && scale != 1f ? VectorCodecs.scaled(f) : VectorCodecs.of(dtype));
+    }
+
+    private static void checkScale(float scale) {
+        if (!(scale > 0f && scale <= Float.MAX_VALUE)) {
+            throw new IllegalArgumentException("scale: " + scale + " (expected: finite and > 0)");
+        }
+    }
+
+    private static Fp8Codec scalarScaled(KvDType dtype, float scale) {
         return switch (requireDtype(dtype)) {
             case FP8_E4M3, FP8_E5M2 -> new Fp8Codec(dtype, scale);
             default -> throw new IllegalArgumentException("scale: " + scale + " for " + dtype
@@ -85,8 +115,8 @@ public final class KvCodecs {
     /**
      * The Vector API codec for {@code dtype}, whatever {@value #VECTOR_PROP_NAME} says; empty when
      * {@code jdk.incubator.vector} is absent, the platform's vectors are narrower than 256 bits, or
-     * the dtype has no vector path (F32, F16, FP8: their scalar loops are already what the JIT makes
-     * of them).
+     * the dtype has no vector path (F32 is a plain copy; F16: the JDK 25 Vector API has no float16
+     * conversion, so its scalar {@code Float.floatToFloat16} loop is the only path).
      */
     public static Optional<KvCodec> vector(KvDType dtype) {
         requireDtype(dtype);

@@ -20,22 +20,33 @@ import org.junit.jupiter.params.provider.EnumSource;
 class VectorScalarAgreementTest {
 
     @Test
-    void theTestForksHaveTheVectorPathForQ8Q4AndBf16() {
+    void theTestForksHaveTheVectorPathForQ8Q4Bf16AndFp8() {
         assertTrue(KvCodecs.vectorEnabled(), "tests run with --add-modules jdk.incubator.vector");
-        for (KvDType dtype : new KvDType[] {KvDType.Q8_0, KvDType.Q4_0, KvDType.BF16}) {
+        for (KvDType dtype : new KvDType[] {KvDType.Q8_0, KvDType.Q4_0, KvDType.BF16, KvDType.FP8_E4M3,
+                KvDType.FP8_E5M2}) {
             assertTrue(KvCodecs.vector(dtype).isPresent(), dtype.label());
             assertEquals(KvCodecs.vector(dtype).get(), KvCodecs.of(dtype));
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0", "BF16"})
+    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0", "BF16", "FP8_E4M3", "FP8_E5M2"})
     void vectorAndScalarAgreeByteForByteOnRandomInputs(KvDType dtype) {
-        KvCodec scalar = KvCodecs.scalar(dtype);
-        KvCodec vector = KvCodecs.vector(dtype).orElseThrow();
+        agree(dtype, KvCodecs.scalar(dtype), KvCodecs.vector(dtype).orElseThrow());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = KvDType.class, names = {"FP8_E4M3", "FP8_E5M2"})
+    void scaledFp8VectorAndScalarAgreeByteForByte(KvDType dtype) {
+        for (float scale : new float[] {0.01f, 0.37f, 3f, 1e-20f}) {
+            agree(dtype, KvCodecs.scalar(dtype, scale), KvCodecs.vector(dtype, scale).orElseThrow());
+        }
+    }
+
+    private static void agree(KvDType dtype, KvCodec scalar, KvCodec vector) {
         Random r = new Random(42);
         try (Arena arena = Arena.ofConfined()) {
-            for (int trial = 0; trial < 150; trial++) {
+            for (int trial = 0; trial < 60; trial++) {
                 int groups = 1 + r.nextInt(12);
                 int n = dtype.isBlockQuantized() ? groups * dtype.groupSize() : 1 + r.nextInt(300);
                 float scale = (float) Math.pow(10, r.nextInt(16) - 10);
