@@ -110,7 +110,7 @@ public final class PagedKvCache implements AutoCloseable {
 
     /** Whether {@code seq.tryAppend(n)} would succeed now (a snapshot under concurrency). */
     public boolean canAppend(Sequence seq, int n) {
-        return seq.blocksToAppend(n) <= pool.freeBlocks();
+        return seq.blocksToAppend(n) <= availableBlocks();
     }
 
     /** Free blocks now. */
@@ -206,6 +206,11 @@ public final class PagedKvCache implements AutoCloseable {
 
     long nextId() {
         return nextSequenceId.getAndIncrement();
+    }
+
+    /** Blocks an allocation may take now: free ones (and, with prefix caching, reclaimable ones). */
+    int availableBlocks() {
+        return pool.freeBlocks();
     }
 
     boolean allocateBlocks(int n, int[] out) {
