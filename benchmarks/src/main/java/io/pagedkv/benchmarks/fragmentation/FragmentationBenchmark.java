@@ -2,10 +2,10 @@ package io.pagedkv.benchmarks.fragmentation;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.dtype.KvDType;
-import io.pagedkv.examples.simulate.ByteSize;
+import io.pagedkv.plan.ByteSize;
 import io.pagedkv.examples.simulate.ContiguousStrategy;
 import io.pagedkv.examples.simulate.KvAllocationStrategy;
-import io.pagedkv.examples.simulate.ModelLookup;
+import io.pagedkv.model.ModelPresets;
 import io.pagedkv.examples.simulate.PagedStrategy;
 import io.pagedkv.examples.simulate.ServingSimulator;
 import io.pagedkv.examples.simulate.SimulationResult;
@@ -80,7 +80,7 @@ public class FragmentationBenchmark {
     @Setup(Level.Trial)
     public void generate() {
         trace = Workload.parse(workload).generate(requests, seed);
-        budget = ByteSize.parse(memory);
+        budget = ByteSize.parse(memory).bytes();
     }
 
     /** Replays the trace once and adds its counts. */
@@ -106,7 +106,7 @@ public class FragmentationBenchmark {
 
     /** The strategy named {@code allocator} over {@code budget} bytes of llama-3.1-8b q8_0 cache. */
     public static KvAllocationStrategy strategy(String allocator, long budget, int maxContext) {
-        ModelShape shape = ModelLookup.shape(MODEL);
+        ModelShape shape = ModelPresets.byName(MODEL);
         long perToken = CacheLayout.of(shape, DTYPE).bytesPerToken();
         return switch (allocator) {
             case "contiguous-max" -> ContiguousStrategy.maxContext(budget, perToken, maxContext);

@@ -1,6 +1,6 @@
 package io.pagedkv.benchmarks.fragmentation;
 
-import io.pagedkv.examples.simulate.ByteSize;
+import io.pagedkv.plan.ByteSize;
 import io.pagedkv.examples.simulate.KvAllocationStrategy;
 import io.pagedkv.examples.simulate.ServingSimulator;
 import io.pagedkv.examples.simulate.SimulationResult;
@@ -105,7 +105,7 @@ public final class FragmentationResults {
                 double steps = v(c, "steps");
                 double held = v(c, "reservedByteSteps") + v(c, "externalFragmentationByteSteps");
                 double waste = (held - v(c, "liveTokenByteSteps")) / held;
-                double budget = ByteSize.parse("4GiB") * steps;
+                double budget = ByteSize.parse("4GiB").bytes() * steps;
                 double meanConcurrency = v(c, "concurrencySteps") / steps;
                 if (a.equals("contiguous-max")) {
                     baseConcurrency = meanConcurrency;
@@ -134,7 +134,7 @@ public final class FragmentationResults {
     /** Replays ShareGPT under contiguous-max, first-fit and paged-16 and charts live KV / budget over time. */
     public static void utilisationChart(int requests, Path png) throws IOException {
         Trace trace = Workload.SHAREGPT.generate(requests, 1);
-        long budget = ByteSize.parse("4GiB");
+        long budget = ByteSize.parse("4GiB").bytes();
         List<SimulationResult> runs = new ArrayList<>();
         for (String a : new String[] {"paged-16", "contiguous-max", "first-fit"}) {
             try (KvAllocationStrategy s = FragmentationBenchmark.strategy(a, budget, trace.maxContext())) {

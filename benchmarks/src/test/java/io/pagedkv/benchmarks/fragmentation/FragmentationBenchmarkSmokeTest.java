@@ -15,6 +15,11 @@ import org.openjdk.jmh.runner.Runner;
  */
 class FragmentationBenchmarkSmokeTest {
 
+    static {
+        // The smoke checks counts, not time: it need not wait for another engineer's JMH run on this machine.
+        System.setProperty("jmh.ignoreLock", "true");
+    }
+
     @Test
     void smallestCaseRunsThroughJmhAndPagedWastesOnlyBlockTails() throws Exception {
         Collection<RunResult> results = new Runner(FragmentationResults.options(true, 200, 0)
