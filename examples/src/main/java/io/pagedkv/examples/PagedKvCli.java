@@ -1,5 +1,6 @@
 package io.pagedkv.examples;
 
+import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
 import picocli.CommandLine;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             SimulateCommand.class,
             GenerateCommand.class,
+            EvictCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PagedKvCli implements Runnable {
