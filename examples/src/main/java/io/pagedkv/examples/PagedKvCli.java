@@ -1,5 +1,6 @@
 package io.pagedkv.examples;
 
+import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
 import io.pagedkv.examples.plan.PlanCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
             PlanCommand.class,
             SimulateCommand.class,
             GenerateCommand.class,
+            EvictCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PagedKvCli implements Runnable {
