@@ -8,7 +8,10 @@ module io.pagedkv.allocator {
     requires com.fasterxml.jackson.core;
     requires jdk.jfr;
 
+    exports io.pagedkv.attention;
     exports io.pagedkv.cache;
     exports io.pagedkv.dtype;
     exports io.pagedkv.model;
+    exports io.pagedkv.plan;
+    exports io.pagedkv.workload;
 }

@@ -2,5 +2,6 @@
 module io.pagedkv.eviction {
     requires transitive io.pagedkv.allocator;
 
-    // exports io.pagedkv.eviction;  (enabled when the package has its first type)
+    exports io.pagedkv.eviction;
+    exports io.pagedkv.eviction.harness;
 }

@@ -2,12 +2,14 @@ package io.pagedkv.dtype;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
-/** The identity codec: little-endian binary32. Stateless and thread-safe. */
+/**
+ * The identity codec: little-endian binary32; NaN, infinities and every payload bit are kept.
+ * Stateless and thread-safe.
+ */
 final class F32Codec implements KvCodec {
 
-    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT = LeLayouts.FLOAT;
 
     @Override
     public KvDType dtype() {
@@ -16,21 +18,25 @@ final class F32Codec implements KvCodec {
 
     @Override
     public void encode(float[] src, int srcOffset, int length, MemorySegment dst, long dstOffset) {
+        CodecArgs.checkEncode(KvDType.F32, src, srcOffset, length, dst, dstOffset);
         MemorySegment.copy(src, srcOffset, dst, LE_FLOAT, dstOffset, length);
     }
 
     @Override
     public void encode(MemorySegment src, long srcOffset, int length, MemorySegment dst, long dstOffset) {
+        CodecArgs.checkEncode(KvDType.F32, src, srcOffset, length, dst, dstOffset);
         MemorySegment.copy(src, srcOffset, dst, dstOffset, (long) length * Float.BYTES);
     }
 
     @Override
     public void decode(MemorySegment src, long srcOffset, int length, float[] dst, int dstOffset) {
+        CodecArgs.checkDecode(KvDType.F32, src, srcOffset, length, dst, dstOffset);
         MemorySegment.copy(src, LE_FLOAT, srcOffset, dst, dstOffset, length);
     }
 
     @Override
     public void decode(MemorySegment src, long srcOffset, int length, MemorySegment dst, long dstOffset) {
+        CodecArgs.checkDecode(KvDType.F32, src, srcOffset, length, dst, dstOffset);
         MemorySegment.copy(src, srcOffset, dst, dstOffset, (long) length * Float.BYTES);
     }
 }

@@ -1,5 +1,9 @@
 package io.pagedkv.examples;
 
+import io.pagedkv.examples.evict.EvictCommand;
+import io.pagedkv.examples.llama.GenerateCommand;
+import io.pagedkv.examples.plan.PlanCommand;
+import io.pagedkv.examples.simulate.SimulateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +15,13 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "pagedkv 0.1.0",
         description = "A paged, off-heap KV-cache manager for LLM inference on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+            PlanCommand.class,
+            SimulateCommand.class,
+            GenerateCommand.class,
+            EvictCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class PagedKvCli implements Runnable {
 
     @CommandLine.Spec

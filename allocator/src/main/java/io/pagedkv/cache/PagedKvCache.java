@@ -1,0 +1,254 @@
+package io.pagedkv.cache;
+
+import io.pagedkv.dtype.KvCodec;
+import io.pagedkv.dtype.KvCodecs;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A paged KV cache: one {@link BlockPool} laid out by a {@link CacheLayout}, and the
+ * {@link Sequence}s that map their token positions onto its blocks.
+ *
+ * <p>A sequence's token at position {@code p} lives in slot {@code p % blockSize} of the block
+ * {@code seq.blockId(p / blockSize)}; inside a block, bytes are ordered by
+ * {@link CacheLayout#offset(int, int, int, int)} so that the keys (and the values) of one KV head for
+ * all slots of a block are one contiguous run, which {@link #keys(int, int, int)} and
+ * {@link #values(int, int, int)} hand out as zero-copy views.
+ *
+ * <h2>The decode loop of an engine</h2>
+ * <pre>{@code
+ * CacheLayout layout = new CacheLayout(shape, KvDType.F16, 16);
+ * try (PagedKvCache cache = new PagedKvCache(layout, 4096)) {
+ *     Sequence seq = cache.openSequence();
+ *     for (int step = 0; step < maxTokens; step++) {
+ *         if (!seq.tryAppend(1)) {                 // reserve a slot; false = pool full, nothing changed
+ *             break;                               // (a scheduler would preempt or evict here)
+ *         }
+ *         int pos = seq.length() - 1;
+ *         for (int layer = 0; layer < shape.layers(); layer++) {
+ *             projectKv(layer, pos, k, v);         // k, v: float[kvHeads * headDim]
+ *             seq.write(layer, pos, k, v);         // encoded by the layout's dtype codec
+ *             for (int b = 0; b < seq.blockCount(); b++) {   // attention walks the block table
+ *                 int tokens = Math.min(layout.blockSize(), seq.length() - b * layout.blockSize());
+ *                 for (int h = 0; h < shape.kvHeads(); h++) {
+ *                     MemorySegment keys = cache.keys(seq.blockId(b), layer, h);     // blockSize slots
+ *                     MemorySegment values = cache.values(seq.blockId(b), layer, h);
+ *                     attend(q, h, keys, values, tokens);
+ *                 }
+ *             }
+ *         }
+ *     }
+ *     seq.close();
+ * }
+ * }</pre>
+ *
+ * <h2>Invariants</h2>
+ * Conservation: {@code freeBlocks + usedBlocks (+ cached) == totalBlocks}. A block's reference count
+ * is the number of open sequences whose table names it; a block with count above 1 is never written
+ * in place (the writer copies it first). Failed operations change nothing.
+ *
+ * <h2>Threading</h2>
+ * Thread-safe: sequences may be opened, appended, forked and closed from many threads at once, and
+ * many threads may write and read K/V of distinct slots in parallel without locks. Operations on one
+ * sequence are described in {@link Sequence}. {@link #close()} must not race with other use: after it,
+ * every operation throws {@link IllegalStateException}.
+ */
+public final class PagedKvCache implements AutoCloseable {
+
+    private final CacheLayout layout;
+    private final BlockPool pool;
+    private final KvCodec codec;
+    private final AtomicLong nextSequenceId = new AtomicLong();
+    private final AtomicInteger openSequences = new AtomicInteger();
+    private final LongAdder liveTokens = new LongAdder();
+    private final LongAdder reservedSlots = new LongAdder();
+    private final LongAdder copyOnWriteCopies = new LongAdder();
+    private volatile boolean closed;
+
+    /**
+     * A cache of {@code blockCount} blocks shaped by {@code layout}.
+     *
+     * @throws IllegalArgumentException if {@code blockCount <= 0} or the pool would overflow
+     * @throws UnsupportedOperationException if the layout's dtype has no codec yet
+     */
+    public PagedKvCache(CacheLayout layout, int blockCount) {
+        this(layout, blockCount, layout == null ? null : KvCodecs.of(layout.dtype()));
+    }
+
+    /**
+     * A cache of {@code blockCount} blocks that encodes with {@code codec} (for example a scaled FP8
+     * codec from {@link KvCodecs#of(io.pagedkv.dtype.KvDType, float)}).
+     *
+     * @throws IllegalArgumentException if the codec's dtype is not the layout's
+     */
+    public PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec) {
+        if (layout == null) {
+            throw new IllegalArgumentException("layout: null (expected: a CacheLayout)");
+        }
+        if (codec == null || codec.dtype() != layout.dtype()) {
+            throw new IllegalArgumentException("codec: " + (codec == null ? "null" : codec.dtype())
+                    + " (expected: a codec of the layout's dtype " + layout.dtype() + ")");
+        }
+        this.codec = codec;
+        this.layout = layout;
+        this.pool = BlockPool.forLayout(layout, blockCount);
+    }
+
+    /**
+     * A cache with as many blocks as fit in {@code bytes} bytes.
+     *
+     * @throws IllegalArgumentException if not even one block fits, or more than
+     *     {@link Integer#MAX_VALUE} blocks would
+     */
+    public static PagedKvCache ofBytes(CacheLayout layout, long bytes) {
+        long blocks = bytes / layout.bytesPerBlock();
+        if (blocks <= 0 || blocks > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("bytes: " + bytes + " holds " + blocks + " blocks of "
+                    + layout.bytesPerBlock() + " bytes (expected: 1 .. " + Integer.MAX_VALUE + " blocks)");
+        }
+        return new PagedKvCache(layout, (int) blocks);
+    }
+
+    /** Opens an empty sequence (no blocks until its first append). */
+    public Sequence openSequence() {
+        checkOpen();
+        Sequence s = new Sequence(this, nextId());
+        openSequences.incrementAndGet();
+        return s;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // admission
+
+    /** Whether {@code seq.tryAppend(n)} would succeed now (a snapshot under concurrency). */
+    public boolean canAppend(Sequence seq, int n) {
+        return seq.blocksToAppend(n) <= availableBlocks();
+    }
+
+    /** Free blocks now. */
+    public int freeBlocks() {
+        return pool.freeBlocks();
+    }
+
+    /**
+     * Blocks a new sequence of {@code tokens} tokens needs.
+     *
+     * @throws IllegalArgumentException if {@code tokens < 0}
+     */
+    public int blocksNeeded(long tokens) {
+        long b = layout.blocksFor(tokens);
+        return b > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) b;
+    }
+
+    /** A snapshot of occupancy and counters. */
+    public CacheStats stats() {
+        int free = pool.freeBlocks();
+        long live = liveTokens.sum();
+        return new CacheStats(pool.blockCount(), free, pool.blockCount() - free, 0, pool.sharedBlocks(),
+                openSequences.get(), live, reservedSlots.sum() - live, copyOnWriteCopies.sum(), layout.blockSize());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // kernel views
+
+    /**
+     * Zero-copy view of the keys of KV head {@code head} in layer {@code layer} for all
+     * {@code blockSize} slots of block {@code blockId}: {@link CacheLayout#headRunBytes()} bytes, slot
+     * {@code s} at byte {@code s * headBytes}, encoded in the layout's dtype.
+     *
+     * @throws IndexOutOfBoundsException if layer or head is out of range
+     * @throws IllegalArgumentException if the block id is out of range
+     * @throws IllegalStateException if the block is free or the cache is closed
+     */
+    public MemorySegment keys(int blockId, int layer, int head) {
+        return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.K, head), layout.headRunBytes());
+    }
+
+    /** Zero-copy view of the values of one KV head for all slots of a block; see {@link #keys}. */
+    public MemorySegment values(int blockId, int layer, int head) {
+        return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.V, head), layout.headRunBytes());
+    }
+
+    /**
+     * All {@code bytesPerBlock} bytes of an allocated block, for kernels that add
+     * {@link CacheLayout#offset} themselves and want no per-call allocation.
+     */
+    public MemorySegment block(int blockId) {
+        return pool.block(blockId);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // accessors
+
+    /** The layout: shape, dtype, block size and the offset formula. */
+    public CacheLayout layout() {
+        return layout;
+    }
+
+    /** The codec of the layout's dtype that writes and reads K/V. */
+    public KvCodec codec() {
+        return codec;
+    }
+
+    /** The underlying pool (for stats, handles and tests; sequences own the blocks they name). */
+    public BlockPool pool() {
+        return pool;
+    }
+
+    /** Whether {@link #close()} has run. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Releases all memory; every sequence becomes unusable. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        pool.close();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // package-private hooks used by Sequence (prefix caching will hook into allocation here)
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("cache: closed (expected: open)");
+        }
+    }
+
+    long nextId() {
+        return nextSequenceId.getAndIncrement();
+    }
+
+    /** Blocks an allocation may take now: free ones (and, with prefix caching, reclaimable ones). */
+    int availableBlocks() {
+        return pool.freeBlocks();
+    }
+
+    boolean allocateBlocks(int n, int[] out) {
+        return pool.allocate(n, out);
+    }
+
+    void onAppend(int tokens, int newSlots) {
+        liveTokens.add(tokens);
+        reservedSlots.add(newSlots);
+    }
+
+    void onFork(int tokens, int slots) {
+        openSequences.incrementAndGet();
+        liveTokens.add(tokens);
+        reservedSlots.add(slots);
+    }
+
+    void onClose(int tokens, int slots) {
+        openSequences.decrementAndGet();
+        liveTokens.add(-tokens);
+        reservedSlots.add(-slots);
+    }
+
+    void onCopyOnWrite() {
+        copyOnWriteCopies.increment();
+    }
+}

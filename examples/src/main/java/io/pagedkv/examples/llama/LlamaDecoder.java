@@ -1,0 +1,163 @@
+package io.pagedkv.examples.llama;
+
+/**
+ * The Llama forward pass of llama2.c, one token at a time, keeping keys and values in a
+ * {@link KvStore}.
+ *
+ * <p>Per layer: RMSNorm (eps 1e-5), the q/k/v projections, rotary positions on the pairs
+ * {@code (2i, 2i+1)} of every head with theta 10000, attention through the store (grouped-query
+ * when the model has fewer KV heads), the output projection and residual, RMSNorm, the SwiGLU MLP
+ * {@code w2(silu(w1 x) * w3 x)} and residual; then a final RMSNorm and the classifier. All buffers
+ * are allocated once in the constructor: a {@link #forward} allocates nothing.
+ *
+ * <p>Not thread-safe: one decoder per decoding thread. The weights may be shared between decoders.
+ */
+public final class LlamaDecoder {
+
+    /** RMSNorm epsilon of llama2.c. */
+    public static final float RMS_EPS = 1e-5f;
+    /** Rotary base. */
+    public static final double ROPE_THETA = 10000.0;
+
+    private final LlamaWeights w;
+    private final LlamaConfig c;
+    private final KvStore store;
+    private final float[] x;
+    private final float[] xb;
+    private final float[] xb2;
+    private final float[] hb;
+    private final float[] hb2;
+    private final float[] q;
+    private final float[] k;
+    private final float[] v;
+    private final float[] logits;
+    private final float[] cos;
+    private final float[] sin;
+
+    /** A decoder over {@code weights} that keeps its keys and values in {@code store}. */
+    public LlamaDecoder(LlamaWeights weights, KvStore store) {
+        this.w = weights;
+        this.c = weights.config();
+        this.store = store;
+        this.x = new float[c.dim()];
+        this.xb = new float[c.dim()];
+        this.xb2 = new float[c.dim()];
+        this.hb = new float[c.hiddenDim()];
+        this.hb2 = new float[c.hiddenDim()];
+        this.q = new float[c.dim()];
+        this.k = new float[c.kvDim()];
+        this.v = new float[c.kvDim()];
+        this.logits = new float[c.vocabSize()];
+        int half = c.headSize() / 2;
+        this.cos = new float[c.seqLen() * half];
+        this.sin = new float[c.seqLen() * half];
+        for (int pos = 0; pos < c.seqLen(); pos++) {
+            for (int i = 0; i < half; i++) {
+                double freq = 1.0 / Math.pow(ROPE_THETA, (2.0 * i) / c.headSize());
+                double angle = pos * freq;
+                cos[pos * half + i] = (float) Math.cos(angle);
+                sin[pos * half + i] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    /** The model's hyper-parameters. */
+    public LlamaConfig config() {
+        return c;
+    }
+
+    /** The store this decoder keeps its keys and values in. */
+    public KvStore store() {
+        return store;
+    }
+
+    /**
+     * Runs one token at the next position ({@code store().length()}) and returns the logits.
+     *
+     * @return the logits over the vocabulary; a buffer owned by this decoder, overwritten by the next call
+     * @throws IndexOutOfBoundsException if {@code token} is outside the vocabulary
+     * @throws IllegalStateException if the context is full
+     */
+    public float[] forward(int token) {
+        if (token < 0 || token >= c.vocabSize()) {
+            throw new IndexOutOfBoundsException("token: " + token + " (expected: 0 <= token < " + c.vocabSize() + ")");
+        }
+        int pos = store.length();
+        if (pos >= c.seqLen()) {
+            throw new IllegalStateException("position: " + pos + " (expected: < seqLen " + c.seqLen() + ")");
+        }
+        int dim = c.dim();
+        System.arraycopy(w.tokenEmbedding(), token * dim, x, 0, dim);
+        store.append();
+        for (int l = 0; l < c.layers(); l++) {
+            rmsnorm(xb, x, w.rmsAtt()[l], dim);
+            matmul(q, xb, w.wq()[l], dim, dim);
+            matmul(k, xb, w.wk()[l], dim, c.kvDim());
+            matmul(v, xb, w.wv()[l], dim, c.kvDim());
+            rotate(q, c.heads(), pos);
+            rotate(k, c.kvHeads(), pos);
+            store.write(l, pos, k, v);
+            store.attend(l, q, xb);
+            matmul(xb2, xb, w.wo()[l], dim, dim);
+            for (int i = 0; i < dim; i++) {
+                x[i] += xb2[i];
+            }
+            rmsnorm(xb, x, w.rmsFfn()[l], dim);
+            matmul(hb, xb, w.w1()[l], dim, c.hiddenDim());
+            matmul(hb2, xb, w.w3()[l], dim, c.hiddenDim());
+            for (int i = 0; i < c.hiddenDim(); i++) {
+                float a = hb[i];
+                hb[i] = a / (1f + (float) Math.exp(-a)) * hb2[i];
+            }
+            matmul(xb, hb, w.w2()[l], c.hiddenDim(), dim);
+            for (int i = 0; i < dim; i++) {
+                x[i] += xb[i];
+            }
+        }
+        rmsnorm(x, x, w.rmsFinal(), dim);
+        matmul(logits, x, w.classifier(), dim, c.vocabSize());
+        return logits;
+    }
+
+    /** Rotates every head of {@code vec} by the angles of {@code pos}, pair (2i, 2i+1) by angle i. */
+    private void rotate(float[] vec, int heads, int pos) {
+        int hs = c.headSize();
+        int half = hs / 2;
+        int base = pos * half;
+        for (int h = 0; h < heads; h++) {
+            int o = h * hs;
+            for (int i = 0; i < half; i++) {
+                float fc = cos[base + i];
+                float fs = sin[base + i];
+                float a = vec[o + 2 * i];
+                float b = vec[o + 2 * i + 1];
+                vec[o + 2 * i] = a * fc - b * fs;
+                vec[o + 2 * i + 1] = a * fs + b * fc;
+            }
+        }
+    }
+
+    static void rmsnorm(float[] out, float[] in, float[] weight, int n) {
+        float ss = 0f;
+        for (int i = 0; i < n; i++) {
+            ss += in[i] * in[i];
+        }
+        ss = ss / n + RMS_EPS;
+        float inv = (float) (1.0 / Math.sqrt(ss));
+        for (int i = 0; i < n; i++) {
+            out[i] = weight[i] * (inv * in[i]);
+        }
+    }
+
+    /** {@code out[i] = sum_j W[i * n + j] * in[j]} for {@code i < d}. */
+    static void matmul(float[] out, float[] in, float[] weight, int n, int d) {
+        for (int i = 0; i < d; i++) {
+            float sum = 0f;
+            int row = i * n;
+            for (int j = 0; j < n; j++) {
+                sum += weight[row + j] * in[j];
+            }
+            out[i] = sum;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.pagedkv.examples.simulate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pagedkv.examples.PagedKvCli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The {@code simulate} subcommand's flags, output and errors, through {@link PagedKvCli#newCommandLine()}. */
+class SimulateCommandTest {
+
+    private record Run(int exit, String out, String err) { }
+
+    private static Run run(String... args) {
+        CommandLine cl = PagedKvCli.newCommandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void aSmallRunPrintsTheSideBySideTable() {
+        Run r = run("simulate", "--workload", "alpaca", "--requests", "200", "--memory", "256MiB");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("paged") && r.out().contains("contiguous-max") && r.out().contains("first-fit"), r.out());
+        assertTrue(r.out().contains("requests finished                  200/200"), r.out());
+        assertTrue(r.out().contains("paged vs contiguous-max:"), r.out());
+    }
+
+    @Test
+    void jsonCarriesTheSameFiguresAndAChartIsWritten(@TempDir Path dir) throws Exception {
+        Path png = dir.resolve("sim.png");
+        Run r = run("simulate", "--workload", "alpaca", "--requests", "100", "--memory", "256MiB", "--json",
+                "--chart", png.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().trim().startsWith("{") && r.out().trim().endsWith("}"), r.out());
+        assertTrue(r.out().contains("\"strategy\" : \"paged\""), r.out());
+        assertTrue(r.out().contains("\"finished\" : 100"), r.out());
+        byte[] bytes = Files.readAllBytes(png);
+        assertTrue(bytes.length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', "a PNG");
+    }
+
+    @Test
+    void anUnknownModelFailsNamingItAndTheKnownOnes() {
+        Run r = run("simulate", "--model", "gpt-9");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("gpt-9") && r.err().contains("llama-3.1-8b"), r.err());
+    }
+
+    @Test
+    void memoryTooSmallForOneRequestFailsWithTheBytesNeeded() {
+        Run r = run("simulate", "--memory", "64MiB");
+        assertNotEquals(0, r.exit());
+        // 2048 tokens x 69,632 bytes of llama-3.1-8b q8_0 = 142,606,336 bytes.
+        assertTrue(r.err().contains("142606336"), r.err());
+    }
+
+    @Test
+    void negativeCountsFailNamingTheValue() {
+        Run requests = run("simulate", "--requests", "-5");
+        assertNotEquals(0, requests.exit());
+        assertTrue(requests.err().contains("requests: -5"), requests.err());
+        Run block = run("simulate", "--block-size", "-16");
+        assertNotEquals(0, block.exit());
+        assertTrue(block.err().contains("block-size: -16"), block.err());
+        Run memory = run("simulate", "--memory", "-1GiB");
+        assertNotEquals(0, memory.exit());
+        assertTrue(memory.err().contains("-1GiB"), memory.err());
+    }
+
+    @Test
+    void unknownWorkloadDtypeAndUnavailablePolicyFail() {
+        Run w = run("simulate", "--workload", "lmsys");
+        assertNotEquals(0, w.exit());
+        assertTrue(w.err().contains("lmsys"), w.err());
+        Run d = run("simulate", "--kv-dtype", "q3_k");
+        assertNotEquals(0, d.exit());
+        assertTrue(d.err().contains("q3_k"), d.err());
+        Run p = run("simulate", "--policy", "lru");
+        assertNotEquals(0, p.exit());
+        assertTrue(p.err().contains("lru"), p.err());
+    }
+}
