@@ -111,7 +111,7 @@ public final class Gens {
         return weighted(new int[] {weightA, weightB}, List.of(a, b));
     }
 
-    /** A value from {@code a}, {@code b} or {@code c}, chosen in proportion to the weights, shrinking toward {@code a}. */
+    /** A value from {@code a}, {@code b} or {@code c}, in proportion to the weights, shrinking toward {@code a}. */
     public static <T> Gen<T> frequency(int weightA, Gen<? extends T> a, int weightB, Gen<? extends T> b,
             int weightC, Gen<? extends T> c) {
         return weighted(new int[] {weightA, weightB, weightC}, List.of(a, b, c));
@@ -207,7 +207,8 @@ public final class Gens {
     }
 
     /** Values built from one draw of each of three generators, e.g. into a record. */
-    public static <A, B, C, R> Gen<R> zip(Gen<A> a, Gen<B> b, Gen<C> c, Fn3<? super A, ? super B, ? super C, ? extends R> f) {
+    public static <A, B, C, R> Gen<R> zip(Gen<A> a, Gen<B> b, Gen<C> c,
+            Fn3<? super A, ? super B, ? super C, ? extends R> f) {
         return in -> {
             A va = a.generate(in);
             B vb = b.generate(in);
