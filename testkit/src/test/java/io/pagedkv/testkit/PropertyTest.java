@@ -118,6 +118,8 @@ class PropertyTest {
         Property.forAll(Gens.ints(0, 1), Gens.booleans(), Gens.constant("x")).seed(3).tries(20)
                 .check((a, b, c) -> runs.incrementAndGet());
         assertEquals(Config.plan(20, 3L, null).tries(), runs.get());
+        assertEquals("b: null (expected: a generator)",
+                assertThrows(IllegalArgumentException.class, () -> Property.forAll(Gens.booleans(), null)).getMessage());
         assertEquals("tries: 0 (expected: >= 1)",
                 assertThrows(IllegalArgumentException.class, () -> Property.forAll(Gens.booleans()).tries(0)).getMessage());
     }
