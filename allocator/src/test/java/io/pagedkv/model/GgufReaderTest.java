@@ -149,7 +149,9 @@ class GgufReaderTest {
     void everyTruncationOfAValidFileFailsCleanly() throws IOException {
         byte[] good = file(3, everyType(), 2);
         for (int len = 0; len < good.length; len++) {
-            String m = failure(Arrays.copyOf(good, len));
+            byte[] cut = Arrays.copyOf(good, len);
+            String m = assertThrows(ModelFormatException.class,
+                    () -> GgufReader.readHeader(new BytesChannel(cut))).getMessage();
             assertTrue(m.contains("GGUF at byte"), "length " + len + ": " + m);
         }
     }
