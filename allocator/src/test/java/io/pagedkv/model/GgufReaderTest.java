@@ -192,6 +192,18 @@ class GgufReaderTest {
     }
 
     @Test
+    void arraysTogetherHoldAtMostTheElementCap() {
+        int half = (int) (GgufReader.MAX_ARRAY_ELEMENTS / 2);
+        GgufBytes b = GgufBytes.header(3, 0, 3);
+        for (int i = 0; i < 3; i++) {
+            b.str("a" + i).u32(GgufType.ARRAY.id()).u32(GgufType.UINT8.id()).u64(half).raw(new byte[half]);
+        }
+        String m = assertThrows(ModelFormatException.class,
+                () -> GgufReader.readHeader(new BytesChannel(b.bytes()))).getMessage();
+        assertTrue(m.contains("count of array 'a2': " + half + " (expected: <= 0; all arrays"), m);
+    }
+
+    @Test
     void countsBeyondTheFileFailBeforeLooping() {
         assertTimeoutCheck(() -> failure(GgufBytes.header(3, 0, Long.MAX_VALUE).bytes()), "metadata count");
         assertTimeoutCheck(() -> failure(GgufBytes.header(3, -1L, 0).bytes()), "tensor count");
