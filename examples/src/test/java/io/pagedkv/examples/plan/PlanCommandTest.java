@@ -71,6 +71,15 @@ class PlanCommandTest {
     }
 
     @Test
+    void absurdWorkloadsSaturateAndSaySoInsteadOfWrapping() {
+        Run r = run("plan", "-m", "llama-3.1-405b", "-c", "1M", "-n", "100000000000", "-k", "f32");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("short by more than 2^63 bytes"), r.out());
+        assertTrue(r.out().contains("headroom                                          < -9.2e18"), r.out());
+        assertFalse(r.out().contains("-9,2"), r.out());
+    }
+
+    @Test
     void aSlidingModelHasUnlimitedContext() {
         Run r = run("plan", "-m", "mistral-7b", "--gpu", "rtx-4090", "-k", "f16", "-n", "1");
         assertEquals(0, r.exit(), r.err());
