@@ -262,6 +262,12 @@ final class PrefixCache {
         return lruSize;
     }
 
+    /** The token ids an indexed block was cached for, or null if it is not indexed (for tests). */
+    synchronized int[] tokensOf(int blockId) {
+        PrefixEntry e = entryOfBlock[blockId];
+        return e == null ? null : e.tokens.clone();
+    }
+
     synchronized boolean isIndexed(int blockId) {
         return entryOfBlock[blockId] != null;
     }
