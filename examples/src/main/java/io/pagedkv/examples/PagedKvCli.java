@@ -1,6 +1,7 @@
 package io.pagedkv.examples;
 
 import io.pagedkv.examples.llama.GenerateCommand;
+import io.pagedkv.examples.llama.QualityCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             SimulateCommand.class,
             GenerateCommand.class,
+            QualityCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PagedKvCli implements Runnable {
