@@ -14,9 +14,10 @@ import java.util.List;
  * arrival process, limits concurrency); a later turn of an agent session waits until the previous
  * turn finished. Each step:
  * <ol>
- *   <li><b>admit</b> waiting requests first-come first-served while the strategy finds room
- *       (prefilling the prompt, or prompt plus generated tokens after a preemption); stop at the first
- *       refusal so nobody overtakes the head of the queue;
+ *   <li><b>admit</b> waiting requests first-come first-served while the strategy finds room and
+ *       fewer than {@code maxRunning} run (vLLM's {@code max_num_seqs}, 256 by default), prefilling
+ *       the prompt, or prompt plus generated tokens after a preemption; stop at the first refusal so
+ *       nobody overtakes the head of the queue;
  *   <li><b>decode</b> one token for every running request, oldest first; when the strategy runs dry,
  *       <b>preempt</b> the youngest running request (free its memory, put it back at the head of the
  *       queue to be recomputed) and retry;
@@ -39,17 +40,29 @@ public final class ServingSimulator {
         void update(int finished, int total, long step);
     }
 
+    /** Default cap on running requests, as vLLM's {@code max_num_seqs}. */
+    public static final int DEFAULT_MAX_RUNNING = 256;
     private static final int PROGRESS_EVERY_STEPS = 64;
 
     private final Trace trace;
     private final KvAllocationStrategy strategy;
     private final Progress progress;
+    private final int maxRunning;
 
-    /** A simulation of {@code trace} over {@code strategy}, reporting to {@code progress}. */
+    /** A simulation of {@code trace} over {@code strategy} with at most {@value #DEFAULT_MAX_RUNNING} running. */
     public ServingSimulator(Trace trace, KvAllocationStrategy strategy, Progress progress) {
+        this(trace, strategy, progress, DEFAULT_MAX_RUNNING);
+    }
+
+    /** A simulation of {@code trace} over {@code strategy} with at most {@code maxRunning} requests running. */
+    public ServingSimulator(Trace trace, KvAllocationStrategy strategy, Progress progress, int maxRunning) {
+        if (maxRunning < 1) {
+            throw new IllegalArgumentException("maxRunning: " + maxRunning + " (expected: >= 1)");
+        }
         this.trace = trace;
         this.strategy = strategy;
         this.progress = progress;
+        this.maxRunning = maxRunning;
     }
 
     /**
@@ -90,7 +103,7 @@ public final class ServingSimulator {
         long queuedSteps = 0;
         while (finished < n) {
             // 1. admit
-            while (!waiting.isEmpty()) {
+            while (!waiting.isEmpty() && running.size() < maxRunning) {
                 SimRequest head = waiting.peekFirst();
                 int hits = strategy.admit(head);
                 if (hits == KvAllocationStrategy.NO_ROOM) {
