@@ -1,0 +1,159 @@
+package io.pagedkv.eviction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * H2O against a brute-force, step-by-step simulator over positions: same accumulation, same tie rule
+ * (oldest first), evicted scores discarded, on small random traces with slot reuse and compaction.
+ */
+class HeavyHittersSimulatorTest {
+
+    /** The reference: a list of live positions with their float sums and counts, scanned in full. */
+    static final class BruteForceH2o {
+        final int heavy;
+        final int recent;
+        final int quantum;
+        final boolean norm;
+        final List<Integer> live = new ArrayList<>();
+        final float[] sum;
+        final int[] seen;
+
+        BruteForceH2o(int heavy, int recent, int quantum, boolean norm, int maxTokens) {
+            this.heavy = heavy;
+            this.recent = recent;
+            this.quantum = quantum;
+            this.norm = norm;
+            this.sum = new float[maxTokens];
+            this.seen = new int[maxTokens];
+        }
+
+        void append(int pos) {
+            live.add(pos);
+        }
+
+        void attend(float[] weightByPosition) {
+            for (int p : live) {
+                sum[p] += weightByPosition[p];
+                seen[p]++;
+            }
+        }
+
+        float key(int p) {
+            return norm ? (seen[p] == 0 ? 0f : sum[p] / seen[p]) : sum[p];
+        }
+
+        List<Integer> evict() {
+            List<Integer> out = new ArrayList<>();
+            int excess = live.size() - (heavy + recent);
+            if (excess < quantum || excess <= 0) {
+                return out;
+            }
+            for (int k = 0; k < excess; k++) {
+                int candidates = live.size() - recent; // live is in append order: the last `recent` are protected
+                int best = -1;
+                for (int i = 0; i < candidates; i++) {
+                    int p = live.get(i);
+                    if (best < 0 || key(p) < key(best) || (key(p) == key(best) && p < best)) {
+                        best = p;
+                    }
+                }
+                live.remove(Integer.valueOf(best));
+                out.add(best);
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void h2oEvictsExactlyWhatTheBruteForceSimulatorEvictsOnRandomTraces() {
+        int tries = Integer.getInteger("pagedkv.tries", 100);
+        SplittableRandom seeds = new SplittableRandom(20_24L);
+        for (int t = 0; t < tries; t++) {
+            long seed = seeds.nextLong();
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int heavy = rnd.nextInt(0, 6);
+            int recent = rnd.nextInt(heavy == 0 ? 1 : 0, 6);
+            int quantum = rnd.nextBoolean() ? 1 : rnd.nextInt(2, 5);
+            boolean norm = rnd.nextBoolean();
+            int steps = rnd.nextInt(1, 80);
+            try {
+                compare(rnd, heavy, recent, quantum, norm, steps);
+            } catch (AssertionError e) {
+                throw new AssertionError("seed " + seed + " heavy " + heavy + " recent " + recent + " quantum " + quantum
+                        + " norm " + norm + " steps " + steps, e);
+            }
+        }
+    }
+
+    private static void compare(SplittableRandom rnd, int heavy, int recent, int quantum, boolean norm, int steps) {
+        HeavyHitters policy = new HeavyHitters(heavy, recent,
+                norm ? HeavyHitters.Accumulation.NORM_SUM : HeavyHitters.Accumulation.SUM, quantum);
+        BruteForceH2o sim = new BruteForceH2o(heavy, recent, quantum, norm, steps);
+        int[] posOfSlot = new int[steps + 1];
+        Arrays.fill(posOfSlot, -1);
+        int[] free = new int[steps + 1];
+        int freeCount = 0;
+        int slotTop = 0;
+        int[] victims = new int[steps + 1];
+        float[] bySlot = new float[steps + 1];
+        float[] byPos = new float[steps + 1];
+        for (int pos = 0; pos < steps; pos++) {
+            int slot = freeCount > 0 ? free[--freeCount] : slotTop++;
+            posOfSlot[slot] = pos;
+            policy.onAppend(slot, pos);
+            sim.append(pos);
+            Arrays.fill(bySlot, 0f);
+            Arrays.fill(byPos, 0f);
+            for (int s = 0; s < slotTop; s++) {
+                if (posOfSlot[s] >= 0) {
+                    float w = rnd.nextInt(4) / 4f; // coarse: ties are common
+                    bySlot[s] = w;
+                    byPos[posOfSlot[s]] = w;
+                }
+            }
+            policy.onAttention(bySlot, slotTop);
+            sim.attend(byPos);
+            if (rnd.nextInt(4) == 0) {
+                continue; // a burst: no eviction this step
+            }
+            int n = policy.evict(victims);
+            List<Integer> expected = sim.evict();
+            List<Integer> got = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                got.add(posOfSlot[victims[i]]);
+                posOfSlot[victims[i]] = -1;
+                free[freeCount++] = victims[i];
+            }
+            assertEquals(expected, got, "victims (as positions) at step " + pos);
+            if (n > 0 && rnd.nextInt(3) == 0) {
+                // Tail-fill compaction: moves must not change any score.
+                int live = policy.liveTokens();
+                int hole = 0;
+                for (int from = slotTop - 1; from >= live; from--) {
+                    if (posOfSlot[from] < 0) {
+                        continue;
+                    }
+                    while (posOfSlot[hole] >= 0) {
+                        hole++;
+                    }
+                    policy.onMove(from, hole);
+                    posOfSlot[hole] = posOfSlot[from];
+                    posOfSlot[from] = -1;
+                }
+                slotTop = live;
+                freeCount = 0;
+            }
+            for (int s = 0; s < slotTop; s++) {
+                if (posOfSlot[s] >= 0) {
+                    assertEquals(sim.key(posOfSlot[s]), policy.scoreOf(s), "score of position " + posOfSlot[s]);
+                }
+            }
+        }
+    }
+}
