@@ -87,7 +87,6 @@ public final class ServingSimulator {
         TimeSeries series = new TimeSeries();
         long capacity = strategy.capacityBytes();
         long bytesPerLiveToken = strategy.bytesPerToken();
-        long liveTokens = 0;
         int finished = 0;
         long step = 0;
         long preemptions = 0;
@@ -113,7 +112,6 @@ public final class ServingSimulator {
                 waiting.pollFirst();
                 head.admitted(step);
                 running.add(head);
-                liveTokens += head.cachedTokens();
                 promptTokens += head.tokensToPrefill();
                 hitTokens += hits;
             }
@@ -134,7 +132,6 @@ public final class ServingSimulator {
                                 + " bytes of KV memory under " + strategy.name() + ")");
                     }
                     SimRequest victim = running.removeLast();
-                    liveTokens -= victim.cachedTokens();
                     strategy.release(victim);
                     victim.released();
                     waiting.addFirst(victim);
@@ -146,11 +143,14 @@ public final class ServingSimulator {
                 }
                 if (!preemptedSelf) {
                     r.generatedOne();
-                    liveTokens++;
                 }
             }
             // 3. sample
             long reserved = strategy.reservedBytes();
+            long liveTokens = 0;
+            for (int i = 0; i < running.size(); i++) {
+                liveTokens += strategy.liveTokens(running.get(i));
+            }
             long live = liveTokens * bytesPerLiveToken;
             long external = !waiting.isEmpty() && strategy.refusedByFragmentation(waiting.peekFirst())
                     ? capacity - reserved : 0;
@@ -167,7 +167,6 @@ public final class ServingSimulator {
             for (int i = 0; i < running.size(); i++) {
                 SimRequest r = running.get(i);
                 if (r.isDone()) {
-                    liveTokens -= r.cachedTokens();
                     strategy.release(r);
                     r.released();
                     finished++;
@@ -193,7 +192,7 @@ public final class ServingSimulator {
         double waste = sumReserved + sumExternal == 0 ? 0 : (sumReserved - sumLive + sumExternal) / (sumReserved + sumExternal);
         return new SimulationResult(strategy.name(), n, finished, step, capacity, peakConcurrency, sumRunning / steps,
                 peakLiveBytes, sumLive / steps, sumReserved / steps, (sumReserved - sumLive) / steps, sumExternal / steps,
-                waste, preemptions, promptTokens, hitTokens, 0, refusals, queuedSteps, series);
+                waste, preemptions, promptTokens, hitTokens, strategy.tokensEvicted(), refusals, queuedSteps, series);
     }
 
     /** For each request id, the id of its session's next turn, or -1. */
