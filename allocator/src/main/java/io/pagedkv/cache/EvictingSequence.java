@@ -134,29 +134,39 @@ public final class EvictingSequence implements AutoCloseable {
      */
     public int releaseEmptyBlocks(SlotMoveListener listener) {
         int bs = seq.cache().layout().blockSize();
+        int end = seq.length();
+        int fullBlocks = end / bs;
         int released = 0;
-        int index = 0;
-        while ((long) (index + 1) * bs <= seq.length()) {
-            if (!allHoles(index * bs, bs)) {
-                index++;
+        // Unlink from the highest index down so lower indices stay valid; the table shifts ints only.
+        for (int index = fullBlocks - 1; index >= 0; index--) {
+            if (allHoles(index * bs, bs)) {
+                seq.unlinkBlock(index);
+                released++;
+            }
+        }
+        if (released == 0) {
+            return 0;
+        }
+        // One pass renumbers the slots: a slot moves down by bs per released block before it. In
+        // increasing order every target is a released slot or one vacated by an earlier move.
+        int shift = 0;
+        for (int start = 0; start < end; start += bs) {
+            boolean gone = start + bs <= end && allHoles(start, bs);
+            if (gone) {
+                shift += bs;
                 continue;
             }
-            int end = seq.length();
-            seq.unlinkBlock(index);
-            int start = index * bs;
-            for (int s = start + bs; s < end; s++) {
+            int stop = Math.min(end, start + bs);
+            for (int s = start; s < stop; s++) {
                 int p = positionOfSlot[s];
-                positionOfSlot[s - bs] = p;
-                if (p != HOLE) {
-                    listener.moved(s, s - bs);
+                positionOfSlot[s - shift] = p;
+                if (p != HOLE && shift > 0) {
+                    listener.moved(s, s - shift);
                 }
             }
-            Arrays.fill(positionOfSlot, end - bs, end, HOLE);
-            released++;
         }
-        if (released > 0) {
-            rebuildHoles();
-        }
+        Arrays.fill(positionOfSlot, end - shift, end, HOLE);
+        rebuildHoles();
         return released;
     }
 

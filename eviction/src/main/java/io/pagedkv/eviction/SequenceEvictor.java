@@ -10,8 +10,8 @@ import io.pagedkv.cache.SlotMoveListener;
  * <p>{@link #append(int)} places the token (reusing a victim's slot first) and tells the policy;
  * {@link #evict()} asks the policy for victims and turns them into holes, and for a block-granular
  * policy ({@code quantum() > 1}) releases the blocks that became empty, with no copy; {@link
- * #compact()} (after the budget shrinks, e.g. at the end of a prefill) moves the tail into the holes
- * and frees the trailing blocks. Every slot renumbering is reported to the policy ({@code onMove}).
+ * #compact()} (after the budget shrinks, e.g. at the end of a prefill) releases the all-hole blocks,
+ * moves the tail into the remaining holes and frees the trailing blocks. Every slot renumbering is reported to the policy ({@code onMove}).
  * Nothing allocates per token except when the victim buffer first grows. Not thread-safe, like both
  * halves.
  */
@@ -72,8 +72,12 @@ public final class SequenceEvictor {
         return n;
     }
 
-    /** Tail-fill compaction of the holes; returns the slot moves (at most one per hole). */
+    /**
+     * Compresses the holes: releases every block that holds only holes (no copy), then tail-fills the
+     * rest; returns the slot moves (at most one per hole).
+     */
     public int compact() {
+        blocksReleased += seq.releaseEmptyBlocks(toPolicy);
         int moves = seq.compact(toPolicy);
         slotMoves += moves;
         return moves;
