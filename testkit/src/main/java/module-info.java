@@ -2,5 +2,5 @@
 module io.pagedkv.testkit {
     requires org.junit.jupiter.api;
 
-    // exports io.pagedkv.testkit;  (enabled when the package has its first type)
+    exports io.pagedkv.testkit;
 }

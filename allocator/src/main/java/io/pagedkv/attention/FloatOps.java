@@ -22,20 +22,30 @@ abstract class FloatOps {
     /** {@code y[yOff+i] *= alpha} for {@code i < n}. */
     abstract void scale(float alpha, float[] y, int yOff, int n);
 
-    /** The fastest available loops: vectorised when the module is present and not disabled. */
-    static FloatOps best() {
+    /**
+     * The fastest loops for vectors of {@code length} floats: vectorised when the module is present,
+     * not disabled, and a vector holds at least two full registers (shorter loops, e.g. head dim 8 or
+     * 16 on AVX-512, spend more in lane reduction and, before C2 compiles them, in boxing than they gain).
+     */
+    static FloatOps best(int length) {
         if (!Boolean.parseBoolean(System.getProperty(VECTOR_PROP_NAME, "true"))) {
             return SCALAR;
         }
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return SCALAR;
         }
-        return VectorHolder.VECTOR;
+        return length >= 2 * VectorHolder.LANES ? VectorHolder.VECTOR : SCALAR;
+    }
+
+    /** The Vector API loops whatever the length, or the scalar ones without the module (for tests). */
+    static FloatOps vectorIfPresent() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? VectorHolder.VECTOR : SCALAR;
     }
 
     /** Defers loading the Vector API class until it is known to be present. */
     private static final class VectorHolder {
         static final FloatOps VECTOR = new VectorFloatOps();
+        static final int LANES = VectorFloatOps.lanes();
     }
 
     /** Plain loops. */

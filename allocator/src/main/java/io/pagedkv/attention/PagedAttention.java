@@ -88,14 +88,19 @@ public final class PagedAttention {
         this.scores = new float[rows * blockSize];
     }
 
-    /** A kernel for {@code layout} on the fastest loops available (Vector API when present). */
+    /** A kernel for {@code layout} on the fastest loops available (Vector API when present and the head dim is long enough). */
     public static PagedAttention create(CacheLayout layout) {
-        return new PagedAttention(layout, FloatOps.best());
+        return new PagedAttention(layout, FloatOps.best(layout.shape().headDim()));
     }
 
     /** A kernel for {@code layout} on plain scalar loops only. */
     public static PagedAttention scalar(CacheLayout layout) {
         return new PagedAttention(layout, FloatOps.SCALAR);
+    }
+
+    /** A kernel on the Vector API loops whatever the head dim (when the module is present): for tests. */
+    static PagedAttention vectorized(CacheLayout layout) {
+        return new PagedAttention(layout, FloatOps.vectorIfPresent());
     }
 
     /** The layout this kernel reads. */

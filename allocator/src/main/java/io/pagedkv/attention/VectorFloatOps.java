@@ -6,12 +6,17 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link FloatOps} on the Vector API's preferred species, with a scalar tail. Loaded only through
- * {@link FloatOps#best()} once module {@code jdk.incubator.vector} is known to be present.
+ * {@link FloatOps#best(int)} once module {@code jdk.incubator.vector} is known to be present.
  * Stateless and thread-safe.
  */
 final class VectorFloatOps extends FloatOps {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /** Floats per vector register of the preferred species. */
+    static int lanes() {
+        return S.length();
+    }
 
     @Override
     float dot(float[] a, int aOff, float[] b, int bOff, int n) {

@@ -74,10 +74,24 @@ public final class PagedKvCache implements AutoCloseable {
      * @throws UnsupportedOperationException if the layout's dtype has no codec yet
      */
     public PagedKvCache(CacheLayout layout, int blockCount) {
+        this(layout, blockCount, layout == null ? null : KvCodecs.of(layout.dtype()));
+    }
+
+    /**
+     * A cache of {@code blockCount} blocks that encodes with {@code codec} (for example a scaled FP8
+     * codec from {@link KvCodecs#of(io.pagedkv.dtype.KvDType, float)}).
+     *
+     * @throws IllegalArgumentException if the codec's dtype is not the layout's
+     */
+    public PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec) {
         if (layout == null) {
             throw new IllegalArgumentException("layout: null (expected: a CacheLayout)");
         }
-        this.codec = KvCodecs.of(layout.dtype());
+        if (codec == null || codec.dtype() != layout.dtype()) {
+            throw new IllegalArgumentException("codec: " + (codec == null ? "null" : codec.dtype())
+                    + " (expected: a codec of the layout's dtype " + layout.dtype() + ")");
+        }
+        this.codec = codec;
         this.layout = layout;
         this.pool = BlockPool.forLayout(layout, blockCount);
     }
@@ -110,7 +124,7 @@ public final class PagedKvCache implements AutoCloseable {
 
     /** Whether {@code seq.tryAppend(n)} would succeed now (a snapshot under concurrency). */
     public boolean canAppend(Sequence seq, int n) {
-        return seq.blocksToAppend(n) <= pool.freeBlocks();
+        return seq.blocksToAppend(n) <= availableBlocks();
     }
 
     /** Free blocks now. */
@@ -206,6 +220,11 @@ public final class PagedKvCache implements AutoCloseable {
 
     long nextId() {
         return nextSequenceId.getAndIncrement();
+    }
+
+    /** Blocks an allocation may take now: free ones (and, with prefix caching, reclaimable ones). */
+    int availableBlocks() {
+        return pool.freeBlocks();
     }
 
     boolean allocateBlocks(int n, int[] out) {

@@ -128,6 +128,10 @@ public final class Sequence implements AutoCloseable {
             length = length + n;
             return true;
         }
+        if (need > cache.availableBlocks()) {
+            CacheEvents.poolExhausted(need, pool.freeBlocks(), pool.blockCount());
+            return false; // also keeps a huge n from growing the scratch array
+        }
         if (scratch.length < need) {
             scratch = new int[Math.max(need, scratch.length * 2)];
         }

@@ -36,6 +36,11 @@ final class Fp8Codec implements KvCodec {
         return scale;
     }
 
+    /** The 8-bit format. */
+    Fp8Format format() {
+        return format;
+    }
+
     @Override
     public void encode(float[] src, int srcOffset, int length, MemorySegment dst, long dstOffset) {
         CodecArgs.checkEncode(dtype, src, srcOffset, length, dst, dstOffset);

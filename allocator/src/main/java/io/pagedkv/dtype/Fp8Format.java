@@ -63,6 +63,41 @@ final class Fp8Format {
         this.subnormalScale = Math.scalb(1f, bias - 1 + manBits);
     }
 
+    /** Mantissa bits: 3 (E4M3FN) or 2 (E5M2). */
+    int manBits() {
+        return manBits;
+    }
+
+    /** Exponent bias: 7 (E4M3FN) or 15 (E5M2). */
+    int bias() {
+        return bias;
+    }
+
+    /** The largest finite code (0x7E or 0x7B). */
+    int maxCode() {
+        return maxCode;
+    }
+
+    /** Whether the format has infinities (E5M2) or not (E4M3FN). */
+    boolean hasInf() {
+        return hasInf;
+    }
+
+    /** The binary32 bits of the largest finite value. */
+    int maxFiniteBits() {
+        return maxFiniteBits;
+    }
+
+    /** The binary32 bits of the smallest normal value. */
+    int minNormalBits() {
+        return minNormalBits;
+    }
+
+    /** 2^(bias - 1 + manBits): multiplies a subnormal magnitude into units of the smallest subnormal. */
+    float subnormalScale() {
+        return subnormalScale;
+    }
+
     /** The largest finite value. */
     float maxFinite() {
         return decodeTable[maxCode];

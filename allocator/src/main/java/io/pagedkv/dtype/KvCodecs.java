@@ -1,12 +1,30 @@
 package io.pagedkv.dtype;
 
+import java.util.Optional;
+
 /**
- * Finds the codec of a {@link KvDType}. Codecs are shared, stateless singletons (scaled FP8 codecs
- * are small immutable objects); this class is thread-safe.
+ * Finds the codec of a {@link KvDType}.
  *
- * <p>Every dtype has a scalar codec, the reference. {@link #of(KvDType)} returns it.
+ * <p>Every dtype has a scalar codec, the reference ({@link #scalar}). Some dtypes also have a
+ * Vector API codec ({@link #vector}) that writes identical bytes faster. The Vector API is an
+ * incubator module in JDK 25: it is used only when {@code jdk.incubator.vector} is in the boot
+ * module layer (the application was started with {@code --add-modules jdk.incubator.vector}) and
+ * the system property {@value #VECTOR_PROP_NAME} is not {@code false}; that choice is made once,
+ * when this class initialises, and {@link #of(KvDType)} returns the fast codec where there is one.
+ * Without the module no class that names the Vector API is ever loaded.
+ *
+ * <p>Codecs are shared, stateless singletons (scaled FP8 codecs are small immutable objects); this
+ * class is thread-safe.
  */
 public final class KvCodecs {
+
+    /** System property: {@code false} keeps the scalar codecs even when the Vector API is present. */
+    public static final String VECTOR_PROP_NAME = "pagedkv.codec.vector";
+    /** Whether {@code jdk.incubator.vector} is in the boot layer. */
+    private static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** Whether {@link #of(KvDType)} hands out vector codecs. */
+    private static final boolean USE_VECTOR = VECTOR_MODULE
+            && !"false".equalsIgnoreCase(System.getProperty(VECTOR_PROP_NAME, "true"));
 
     private static final KvCodec F32 = new F32Codec();
     private static final KvCodec F16 = new F16Codec();
@@ -19,8 +37,14 @@ public final class KvCodecs {
     private KvCodecs() {
     }
 
-    /** The codec for {@code dtype}. */
+    /** The fastest codec for {@code dtype}: the vector one if enabled and present, else the scalar. */
     public static KvCodec of(KvDType dtype) {
+        if (USE_VECTOR) {
+            KvCodec v = VectorCodecs.of(requireDtype(dtype));
+            if (v != null) {
+                return v;
+            }
+        }
         return scalar(dtype);
     }
 
@@ -32,12 +56,42 @@ public final class KvCodecs {
      *     for a dtype other than FP8 (only the FP8 dtypes take a scale)
      */
     public static KvCodec of(KvDType dtype, float scale) {
-        if (!(scale > 0f && scale <= Float.MAX_VALUE)) {
-            throw new IllegalArgumentException("scale: " + scale + " (expected: finite and > 0)");
-        }
+        checkScale(scale);
         if (scale == 1f) {
             return of(requireDtype(dtype));
         }
+        Fp8Codec scaled = scalarScaled(dtype, scale);
+        if (USE_VECTOR) {
+            KvCodec v = VectorCodecs.scaled(scaled);
+            if (v != null) {
+                return v;
+            }
+        }
+        return scaled;
+    }
+
+    /** The scalar reference form of {@link #of(KvDType, float)}; same checks. */
+    public static KvCodec scalar(KvDType dtype, float scale) {
+        checkScale(scale);
+        return scale == 1f ? scalar(dtype) : scalarScaled(dtype, scale);
+    }
+
+    /** The Vector API form of {@link #of(KvDType, float)}, whatever {@value #VECTOR_PROP_NAME} says; see {@link #vector(KvDType)}. */
+    public static Optional<KvCodec> vector(KvDType dtype, float scale) {
+        KvCodec s = scalar(dtype, scale);
+        if (!VECTOR_MODULE) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(s instanceof Fp8Codec f && scale != 1f ? VectorCodecs.scaled(f) : VectorCodecs.of(dtype));
+    }
+
+    private static void checkScale(float scale) {
+        if (!(scale > 0f && scale <= Float.MAX_VALUE)) {
+            throw new IllegalArgumentException("scale: " + scale + " (expected: finite and > 0)");
+        }
+    }
+
+    private static Fp8Codec scalarScaled(KvDType dtype, float scale) {
         return switch (requireDtype(dtype)) {
             case FP8_E4M3, FP8_E5M2 -> new Fp8Codec(dtype, scale);
             default -> throw new IllegalArgumentException("scale: " + scale + " for " + dtype
@@ -56,6 +110,22 @@ public final class KvCodecs {
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
         };
+    }
+
+    /**
+     * The Vector API codec for {@code dtype}, whatever {@value #VECTOR_PROP_NAME} says; empty when
+     * {@code jdk.incubator.vector} is absent, the platform's vectors are narrower than 256 bits, or
+     * the dtype has no vector path (F32 is a plain copy; F16: the JDK 25 Vector API has no float16
+     * conversion, so its scalar {@code Float.floatToFloat16} loop is the only path).
+     */
+    public static Optional<KvCodec> vector(KvDType dtype) {
+        requireDtype(dtype);
+        return VECTOR_MODULE ? Optional.ofNullable(VectorCodecs.of(dtype)) : Optional.empty();
+    }
+
+    /** Whether {@link #of(KvDType)} hands out Vector API codecs in this JVM. */
+    public static boolean vectorEnabled() {
+        return USE_VECTOR;
     }
 
     private static KvDType requireDtype(KvDType dtype) {

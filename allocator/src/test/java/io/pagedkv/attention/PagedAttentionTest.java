@@ -28,7 +28,7 @@ class PagedAttentionTest {
             };
             ModelShape shape = ModelShape.of("t", 2, kvHeads * group, kvHeads, headDim);
             CacheLayout layout = new CacheLayout(shape, KvDType.F32, blockSize);
-            for (PagedAttention a : new PagedAttention[] {PagedAttention.scalar(layout), PagedAttention.create(layout)}) {
+            for (PagedAttention a : new PagedAttention[] {PagedAttention.scalar(layout), PagedAttention.vectorized(layout)}) {
                 try (ScatteredBlocks s = new ScatteredBlocks(layout, tokens, r.split())) {
                     int layer = r.nextInt(2);
                     float[] q = randomQuery(r, shape);
@@ -67,7 +67,7 @@ class PagedAttentionTest {
             int count = tokens - start;
             ModelShape shape = ModelShape.of("t", 1, kvHeads * group, kvHeads, headDim);
             CacheLayout layout = new CacheLayout(shape, KvDType.F32, blockSize);
-            PagedAttention a = PagedAttention.create(layout);
+            PagedAttention a = trial % 2 == 0 ? PagedAttention.scalar(layout) : PagedAttention.vectorized(layout);
             try (ScatteredBlocks s = new ScatteredBlocks(layout, tokens, r.split())) {
                 int width = shape.queryHeads() * headDim;
                 float[] q = new float[count * width];

@@ -10,15 +10,37 @@ import org.junit.jupiter.api.Test;
 class Fp8EdgeTest {
 
     private static int e4m3(float v) {
-        return Hex.encode(KvCodecs.scalar(KvDType.FP8_E4M3), new float[] {v})[0] & 0xFF;
+        return code(KvDType.FP8_E4M3, v);
     }
 
     private static int e5m2(float v) {
-        return Hex.encode(KvCodecs.scalar(KvDType.FP8_E5M2), new float[] {v})[0] & 0xFF;
+        return code(KvDType.FP8_E5M2, v);
+    }
+
+    /** The code of {@code v}, checked to be the same from every implementation (vector: 16 lanes of v). */
+    private static int code(KvDType dtype, float v) {
+        float[] lanes = new float[16];
+        java.util.Arrays.fill(lanes, v);
+        int code = Hex.encode(KvCodecs.scalar(dtype), new float[] {v})[0] & 0xFF;
+        for (KvCodec c : Hex.implementations(dtype)) {
+            for (byte b : Hex.encode(c, lanes)) {
+                assertEquals(code, b & 0xFF, c.getClass().getSimpleName() + " encodes " + v);
+            }
+        }
+        return code;
     }
 
     private static float back(KvDType dtype, int code) {
-        return Hex.decode(KvCodecs.scalar(dtype), new byte[] {(byte) code}, 1)[0];
+        byte[] lanes = new byte[16];
+        java.util.Arrays.fill(lanes, (byte) code);
+        float v = Hex.decode(KvCodecs.scalar(dtype), new byte[] {(byte) code}, 1)[0];
+        for (KvCodec c : Hex.implementations(dtype)) {
+            for (float w : Hex.decode(c, lanes, 16)) {
+                assertEquals(Float.floatToIntBits(v), Float.floatToIntBits(w),
+                        c.getClass().getSimpleName() + " decodes 0x" + Integer.toHexString(code));
+            }
+        }
+        return v;
     }
 
     @Test
@@ -104,18 +126,31 @@ class Fp8EdgeTest {
 
     @Test
     void scaledCodecStoresValueOverScaleAndMultipliesBack() {
-        KvCodec scaled = KvCodecs.of(KvDType.FP8_E4M3, 0.5f);
-        // 100 / 0.5 = 200 = 1.5625 * 2^7 -> exponent 14, mantissa 0.5625 * 8 = 4.5 -> tie -> 4:
-        // 1.5 * 2^7 = 192 -> code 0x74; decodes to 192 * 0.5 = 96.
-        byte[] b = Hex.encode(scaled, new float[] {100f, 1000f});
-        assertEquals(0x74, b[0] & 0xFF);
-        assertEquals(0x7E, b[1] & 0xFF);  // 2000 saturates to 448
-        float[] back = Hex.decode(scaled, b, 2);
-        assertEquals(96f, back[0]);
-        assertEquals(224f, back[1]);
+        java.util.List<KvCodec> scaled = new java.util.ArrayList<>(java.util.List.of(KvCodecs.scalar(KvDType.FP8_E4M3, 0.5f)));
+        KvCodecs.vector(KvDType.FP8_E4M3, 0.5f).ifPresent(scaled::add);
+        for (KvCodec codec : scaled) {
+            // 100 / 0.5 = 200 = 1.5625 * 2^7 -> exponent 14, mantissa 0.5625 * 8 = 4.5 -> tie -> 4:
+            // 1.5 * 2^7 = 192 -> code 0x74; decodes to 192 * 0.5 = 96. 2000 saturates to 448 (0x7e).
+            float[] x = new float[16];
+            for (int i = 0; i < 16; i++) {
+                x[i] = i % 2 == 0 ? 100f : 1000f;
+            }
+            byte[] b = Hex.encode(codec, x);
+            assertEquals(0x74, b[0] & 0xFF);
+            assertEquals(0x7E, b[1] & 0xFF);
+            float[] back = Hex.decode(codec, b, 16);
+            assertEquals(96f, back[14]);
+            assertEquals(224f, back[15]);
+        }
         // A finite value whose quotient overflows binary32 saturates too (it is not an infinity).
-        KvCodec tiny = KvCodecs.of(KvDType.FP8_E5M2, 1e-30f);
-        assertEquals(0x7B, Hex.encode(tiny, new float[] {1e10f})[0] & 0xFF);
+        float[] big = new float[16];
+        java.util.Arrays.fill(big, -1e10f);
+        big[3] = Float.NEGATIVE_INFINITY;
+        KvCodec tiny = KvCodecs.scalar(KvDType.FP8_E5M2, 1e-30f);
+        byte[] expected = Hex.encode(tiny, big);
+        assertEquals(0xFB, expected[0] & 0xFF);
+        assertEquals(0xFC, expected[3] & 0xFF);
+        KvCodecs.vector(KvDType.FP8_E5M2, 1e-30f).ifPresent(v -> assertEquals(Hex.of(expected), Hex.of(Hex.encode(v, big))));
     }
 
     @Test

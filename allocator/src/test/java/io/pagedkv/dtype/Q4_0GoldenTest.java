@@ -12,15 +12,13 @@ import org.junit.jupiter.api.Test;
  */
 class Q4_0GoldenTest {
 
-    private final KvCodec codec = KvCodecs.scalar(KvDType.Q4_0);
-
     @Test
     void allZerosStoreMinusZeroScaleAndNibbleEight() {
         // max stays +0.0 -> d = 0.0 / -8 = -0.0 -> fp16 0x8000 (bytes 00 80); id = 0 (since -0.0
         // is "false") -> q = (int8)(0 + 8.5) = 8 for every value -> byte 0x88.
         byte[] expected = Hex.bytes("0080" + "88".repeat(16));
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, new float[32])));
-        for (float v : Hex.decode(codec, expected, 32)) {
+        Hex.assertEncodes(KvDType.Q4_0, new float[32], expected);
+        for (float v : Hex.decodeAll(KvDType.Q4_0, expected, 32)) {
             assertEquals(0f, Math.abs(v));
         }
     }
@@ -46,8 +44,8 @@ class Q4_0GoldenTest {
         // j0 7|8->87, j1 9|8->89, j2 5|1->15, j3 13|15->fd, j4 8|15->f8, j5,j6 88, j7 0|8->80,
         // j8..j14 88, j15 8|15->f8.
         byte[] expected = Hex.bytes("00c9" + "878915fdf88888" + "80" + "88".repeat(7) + "f8");
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, x)));
-        float[] back = Hex.decode(codec, expected, 32);
+        Hex.assertEncodes(KvDType.Q4_0, x, expected);
+        float[] back = Hex.decodeAll(KvDType.Q4_0, expected, 32);
         assertEquals(80f, back[7]);    // (0 - 8) * -10
         assertEquals(-70f, back[20]);  // (15 - 8) * -10: the clamp costs one full d
     }
@@ -64,8 +62,8 @@ class Q4_0GoldenTest {
             x[j] = -0.5f * j - 0.5f;
         }
         byte[] expected = Hex.bytes("0040" + "4848373737372626262615151515" + "0404");
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, x)));
-        float[] back = Hex.decode(codec, expected, 32);
+        Hex.assertEncodes(KvDType.Q4_0, x, expected);
+        float[] back = Hex.decodeAll(KvDType.Q4_0, expected, 32);
         assertEquals(-16f, back[31]);  // (0 - 8) * 2
         assertEquals(0f, back[0]);     // (8 - 8) * 2, error 0.5 = d / 4
     }
@@ -85,8 +83,8 @@ class Q4_0GoldenTest {
             x[j] = Math.scalb((float) (j - 12), -24);
         }
         byte[] expected = Hex.bytes("0300" + "90a4a5a5b5b6b6c6c7c7d7d8d8e8e9e9");
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, x)));
-        float[] back = Hex.decode(codec, expected, 32);
+        Hex.assertEncodes(KvDType.Q4_0, x, expected);
+        float[] back = Hex.decodeAll(KvDType.Q4_0, expected, 32);
         assertEquals(Math.scalb(-24f, -24), back[0]);  // (0 - 8) * 3 * 2^-24
     }
 }

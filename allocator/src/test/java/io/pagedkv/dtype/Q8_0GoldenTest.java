@@ -3,6 +3,7 @@ package io.pagedkv.dtype;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,13 +13,11 @@ import org.junit.jupiter.api.Test;
  */
 class Q8_0GoldenTest {
 
-    private final KvCodec codec = KvCodecs.scalar(KvDType.Q8_0);
-
     @Test
     void allZerosGiveAZeroScaleAndZeroQuants() {
         // amax = 0 -> d = 0 -> fp16 0x0000; id = 0 -> every q = roundf(0) = 0.
         byte[] expected = Hex.bytes("0000" + "00".repeat(32));
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, new float[32])));
+        Hex.assertEncodes(KvDType.Q8_0, new float[32], expected);
     }
 
     @Test
@@ -36,7 +35,7 @@ class Q8_0GoldenTest {
         x[8] = -100f;   // -> -100 = 0x9c
         x[31] = 63.5f;  // -> 64 = 0x40
         byte[] expected = Hex.bytes("003c" + "01ff02fd027f00039c" + "00".repeat(22) + "40");
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, x)));
+        Hex.assertEncodes(KvDType.Q8_0, x, expected);
     }
 
     @Test
@@ -53,7 +52,7 @@ class Q8_0GoldenTest {
         x[5] = 600f;   // 76.2 -> 76 = 0x4c
         x[6] = -999f;  // -126.873 -> -127 = 0x81
         byte[] expected = Hex.bytes("e047" + "7f00ff01e04c81" + "00".repeat(25));
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, x)));
+        Hex.assertEncodes(KvDType.Q8_0, x, expected);
     }
 
     @Test
@@ -69,9 +68,9 @@ class Q8_0GoldenTest {
         }
         x[31] = -31.75f;
         byte[] expected = Hex.bytes("0034" + q + "81");
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, x)));
+        Hex.assertEncodes(KvDType.Q8_0, x, expected);
         // Decoding gives q * 0.25: the ties come back 0.125 further from zero, the max exactly.
-        float[] back = Hex.decode(codec, expected, 32);
+        float[] back = Hex.decodeAll(KvDType.Q8_0, expected, 32);
         for (int j = 0; j < 31; j++) {
             assertEquals(-0.25f * (j + 1), back[j], "value " + j);
         }
@@ -98,9 +97,9 @@ class Q8_0GoldenTest {
         }
         byte[] expected = Hex.bytes("0400" + "7f00ff01fe"
                 + "f3f4f5f6f7f8f9fafbfcfdfeff" + "00" + "0102030405060708090a0b0c0d");
-        assertEquals(Hex.of(expected), Hex.of(Hex.encode(codec, x)));
+        Hex.assertEncodes(KvDType.Q8_0, x, expected);
         // Decoding uses the rounded fp16 scale 4 * 2^-24, not the exact 3.5 * 2^-24.
-        float[] back = Hex.decode(codec, expected, 32);
+        float[] back = Hex.decodeAll(KvDType.Q8_0, expected, 32);
         assertEquals(127 * Math.scalb(4f, -24), back[0]);
     }
 
@@ -112,10 +111,12 @@ class Q8_0GoldenTest {
             x[32 + j] = -0.25f * j - 0.125f;
         }
         x[63] = -31.75f;
-        byte[] bytes = Hex.encode(codec, x);
-        assertEquals(68, bytes.length);
-        assertArrayEquals(Hex.bytes("0000" + "00".repeat(32)), java.util.Arrays.copyOfRange(bytes, 0, 34));
-        assertEquals("00 34 ff fe", Hex.of(java.util.Arrays.copyOfRange(bytes, 34, 38)));
-        assertEquals((byte) 0x81, bytes[67]);
+        for (KvCodec codec : Hex.implementations(KvDType.Q8_0)) {
+            byte[] bytes = Hex.encode(codec, x);
+            assertEquals(68, bytes.length);
+            assertArrayEquals(Hex.bytes("0000" + "00".repeat(32)), Arrays.copyOfRange(bytes, 0, 34));
+            assertEquals("00 34 ff fe", Hex.of(Arrays.copyOfRange(bytes, 34, 38)));
+            assertEquals((byte) 0x81, bytes[67]);
+        }
     }
 }

@@ -121,6 +121,14 @@ class GgufReaderTest {
     }
 
     @Test
+    void aPerLayerKvHeadArrayCountsItsLargestEntry() throws IOException {
+        Map<String, GgufValue> m = llama("llama");
+        m.put("llama.attention.head_count_kv", GgufValue.ofArray(GgufType.INT32, List.of(
+                GgufValue.ofInteger(GgufType.INT32, 2), GgufValue.ofInteger(GgufType.INT32, 8))));
+        assertEquals(8, GgufReader.readShape(write("per-layer.gguf", file(3, m, 0))).kvHeads());
+    }
+
+    @Test
     void missingShapeKeysAreNamed() throws IOException {
         Map<String, GgufValue> m = llama("llama");
         m.remove("llama.block_count");

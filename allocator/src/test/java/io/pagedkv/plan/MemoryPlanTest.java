@@ -126,6 +126,21 @@ class MemoryPlanTest {
     }
 
     @Test
+    void bytesPerTokenAndBlockAgreeWithCacheLayoutForEveryPresetAndDtype() {
+        for (ModelShape shape : ModelPresets.all()) {
+            for (KvDType d : KvDType.values()) {
+                if (!d.supports(shape.headDim())) {
+                    continue;
+                }
+                io.pagedkv.cache.CacheLayout layout = io.pagedkv.cache.CacheLayout.of(shape, d);
+                MemoryPlan p = plan(shape, d, 1);
+                assertEquals(layout.bytesPerToken(), p.bytesPerToken(), shape.name() + " " + d);
+                assertEquals(layout.bytesPerBlock(), p.bytesPerBlock(), shape.name() + " " + d);
+            }
+        }
+    }
+
+    @Test
     void badTermsAreRejectedWithTheirValue() {
         ModelShape tiny = ModelShape.of("tiny", 1, 1, 1, 8);
         var e = assertThrows(IllegalArgumentException.class, () -> plan(tiny, KvDType.Q8_0, 1));

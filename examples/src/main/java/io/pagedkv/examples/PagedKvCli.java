@@ -2,6 +2,7 @@ package io.pagedkv.examples;
 
 import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
+import io.pagedkv.examples.plan.PlanCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Command;
         version = "pagedkv 0.1.0",
         description = "A paged, off-heap KV-cache manager for LLM inference on the JVM.",
         subcommands = {
+            PlanCommand.class,
             SimulateCommand.class,
             GenerateCommand.class,
             EvictCommand.class,

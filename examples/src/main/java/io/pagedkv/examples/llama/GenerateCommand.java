@@ -1,9 +1,12 @@
 package io.pagedkv.examples.llama;
 
+import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.dtype.KvDType;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,12 +45,24 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ids", description = "print token ids instead of text")
     boolean ids;
 
-    @Option(names = "--cache", defaultValue = "contiguous", description = "where K/V live: ${COMPLETION-CANDIDATES}")
+    @Option(names = "--cache", defaultValue = "paged", description = "where K/V live: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     CacheKind cache;
+
+    @Option(names = "--kv-dtype", defaultValue = "f32", description = "paged cache dtype: f32, f16, bf16, fp8_e4m3, fp8_e5m2, q8_0, q4_0")
+    String kvDtype;
+
+    @Option(names = "--block-size", defaultValue = "16", description = "tokens per block of the paged cache")
+    int blockSize;
+
+    @Option(names = "--compare", description = "also decode greedily with a contiguous f32 cache in lockstep and report the"
+            + " first step whose token differs and the largest relative logit error")
+    boolean compare;
 
     /** Where the decoder keeps its keys and values. */
     public enum CacheKind {
-        /** Plain arrays, reserved for the whole context. */
+        /** pagedkv: blocks of a paged off-heap pool, attention by PagedAttention. */
+        paged,
+        /** Plain float arrays reserved for the whole context, textbook attention. */
         contiguous
     }
 
@@ -73,8 +88,16 @@ public final class GenerateCommand implements Callable<Integer> {
                     + c.seqLen() + ")");
             return 2;
         }
+        KvDType dtype;
+        try {
+            dtype = KvDType.parse(kvDtype);
+            new CacheLayout(c.shape("check"), dtype, blockSize);
+        } catch (IllegalArgumentException e) {
+            err.println("--kv-dtype/--block-size: " + e.getMessage());
+            return 2;
+        }
         boolean text = tok != null && !ids;
-        try (KvStore store = newStore(c)) {
+        try (KvStore store = newStore(c, dtype)) {
             LlamaDecoder decoder = new LlamaDecoder(weights, store);
             Sampler sampler = new Sampler(c.vocabSize(), temperature, seed);
             if (text) {
@@ -98,11 +121,20 @@ public final class GenerateCommand implements Callable<Integer> {
                     promptIds.length, all.length - promptIds.length, ns / 1e6, store.length() / (ns / 1e9));
             out.println(store.statistics());
         }
+        if (compare) {
+            try (KvStore ref = new ContiguousKvStore(c, c.seqLen()); KvStore cand = newStore(c, dtype)) {
+                Lockstep.Result r = Lockstep.run(new LlamaDecoder(weights, ref), new LlamaDecoder(weights, cand), n);
+                out.printf(Locale.ROOT, "lockstep vs contiguous f32 over %d greedy steps: %s, max relative logit error %.3g%n",
+                        r.steps(), r.identical() ? "identical tokens" : "first divergence at step " + r.firstDivergence(),
+                        r.maxRelativeError());
+            }
+        }
         return 0;
     }
 
-    private KvStore newStore(LlamaConfig c) {
+    private KvStore newStore(LlamaConfig c, KvDType dtype) {
         return switch (cache) {
+            case paged -> new PagedKvStore(c, dtype, blockSize, c.seqLen());
             case contiguous -> new ContiguousKvStore(c, c.seqLen());
         };
     }

@@ -1,34 +1,50 @@
 package io.pagedkv.examples.simulate;
 
 import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.cache.CacheStats;
+import io.pagedkv.cache.PagedKvCache;
+import io.pagedkv.cache.Sequence;
+import io.pagedkv.model.ModelShape;
 
 /**
- * pagedkv's way: memory is a pool of fixed-size blocks, a request holds {@code ceil(tokens /
- * blockSize)} of them and takes one more only when its last block is full.
+ * pagedkv's way, on the real {@link PagedKvCache}: memory is a pool of fixed-size blocks, a request
+ * is a {@link Sequence} holding {@code ceil(tokens / blockSize)} blocks and takes one more only when
+ * its last block is full.
  *
- * <p>The pool holds {@code floor(budget / bytesPerBlock)} blocks of the full-scale layout. Admission
- * needs blocks for the prefill plus the first generated token; a decode step needs a new block only
- * every {@code blockSize} tokens. The only waste is the unfilled tail of each request's last block.
- * Confined to the scheduler thread.
+ * <p>The pool holds {@code floor(budget / bytesPerBlock)} blocks of the <em>full-scale</em> layout,
+ * so admission, growth, preemption and every byte figure are exactly those of the real model. The
+ * blocks' storage uses a <em>scaled</em> layout of the same dtype and block size (1 layer, 1 KV head,
+ * head dim 32; see {@link #scale()}), so a 24 GiB budget fits this machine; every token's synthetic K
+ * and V are really encoded and written into its block. Admission needs blocks for the prefill plus the
+ * first generated token. Allocates nothing per token. Confined to the scheduler thread.
  */
 public final class PagedStrategy implements KvAllocationStrategy {
 
-    private final CacheLayout fullLayout;
-    private final long capacityBytes;
-    private final long totalBlocks;
-    private long freeBlocks;
+    /** Head dim of the scaled storage shape (a whole Q8_0/Q4_0 group). */
+    public static final int SCALED_HEAD_DIM = 32;
 
-    /** A pool of as many {@code fullLayout} blocks as fit in {@code budgetBytes}. */
+    private final CacheLayout fullLayout;
+    private final CacheLayout storageLayout;
+    private final PagedKvCache cache;
+    private final long capacityBytes;
+    private final int totalBlocks;
+    private final float[] keys = new float[SCALED_HEAD_DIM];
+    private final float[] values = new float[SCALED_HEAD_DIM];
+    private long tokensWritten;
+
+    /** A pool of as many {@code fullLayout} blocks as fit in {@code budgetBytes}, stored at reduced scale. */
     public PagedStrategy(CacheLayout fullLayout, long budgetBytes) {
         long blocks = budgetBytes / fullLayout.bytesPerBlock();
-        if (blocks < 1) {
-            throw new IllegalArgumentException("budgetBytes: " + budgetBytes + " (expected: >= one block of "
-                    + fullLayout.bytesPerBlock() + " bytes)");
+        if (blocks < 1 || blocks > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("budgetBytes: " + budgetBytes + " holds " + blocks + " blocks of "
+                    + fullLayout.bytesPerBlock() + " bytes (expected: 1 .. " + Integer.MAX_VALUE + " blocks)");
         }
         this.fullLayout = fullLayout;
+        this.storageLayout = new CacheLayout(ModelShape.of(fullLayout.shape().name() + "-scaled", 1, 1, 1, SCALED_HEAD_DIM),
+                fullLayout.dtype(), fullLayout.blockSize());
         this.capacityBytes = budgetBytes;
-        this.totalBlocks = blocks;
-        this.freeBlocks = blocks;
+        this.totalBlocks = (int) blocks;
+        this.cache = new PagedKvCache(storageLayout, totalBlocks);
     }
 
     /** The layout whose block size and bytes the figures use. */
@@ -36,9 +52,37 @@ public final class PagedStrategy implements KvAllocationStrategy {
         return fullLayout;
     }
 
+    /** The reduced layout the blocks are physically stored in. */
+    public CacheLayout storageLayout() {
+        return storageLayout;
+    }
+
+    /** Full-scale bytes per physically stored byte (1024 for llama-3.1-8b). */
+    public long scale() {
+        return fullLayout.bytesPerBlock() / storageLayout.bytesPerBlock();
+    }
+
     /** Blocks in the pool. */
     public long totalBlocks() {
         return totalBlocks;
+    }
+
+    /** Tokens whose K and V were encoded and written into the pool. */
+    public long tokensWritten() {
+        return tokensWritten;
+    }
+
+    /** The cache's occupancy now. */
+    public CacheStats stats() {
+        return cache.stats();
+    }
+
+    /** The sequence of an admitted request (for tests that read back what was written). */
+    public Sequence sequenceOf(SimRequest request) {
+        if (!(request.allocation instanceof Sequence s)) {
+            throw new IllegalStateException("request " + request.trace().id() + " (expected: admitted)");
+        }
+        return s;
     }
 
     @Override
@@ -58,7 +102,7 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public long reservedBytes() {
-        return (totalBlocks - freeBlocks) * fullLayout.bytesPerBlock();
+        return (long) (totalBlocks - cache.freeBlocks()) * fullLayout.bytesPerBlock();
     }
 
     @Override
@@ -73,43 +117,60 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public int admit(SimRequest request) {
-        long need = fullLayout.blocksFor(request.tokensToPrefill() + 1L);
-        if (need > freeBlocks) {
+        int prefill = request.tokensToPrefill();
+        if (cache.blocksNeeded(prefill + 1L) > cache.freeBlocks()) {
             return NO_ROOM;
         }
-        long blocks = fullLayout.blocksFor(request.tokensToPrefill());
-        freeBlocks -= blocks;
-        request.allocationOffset = blocks;
+        Sequence seq = cache.openSequence();
+        seq.append(prefill);
+        int id = request.trace().id();
+        for (int p = 0; p < prefill; p++) {
+            writeToken(seq, id, p);
+        }
+        request.allocation = seq;
         return 0;
     }
 
     @Override
     public boolean append(SimRequest request) {
-        if (request.cachedTokens() % fullLayout.blockSize() != 0) {
-            return true;
-        }
-        if (freeBlocks == 0) {
+        Sequence seq = (Sequence) request.allocation;
+        if (!seq.tryAppend(1)) {
             return false;
         }
-        freeBlocks--;
-        request.allocationOffset++;
+        writeToken(seq, request.trace().id(), seq.length() - 1);
         return true;
     }
 
     @Override
     public void release(SimRequest request) {
-        freeBlocks += request.allocationOffset;
+        ((Sequence) request.allocation).close();
     }
 
     @Override
     public void checkDrained() {
-        if (freeBlocks != totalBlocks) {
-            throw new IllegalStateException("paged: " + freeBlocks + " of " + totalBlocks + " blocks free (expected: all)");
+        CacheStats s = cache.stats();
+        if (s.freeBlocks() != totalBlocks || s.openSequences() != 0) {
+            throw new IllegalStateException("paged: " + s.freeBlocks() + " of " + totalBlocks + " blocks free, "
+                    + s.openSequences() + " sequences open (expected: all free, none open)");
         }
     }
 
     @Override
     public void close() {
-        // Bookkeeping only until the pool is backed by PagedKvCache.
+        cache.close();
+    }
+
+    /** The synthetic key component {@code i} of token {@code position} of request {@code id}. */
+    public static float syntheticKey(int id, int position, int i) {
+        return ((id * 131 + position * 7 + i) % 199) / 100f - 1f;
+    }
+
+    private void writeToken(Sequence seq, int id, int position) {
+        for (int i = 0; i < SCALED_HEAD_DIM; i++) {
+            keys[i] = syntheticKey(id, position, i);
+            values[i] = -keys[i];
+        }
+        seq.write(0, position, keys, values);
+        tokensWritten++;
     }
 }

@@ -86,12 +86,15 @@ public final class ServingSimulator {
         double sumLive = 0;
         double sumReserved = 0;
         double sumExternal = 0;
+        long refusals = 0;
+        long queuedSteps = 0;
         while (finished < n) {
             // 1. admit
             while (!waiting.isEmpty()) {
                 SimRequest head = waiting.peekFirst();
                 int hits = strategy.admit(head);
                 if (hits == KvAllocationStrategy.NO_ROOM) {
+                    refusals++;
                     break;
                 }
                 waiting.pollFirst();
@@ -144,6 +147,7 @@ public final class ServingSimulator {
             sumLive += live;
             sumReserved += reserved;
             sumExternal += external;
+            queuedSteps += waiting.size();
             series.add(running.size(), live, reserved);
             // 4. finish
             int kept = 0;
@@ -176,7 +180,7 @@ public final class ServingSimulator {
         double waste = sumReserved + sumExternal == 0 ? 0 : (sumReserved - sumLive + sumExternal) / (sumReserved + sumExternal);
         return new SimulationResult(strategy.name(), n, finished, step, capacity, peakConcurrency, sumRunning / steps,
                 peakLiveBytes, sumLive / steps, sumReserved / steps, (sumReserved - sumLive) / steps, sumExternal / steps,
-                waste, preemptions, promptTokens, hitTokens, 0, series);
+                waste, preemptions, promptTokens, hitTokens, 0, refusals, queuedSteps, series);
     }
 
     /** For each request id, the id of its session's next turn, or -1. */

@@ -1,7 +1,9 @@
 package io.pagedkv.examples.simulate;
 
 import io.pagedkv.dtype.KvDType;
+import io.pagedkv.model.ModelPresets;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.plan.ByteSize;
 import io.pagedkv.workload.Workload;
 import java.io.File;
 import java.io.IOException;
@@ -84,7 +86,7 @@ public final class SimulateCommand implements Callable<Integer> {
             SimulationReport.print(comparison, out);
         }
         if (chart != null) {
-            SimulationChart.write(config.model().name() + " " + config.dtype() + ", " + ByteSize.gib(config.memoryBytes())
+            SimulationChart.write(config.model().name() + " " + config.dtype() + ", " + SimulationReport.gib(config.memoryBytes())
                     + " KV, " + config.workload() + " x" + config.requests(), comparison.results(), chart, 1100, 750);
             if (!json) {
                 out.println("chart: " + chart.getPath());
@@ -97,10 +99,10 @@ public final class SimulateCommand implements Callable<Integer> {
     /** The validated configuration, or a {@link CommandLine.ParameterException} naming the bad flag. */
     SimulationConfig config() {
         try {
-            ModelShape shape = ModelLookup.shape(model);
+            ModelShape shape = ModelPresets.byName(model);
             KvDType kv = KvDType.parse(dtype);
             Workload w = Workload.parse(workload);
-            long bytes = ByteSize.parse(memory);
+            long bytes = ByteSize.parse(memory).bytes();
             if (maxContext < 0) {
                 throw new IllegalArgumentException("max-context: " + maxContext + " (expected: >= 0, 0 for the workload's)");
             }

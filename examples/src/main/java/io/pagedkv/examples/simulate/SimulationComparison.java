@@ -13,9 +13,12 @@ import java.util.function.Function;
  * @param config what was simulated
  * @param trace the replayed trace
  * @param pagedBlocks blocks in the paged pool
+ * @param pagedScale full-scale bytes per byte the paged pool physically stores
+ * @param pagedTokensWritten tokens whose K/V the paged run encoded and wrote (re-prefills included)
  * @param results one result per strategy, paged first
  */
-public record SimulationComparison(SimulationConfig config, Trace trace, long pagedBlocks, List<SimulationResult> results) {
+public record SimulationComparison(SimulationConfig config, Trace trace, long pagedBlocks, long pagedScale,
+        long pagedTokensWritten, List<SimulationResult> results) {
 
     /** Copies the list. */
     public SimulationComparison {
@@ -28,9 +31,13 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
         CacheLayout layout = config.layout();
         List<SimulationResult> results = new ArrayList<>();
         long blocks;
+        long scale;
+        long written;
         try (PagedStrategy paged = new PagedStrategy(layout, config.memoryBytes())) {
-            blocks = paged.totalBlocks();
             results.add(new ServingSimulator(trace, paged, progress.apply(paged.name())).run());
+            blocks = paged.totalBlocks();
+            scale = paged.scale();
+            written = paged.tokensWritten();
         }
         try (ContiguousStrategy max = ContiguousStrategy.maxContext(config.memoryBytes(), layout.bytesPerToken(),
                 config.maxContext())) {
@@ -39,7 +46,7 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
         try (ContiguousStrategy firstFit = ContiguousStrategy.promptPlusMaxOutput(config.memoryBytes(), layout.bytesPerToken())) {
             results.add(new ServingSimulator(trace, firstFit, progress.apply(firstFit.name())).run());
         }
-        return new SimulationComparison(config, trace, blocks, results);
+        return new SimulationComparison(config, trace, blocks, scale, written, results);
     }
 
     /** The result of the strategy named {@code name}. */

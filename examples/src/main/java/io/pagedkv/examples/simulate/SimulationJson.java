@@ -32,6 +32,8 @@ public final class SimulationJson {
             g.writeNumberField("maxContext", cfg.maxContext());
             g.writeNumberField("blockSize", cfg.blockSize());
             g.writeNumberField("pagedBlocks", c.pagedBlocks());
+            g.writeNumberField("pagedScale", c.pagedScale());
+            g.writeNumberField("pagedTokensWritten", c.pagedTokensWritten());
             g.writeStringField("policy", cfg.policy().label());
             g.writeNumberField("meanPromptTokens", c.trace().meanPromptTokens());
             g.writeNumberField("meanOutputTokens", c.trace().meanOutputTokens());

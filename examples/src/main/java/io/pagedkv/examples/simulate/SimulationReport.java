@@ -18,12 +18,15 @@ public final class SimulationReport {
         SimulationConfig cfg = c.config();
         CacheLayout layout = cfg.layout();
         out.printf(Locale.ROOT, "pagedkv simulate: %s, %s KV cache (%,d bytes/token), %s budget%n",
-                cfg.model().name(), cfg.dtype(), layout.bytesPerToken(), ByteSize.gib(cfg.memoryBytes()));
+                cfg.model().name(), cfg.dtype(), layout.bytesPerToken(), gib(cfg.memoryBytes()));
         out.printf(Locale.ROOT, "workload %s: %d requests (seed %d), mean prompt %.1f, mean output %.1f tokens, context %d%n",
                 cfg.workload(), c.trace().size(), cfg.seed(), c.trace().meanPromptTokens(), c.trace().meanOutputTokens(),
                 cfg.maxContext());
         out.printf(Locale.ROOT, "paged: %,d blocks of %d tokens (%,d bytes each); policy %s%n", c.pagedBlocks(),
                 cfg.blockSize(), layout.bytesPerBlock(), cfg.policy().label());
+        out.printf(Locale.ROOT, "paged K/V really written into a PagedKvCache at 1/%,d scale (1 layer, 1 KV head, head dim %d): "
+                + "%,d tokens%n", c.pagedScale(), PagedStrategy.SCALED_HEAD_DIM, c.pagedTokensWritten());
+        out.println("contiguous baselines are bookkeeping only (first-fit regions, nothing written)");
         out.println();
         List<SimulationResult> rs = c.results();
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-26s", ""));
@@ -35,10 +38,10 @@ public final class SimulationReport {
         row(out, "steps", rs, r -> String.format(Locale.ROOT, "%,d", r.steps()));
         row(out, "peak concurrency", rs, r -> String.format(Locale.ROOT, "%,d", r.peakConcurrency()));
         row(out, "mean concurrency", rs, r -> String.format(Locale.ROOT, "%.1f", r.meanConcurrency()));
-        row(out, "KV used (mean)", rs, r -> ByteSize.gib(r.meanLiveBytes()));
-        row(out, "KV reserved (mean)", rs, r -> ByteSize.gib(r.meanReservedBytes()));
-        row(out, "internal frag. (mean)", rs, r -> ByteSize.gib(r.meanInternalBytes()));
-        row(out, "external frag. (mean)", rs, r -> ByteSize.gib(r.meanExternalBytes()));
+        row(out, "KV used (mean)", rs, r -> gib(r.meanLiveBytes()));
+        row(out, "KV reserved (mean)", rs, r -> gib(r.meanReservedBytes()));
+        row(out, "internal frag. (mean)", rs, r -> gib(r.meanInternalBytes()));
+        row(out, "external frag. (mean)", rs, r -> gib(r.meanExternalBytes()));
         row(out, "waste", rs, r -> String.format(Locale.ROOT, "%.1f%%", 100 * r.waste()));
         row(out, "preemptions", rs, r -> String.format(Locale.ROOT, "%,d", r.preemptions()));
         row(out, "prefix-cache hit rate", rs, r -> String.format(Locale.ROOT, "%.1f%%", 100 * r.prefixHitRate()));
@@ -52,6 +55,11 @@ public final class SimulationReport {
                     (double) paged.peakConcurrency() / base.peakConcurrency(), (double) base.steps() / paged.steps());
         }
         out.flush();
+    }
+
+    /** {@code bytes} in GiB with two decimals, e.g. {@code 3.75 GiB}. */
+    public static String gib(double bytes) {
+        return String.format(Locale.ROOT, "%.2f GiB", bytes / (1L << 30));
     }
 
     private interface Cell {

@@ -25,12 +25,14 @@ package io.pagedkv.examples.simulate;
  * @param promptTokens prompt tokens prefilled, re-prefills after preemption included
  * @param prefixHitTokens prompt tokens reused from the prefix cache
  * @param tokensEvicted tokens dropped by the eviction policy
+ * @param refusals steps at which the head of the queue was refused admission for lack of memory
+ * @param queuedRequestSteps requests waiting, summed over steps (divide by steps for the mean queue)
  * @param series per-step samples for the chart
  */
 public record SimulationResult(String strategy, int requests, int finished, long steps, long capacityBytes,
         int peakConcurrency, double meanConcurrency, long peakLiveBytes, double meanLiveBytes, double meanReservedBytes,
         double meanInternalBytes, double meanExternalBytes, double waste, long preemptions, long promptTokens,
-        long prefixHitTokens, long tokensEvicted, TimeSeries series) {
+        long prefixHitTokens, long tokensEvicted, long refusals, long queuedRequestSteps, TimeSeries series) {
 
     /** Share of prefilled prompt tokens served from the prefix cache (0 when nothing was prefilled). */
     public double prefixHitRate() {

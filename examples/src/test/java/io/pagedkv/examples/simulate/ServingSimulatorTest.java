@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.dtype.KvDType;
+import io.pagedkv.model.ModelPresets;
 import io.pagedkv.workload.Workload;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +18,7 @@ class ServingSimulatorTest {
     private static final long GIB = 1L << 30;
 
     private static SimulationConfig config(Workload w, int requests, long memory) {
-        return new SimulationConfig(ModelLookup.shape("llama-3.1-8b"), KvDType.Q8_0, memory, w, requests, 16, 7,
+        return new SimulationConfig(ModelPresets.byName("llama-3.1-8b"), KvDType.Q8_0, memory, w, requests, 16, 7,
                 w.defaultMaxContext(), EvictionChoice.NONE);
     }
 

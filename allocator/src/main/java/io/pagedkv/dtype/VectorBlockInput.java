@@ -1,0 +1,30 @@
+package io.pagedkv.dtype;
+
+import static io.pagedkv.dtype.VectorShapes.F;
+import static io.pagedkv.dtype.VectorShapes.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The fast form of {@link BlockInput}'s pre-check: one vector pass for the largest magnitude, which
+ * is NaN if any value is NaN (max propagates NaN) and infinite if any is infinite. When it reports
+ * trouble, the caller runs the scalar {@link BlockInput#check} to name the index and throw.
+ * Part of the Vector API fast path; static helpers only.
+ */
+final class VectorBlockInput {
+
+    private VectorBlockInput() {
+    }
+
+    /** Whether all values are finite and the largest scale fits fp16; addressed as {@link VectorLoads#load}. */
+    static boolean ok(float divisor, float[] array, MemorySegment seg, long offset, int length) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < length; k += L) {
+            acc = acc.max(VectorLoads.load(array, seg, offset, k).abs());
+        }
+        float amax = acc.reduceLanes(VectorOperators.MAX);
+        return amax <= Float.MAX_VALUE && !BlockInput.scaleOverflows(amax, divisor);
+    }
+}

@@ -1,0 +1,97 @@
+package io.pagedkv.examples.plan;
+
+import io.pagedkv.dtype.KvDType;
+import io.pagedkv.plan.ByteSize;
+import io.pagedkv.plan.MemoryPlan;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/** Renders a {@link MemoryPlan} as the human-readable table of {@code pagedkv plan}. Stateless. */
+final class PlanTable {
+
+    private PlanTable() {
+    }
+
+    static void write(MemoryPlan p, String memorySource, PrintWriter out) {
+        String n = PlanFigures.grouped(p.concurrency());
+        String ctx = PlanFigures.grouped(p.contextTokens());
+        out.println("model:    " + PlanFigures.describe(p.shape()));
+        out.println("workload: " + n + " request(s) x " + ctx + " tokens, KV cache " + p.kvDtype() + " ("
+                + bits(p.kvDtype().bitsPerValue()) + " bits/value), blocks of " + p.blockSize() + " tokens, weights "
+                + p.weights() + " (" + bits(p.weights().bitsPerWeight()) + " bits/weight)");
+        out.println("memory:   " + memorySource + " = " + PlanFigures.grouped(p.memoryBytes()) + " bytes");
+        out.println();
+        out.printf(Locale.ROOT, "%-36s %22s %12s %12s%n", "term", "bytes", "GB", "GiB");
+        row(out, "weights (" + p.weights() + ")", p.weightsBytes());
+        row(out, "overhead", p.overheadBytes());
+        row(out, "KV cache per token (all layers)", p.bytesPerToken());
+        row(out, "KV cache per block (" + p.blockSize() + " tokens)", p.bytesPerBlock());
+        row(out, "KV cache per request (" + ctx + " tok)", p.cacheBytesPerRequest());
+        row(out, "KV cache x " + n + " request(s)", p.cacheBytes());
+        row(out, "total = overhead + weights + cache", p.totalBytes());
+        row(out, "memory", p.memoryBytes());
+        row(out, "headroom", p.headroomBytes());
+        row(out, "prefill transient (" + PlanFigures.grouped(Math.min(p.prefillChunkTokens(),
+                Math.max(1, p.contextTokens()))) + "-token chunk)", p.prefillTransientBytes());
+        row(out, "  attention scores (f32, 1 layer)", p.prefillAttentionScratchBytes());
+        row(out, "  activations", p.prefillActivationBytes());
+        row(out, "peak during prefill", p.peakBytes());
+        out.println();
+        if (p.fits()) {
+            out.println("fits:     YES, with " + ByteSize.both(p.headroomBytes()) + " to spare"
+                    + (p.fitsWithPrefill() ? "; the prefill peak fits too"
+                            : "; but the prefill peak does NOT fit (lower --prefill-chunk or use flash attention)"));
+        } else {
+            out.println("fits:     NO, short by " + ByteSize.both(-p.headroomBytes()));
+        }
+        out.println("largest context at " + n + " request(s):        " + tokens(p.maxContext()));
+        out.println("largest concurrency at " + ctx + " tokens: " + PlanFigures.maxFigure(p.maxConcurrency()));
+        out.println();
+        out.println("every KV dtype, same workload:");
+        out.printf(Locale.ROOT, "%-9s %6s %12s %14s %14s %5s %16s %16s%n", "kv dtype", "bits", "bytes/token",
+                "GiB/request", "total GiB", "fits", "max context @" + n, "max concurrency");
+        for (KvDType d : KvDType.values()) {
+            if (!d.supports(p.shape().headDim())) {
+                out.printf(Locale.ROOT, "%-9s %6s   n/a: head dim %d is not a multiple of %d%n", d.label(),
+                        bits(d.bitsPerValue()), p.shape().headDim(), d.groupSize());
+                continue;
+            }
+            MemoryPlan q = p.withKvDtype(d);
+            out.printf(Locale.ROOT, "%-9s %6s %12s %14.2f %14.2f %5s %16s %16s%n", d.label() + (d == p.kvDtype() ? "*"
+                    : ""), bits(d.bitsPerValue()), PlanFigures.grouped(q.bytesPerToken()),
+                    q.cacheBytesPerRequest() / (double) ByteSize.GIB, gib(q.totalBytes()), q.fits() ? "yes" : "no",
+                    PlanFigures.maxFigure(q.maxContext()), PlanFigures.maxFigure(q.maxConcurrency()));
+        }
+        out.println("(* = --kv-dtype; GB = 10^9 bytes, GiB = 2^30 bytes; a partly filled block costs a whole block)");
+    }
+
+    private static String tokens(long v) {
+        String f = PlanFigures.maxFigure(v);
+        return v == MemoryPlan.NONE ? "none (weights and overhead alone exceed the memory)"
+                : v == MemoryPlan.UNLIMITED ? f + " (the cache stops growing: every layer slides)" : f + " tokens";
+    }
+
+    private static double gib(long bytes) {
+        return bytes == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : bytes / (double) ByteSize.GIB;
+    }
+
+    private static String bits(double b) {
+        return b == Math.rint(b) ? String.format(Locale.ROOT, "%.0f", b) : String.format(Locale.ROOT, "%.2f", b)
+                .replaceFirst("0$", "");
+    }
+
+    private static void row(PrintWriter out, String term, long bytes) {
+        if (bytes == Long.MAX_VALUE) {
+            out.printf(Locale.ROOT, "%-36s %22s %12s %12s%n", term, "> 9.2e18", "overflow", "overflow");
+            return;
+        }
+        out.printf(Locale.ROOT, "%-36s %22s %12s %12s%n", term, PlanFigures.grouped(bytes),
+                unit(bytes, ByteSize.GB), unit(bytes, ByteSize.GIB));
+    }
+
+    private static String unit(long bytes, long unit) {
+        double v = bytes / (double) unit;
+        return Math.abs(v) >= 0.01 || v == 0 ? String.format(Locale.ROOT, "%.2f", v)
+                : String.format(Locale.ROOT, "%.6f", v);
+    }
+}

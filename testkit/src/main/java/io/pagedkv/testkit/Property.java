@@ -1,0 +1,62 @@
+package io.pagedkv.testkit;
+
+/**
+ * Entry point of property-based tests: {@code Property.forAll(gens...).tries(n).seed(s).check(...)}
+ * generates inputs from the generators, runs the check on each, and on the first failure shrinks
+ * the input and throws a {@link PropertyFailure} naming the shrunk input, the original input, the
+ * seed and the {@code -Dpagedkv.seed=...} flag that replays it.
+ *
+ * <pre>{@code
+ * @Test
+ * void encodeThenDecodeStaysWithinTheErrorBound() {
+ *     Property.forAll(Gens.floatArrays(Gens.finiteFloats(-100f, 100f), 32, 32))
+ *             .check(values -> assertWithinBound(values, roundTrip(values)));
+ * }
+ * }</pre>
+ * Tries, seed and time cap come from {@link Config} unless set on the property. Thread-safe: a
+ * check runs on the calling thread and shares no state.
+ */
+public final class Property {
+    private Property() {
+    }
+
+    /** A property over values of one generator. */
+    public static <A> ForAll1<A> forAll(Gen<A> a) {
+        return new ForAll1<>(a);
+    }
+
+    /** A property over values of two generators, drawn independently. */
+    public static <A, B> ForAll2<A, B> forAll(Gen<A> a, Gen<B> b) {
+        return new ForAll2<>(a, b);
+    }
+
+    /** A property over values of three generators, drawn independently. */
+    public static <A, B, C> ForAll3<A, B, C> forAll(Gen<A> a, Gen<B> b, Gen<C> c) {
+        return new ForAll3<>(a, b, c);
+    }
+
+    /** Inside a check: discards the current case unless {@code condition} holds (it is not a failure). */
+    public static void assume(boolean condition) {
+        if (!condition) {
+            throw new Discard("assumption failed");
+        }
+    }
+
+    /** Runs {@code check} on one generated value and reports the outcome. */
+    static Outcome runCase(Object value, String shown, ThrowingRunnable check) {
+        try {
+            check.run();
+            return new Outcome(value, shown, null);
+        } catch (Discard | VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            return new Outcome(value, shown, t);
+        }
+    }
+
+    /** A check body that may throw anything. */
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Throwable;
+    }
+}
