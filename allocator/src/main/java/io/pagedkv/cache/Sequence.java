@@ -432,6 +432,78 @@ public final class Sequence implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // eviction primitives, used by EvictingSequence; none runs concurrently with reads or writes of
+    // this sequence (eviction happens between decode steps)
+
+    /**
+     * Copies the K and V bytes of every layer and head from slot {@code from} onto slot {@code to}
+     * (raw bytes, no re-encoding); the target block is copied first if shared.
+     */
+    synchronized void copySlot(int from, int to) {
+        checkOpen();
+        checkPosition(from);
+        checkPosition(to);
+        int dstId = writableBlock(to / blockSize);
+        int srcId = table[from / blockSize];
+        MemorySegment src = pool.block(srcId);
+        MemorySegment dst = pool.block(dstId);
+        int fromSlot = from % blockSize;
+        int toSlot = to % blockSize;
+        long headBytes = layout.headBytes();
+        int layers = layout.shape().layers();
+        for (int l = 0; l < layers; l++) {
+            for (int kv = 0; kv < 2; kv++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    MemorySegment.copy(src, layout.unsafeOffset(l, kv, h, fromSlot), dst,
+                            layout.unsafeOffset(l, kv, h, toSlot), headBytes);
+                }
+            }
+        }
+    }
+
+    /** Drops the slots from {@code newLength} on, releasing the blocks that no longer hold any. */
+    synchronized void truncate(int newLength) {
+        checkOpen();
+        int len = length;
+        if (newLength < 0 || newLength > len) {
+            throw new IllegalArgumentException("newLength: " + newLength + " (expected: 0 <= newLength <= length " + len + ")");
+        }
+        int bc = blockCount;
+        int newCount = (newLength + blockSize - 1) / blockSize;
+        int[] t = table;
+        for (int i = newCount; i < bc; i++) {
+            pool.release(t[i]);
+        }
+        blockCount = newCount;
+        length = newLength;
+        cache.onAppend(newLength - len, -(bc - newCount) * blockSize);
+    }
+
+    /**
+     * Releases the full block at table index {@code index} and re-links the table: later entries move
+     * down one place (their slots are renumbered by {@code -blockSize}); no K/V byte is copied and no
+     * entry names the released block.
+     */
+    synchronized void unlinkBlock(int index) {
+        checkOpen();
+        int bc = blockCount;
+        int len = length;
+        if (index < 0 || index >= bc || (long) (index + 1) * blockSize > len) {
+            throw new IllegalArgumentException("index: " + index + " (expected: a full block, 0 <= index < "
+                    + Math.min(bc, len / blockSize) + ")");
+        }
+        int[] t = table;
+        int released = t[index];
+        for (int i = index; i < bc - 1; i++) {
+            INTS.setRelease(t, i, t[i + 1]);
+        }
+        blockCount = bc - 1;
+        length = len - blockSize;
+        pool.release(released);
+        cache.onAppend(-blockSize, -blockSize);
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // reads
 
     /** Decodes the key of one KV head of the token at {@code position} into {@code dst[off .. off + headDim)}. */
