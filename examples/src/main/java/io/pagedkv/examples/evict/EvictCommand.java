@@ -8,7 +8,7 @@ import io.pagedkv.eviction.harness.ResultTable;
 import io.pagedkv.eviction.harness.SyntheticTrace;
 import io.pagedkv.eviction.harness.TraceKind;
 import io.pagedkv.eviction.harness.TraceSpec;
-import io.pagedkv.examples.simulate.ModelLookup;
+import io.pagedkv.model.ModelPresets;
 import io.pagedkv.model.ModelShape;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -87,7 +87,7 @@ public final class EvictCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("budget: " + budget + " of " + prompt + " prompt tokens is " + budgetTokens
                         + " tokens (expected: >= 8)");
             }
-            ModelShape shape = ModelLookup.shape(model);
+            ModelShape shape = ModelPresets.byName(model);
             layout = new CacheLayout(shape, KvDType.parse(dtype), blockSize);
             new TraceSpec(kinds.get(0), prompt, decode, heads, 16, seed);
         } catch (IllegalArgumentException e) {
