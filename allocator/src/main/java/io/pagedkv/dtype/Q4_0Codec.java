@@ -116,4 +116,10 @@ final class Q4_0Codec implements KvCodec {
             }
         }
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "q4_0 scalar";
+    }
 }

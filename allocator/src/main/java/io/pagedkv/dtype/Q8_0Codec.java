@@ -103,4 +103,10 @@ final class Q8_0Codec implements KvCodec {
         }
         return x < 0f ? -q : q;
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "q8_0 scalar";
+    }
 }

@@ -102,4 +102,10 @@ final class VectorQ8_0Codec implements KvCodec {
             }
         }
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "q8_0 vector x" + VectorShapes.L;
+    }
 }
