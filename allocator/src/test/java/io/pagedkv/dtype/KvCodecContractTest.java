@@ -175,4 +175,37 @@ class KvCodecContractTest {
             assertEquals(Float.NEGATIVE_INFINITY, back[5]);
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("allCodecs")
+    void checkEncodableThrowsExactlyWhatEncodeWouldAndWritesNothing(KvCodec codec) {
+        KvDType dtype = codec.dtype();
+        int n = 2 * dtype.groupSize() * (dtype.isBlockQuantized() ? 1 : 16);
+        for (float bad : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 3e38f}) {
+            float[] x = randomValues(n, 5);
+            x[n - 3] = bad;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment dst = arena.allocate(dtype.bytesFor(n));
+                Throwable fromEncode = null;
+                try {
+                    codec.encode(x, 0, n, dst, 0);
+                } catch (IllegalArgumentException e) {
+                    fromEncode = e;
+                }
+                Throwable fromCheck = null;
+                try {
+                    codec.checkEncodable(x, 0, n);
+                } catch (IllegalArgumentException e) {
+                    fromCheck = e;
+                }
+                assertEquals(fromEncode == null, fromCheck == null, codec + " with " + bad);
+                if (fromEncode != null) {
+                    assertEquals(fromEncode.getMessage(), fromCheck.getMessage());
+                }
+                assertEquals(dtype.isBlockQuantized(), fromCheck != null, codec + " rejects " + bad);
+            }
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> codec.checkEncodable(new float[n], 1, n));
+        assertThrows(IllegalArgumentException.class, () -> codec.checkEncodable(new float[n], 0, -1));
+    }
 }
