@@ -6,6 +6,8 @@ import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
 import io.pagedkv.eviction.EvictionPolicy;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.workload.TraceRequest;
+import java.util.Arrays;
 
 /**
  * pagedkv's way, on the real {@link PagedKvCache}: memory is a pool of fixed-size blocks, a request
@@ -24,6 +26,13 @@ import io.pagedkv.model.ModelShape;
  * list and the next token is written into a freed slot before the sequence grows, so a request never
  * holds more than {@code budget + 1} slots. H2O reads synthetic attention (see {@link
  * #syntheticAttention}).
+ *
+ * <p>Without a policy, requests that carry token ids (the agent trace) use the cache's prefix
+ * caching: a request opens its sequence with its prompt's ids and reuses the longest chain of cached
+ * full blocks, prefills only the rest, and offers its full blocks to the cache after the prefill and
+ * whenever decoding fills a block, so the next turn of the session finds its history cached. Blocks
+ * no request holds stay cached (and count as free) until an allocation reclaims them. Reserved
+ * bytes count blocks held by requests, not cached ones.
  */
 public final class PagedStrategy implements KvAllocationStrategy {
 
@@ -134,6 +143,16 @@ public final class PagedStrategy implements KvAllocationStrategy {
     }
 
     @Override
+    public long liveTokens(java.util.List<SimRequest> running) {
+        if (!prefixCaching()) {
+            return KvAllocationStrategy.super.liveTokens(running);
+        }
+        // Shared prefix blocks are full and count once: filled slots of the blocks requests hold.
+        CacheStats st = cache.stats();
+        return (long) st.usedBlocks() * fullLayout.blockSize() - st.emptySlots();
+    }
+
+    @Override
     public long tokensEvicted() {
         return tokensEvicted;
     }
@@ -155,7 +174,22 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public long reservedBytes() {
-        return (long) (totalBlocks - cache.freeBlocks()) * fullLayout.bytesPerBlock();
+        return (long) cache.stats().usedBlocks() * fullLayout.bytesPerBlock();
+    }
+
+    @Override
+    public long cachedIdleBytes() {
+        return (long) cache.stats().cachedBlocks() * fullLayout.bytesPerBlock();
+    }
+
+    /** Whether requests with token ids reuse cached prefixes (on unless an eviction policy runs). */
+    public boolean prefixCaching() {
+        return policy == EvictionChoice.NONE;
+    }
+
+    private int availableBlocks() {
+        CacheStats st = cache.stats();
+        return st.freeBlocks() + st.cachedBlocks();
     }
 
     @Override
@@ -177,7 +211,11 @@ public final class PagedStrategy implements KvAllocationStrategy {
     @Override
     public int admit(SimRequest request) {
         int prefill = request.tokensToPrefill();
-        if (cache.blocksNeeded(slotsToAdmit(request)) > cache.freeBlocks()) {
+        TraceRequest t = request.trace();
+        if (prefixCaching() && t.hasTokenIds()) {
+            return admitWithPrefix(request, prefill, t);
+        }
+        if (cache.blocksNeeded(slotsToAdmit(request)) > availableBlocks()) {
             return NO_ROOM;
         }
         Sequence seq = cache.openSequence();
@@ -201,12 +239,41 @@ public final class PagedStrategy implements KvAllocationStrategy {
         return 0;
     }
 
+    private int admitWithPrefix(SimRequest request, int prefill, TraceRequest t) {
+        int[] prompt = Arrays.copyOf(t.transcript(), prefill);
+        Sequence seq = cache.openSequence(prompt);
+        int reused = seq.reusedTokens();
+        if (seq.blocksToAppend(prefill - reused + 1) > availableBlocks()) {
+            seq.close(); // the matched blocks go back to the cache
+            return NO_ROOM;
+        }
+        seq.appendTokens(prompt, reused, prefill - reused);
+        for (int p = reused; p < prefill; p++) {
+            writeToken(seq, t.id(), p);
+        }
+        seq.commitPrefix();
+        request.allocation = seq;
+        return reused;
+    }
+
     @Override
     public boolean append(SimRequest request) {
         if (request.allocation instanceof Evicting e) {
             return addToken(e, request.trace().id(), request.cachedTokens());
         }
         Sequence seq = (Sequence) request.allocation;
+        TraceRequest t = request.trace();
+        if (prefixCaching() && t.hasTokenIds()) {
+            int position = seq.length();
+            if (!seq.tryAppendTokens(t.transcript(), position, 1)) {
+                return false;
+            }
+            writeToken(seq, t.id(), position);
+            if ((position + 1) % fullLayout.blockSize() == 0) {
+                seq.commitPrefix();
+            }
+            return true;
+        }
         if (!seq.tryAppend(1)) {
             return false;
         }
@@ -222,9 +289,10 @@ public final class PagedStrategy implements KvAllocationStrategy {
     @Override
     public void checkDrained() {
         CacheStats s = cache.stats();
-        if (s.freeBlocks() != totalBlocks || s.openSequences() != 0) {
-            throw new IllegalStateException("paged: " + s.freeBlocks() + " of " + totalBlocks + " blocks free, "
-                    + s.openSequences() + " sequences open (expected: all free, none open)");
+        if (s.freeBlocks() + s.cachedBlocks() != totalBlocks || s.openSequences() != 0 || s.usedBlocks() != 0) {
+            throw new IllegalStateException("paged: " + s.freeBlocks() + " free + " + s.cachedBlocks() + " cached of "
+                    + totalBlocks + " blocks, " + s.usedBlocks() + " used, " + s.openSequences()
+                    + " sequences open (expected: every block free or cached, none open)");
         }
     }
 

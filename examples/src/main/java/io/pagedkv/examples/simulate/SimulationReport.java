@@ -22,6 +22,10 @@ public final class SimulationReport {
         out.printf(Locale.ROOT, "workload %s: %d requests (seed %d), mean prompt %.1f, mean output %.1f tokens, context %d%n",
                 cfg.workload(), c.trace().size(), cfg.seed(), c.trace().meanPromptTokens(), c.trace().meanOutputTokens(),
                 cfg.maxContext());
+        if (c.trace().sharedPrefixShare() > 0) {
+            out.printf(Locale.ROOT, "prompt tokens repeating an earlier request's (what a perfect prefix cache reuses): %.1f%%%n",
+                    100 * c.trace().sharedPrefixShare());
+        }
         out.printf(Locale.ROOT, "paged: %,d blocks of %d tokens (%,d bytes each); policy %s%n", c.pagedBlocks(),
                 cfg.blockSize(), layout.bytesPerBlock(), cfg.policy() == EvictionChoice.NONE ? "none"
                         : cfg.policy().create(cfg.kvBudget()).name() + " per request (paged only: the baselines keep every token)");
