@@ -165,6 +165,20 @@ public final class Sequence implements AutoCloseable {
         return chainLength;
     }
 
+    /**
+     * Eviction changed what slot {@code slot} (and later ones) hold: stop the token ids and the prefix
+     * chain before it, so no later commit indexes a block that is not a prefix of the prompt.
+     */
+    private void forgetPrefixFrom(int slot) {
+        if (knownTokens > slot) {
+            knownTokens = slot;
+        }
+        int block = slot / blockSize;
+        if (chainLength > block) {
+            chainLength = block;
+        }
+    }
+
     /** Token ids known for positions {@code [0, knownTokens())} (appended with ids or reused). */
     public int knownTokens() {
         return knownTokens;
@@ -429,6 +443,81 @@ public final class Sequence implements AutoCloseable {
             copyInto(index, fresh);
             return fresh;
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // eviction primitives, used by EvictingSequence; none runs concurrently with reads or writes of
+    // this sequence (eviction happens between decode steps)
+
+    /**
+     * Copies the K and V bytes of every layer and head from slot {@code from} onto slot {@code to}
+     * (raw bytes, no re-encoding); the target block is copied first if shared.
+     */
+    synchronized void copySlot(int from, int to) {
+        checkOpen();
+        checkPosition(from);
+        checkPosition(to);
+        int dstId = writableBlock(to / blockSize);
+        int srcId = table[from / blockSize];
+        forgetPrefixFrom(to); // slot `to` now holds another token: no prefix chain may cover it
+        MemorySegment src = pool.block(srcId);
+        MemorySegment dst = pool.block(dstId);
+        int fromSlot = from % blockSize;
+        int toSlot = to % blockSize;
+        long headBytes = layout.headBytes();
+        int layers = layout.shape().layers();
+        for (int l = 0; l < layers; l++) {
+            for (int kv = 0; kv < 2; kv++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    MemorySegment.copy(src, layout.unsafeOffset(l, kv, h, fromSlot), dst,
+                            layout.unsafeOffset(l, kv, h, toSlot), headBytes);
+                }
+            }
+        }
+    }
+
+    /** Drops the slots from {@code newLength} on, releasing the blocks that no longer hold any. */
+    synchronized void truncate(int newLength) {
+        checkOpen();
+        int len = length;
+        if (newLength < 0 || newLength > len) {
+            throw new IllegalArgumentException("newLength: " + newLength + " (expected: 0 <= newLength <= length " + len + ")");
+        }
+        int bc = blockCount;
+        int newCount = (newLength + blockSize - 1) / blockSize;
+        int[] t = table;
+        for (int i = bc - 1; i >= newCount; i--) {
+            cache.releaseBlock(t[i]); // through the prefix index, so an indexed block joins its LRU
+        }
+        forgetPrefixFrom(newLength);
+        blockCount = newCount;
+        length = newLength;
+        cache.onAppend(newLength - len, -(bc - newCount) * blockSize);
+    }
+
+    /**
+     * Releases the full block at table index {@code index} and re-links the table: later entries move
+     * down one place (their slots are renumbered by {@code -blockSize}); no K/V byte is copied and no
+     * entry names the released block.
+     */
+    synchronized void unlinkBlock(int index) {
+        checkOpen();
+        int bc = blockCount;
+        int len = length;
+        if (index < 0 || index >= bc || (long) (index + 1) * blockSize > len) {
+            throw new IllegalArgumentException("index: " + index + " (expected: a full block, 0 <= index < "
+                    + Math.min(bc, len / blockSize) + ")");
+        }
+        int[] t = table;
+        int released = t[index];
+        for (int i = index; i < bc - 1; i++) {
+            INTS.setRelease(t, i, t[i + 1]);
+        }
+        blockCount = bc - 1;
+        length = len - blockSize;
+        forgetPrefixFrom(index * blockSize); // later blocks are no longer a prefix of the prompt
+        cache.releaseBlock(released);
+        cache.onAppend(-blockSize, -blockSize);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -250,6 +250,32 @@ class PrefixCacheTest {
     }
 
     @Test
+    void evictionPrimitivesReleaseIndexedBlocksIntoTheLruAndStopTheChain() {
+        try (PagedKvCache cache = new PagedKvCache(LAYOUT, 8)) {
+            int[] a = prompt(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+            Sequence s = prefill(cache, a, 0); // 3 full indexed blocks + 1 partial
+            int first = s.blockId(0);
+            s.unlinkBlock(0); // block-granular release of an indexed block
+            assertEquals(1, cache.stats().cachedBlocks(), "the released indexed block is cached, not leaked");
+            assertConservation(cache);
+            assertEquals(0, s.knownTokens(), "after eviction the sequence is no longer a prompt prefix");
+            assertEquals(0, s.commitPrefix());
+            s.truncate(4);
+            assertEquals(2, cache.stats().cachedBlocks());
+            assertConservation(cache);
+            // the indexed blocks were never changed: the whole prefix is still served, from the
+            // cached first block, the block s still holds, and the cached third block
+            Sequence again = cache.openSequence(a);
+            assertEquals(12, again.reusedTokens());
+            assertEquals(first, again.blockId(0));
+            assertEquals(s.blockId(0), again.blockId(1));
+            assertReadsBack(again, Arrays.copyOf(a, 12));
+            assertEquals(0, cache.stats().cachedBlocks());
+            assertConservation(cache);
+        }
+    }
+
+    @Test
     void badTokenRangesAreRejectedWithoutChange() {
         try (PagedKvCache cache = new PagedKvCache(LAYOUT, 4)) {
             Sequence s = cache.openSequence(new int[] {1, 2});

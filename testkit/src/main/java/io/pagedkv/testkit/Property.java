@@ -22,17 +22,17 @@ public final class Property {
 
     /** A property over values of one generator. */
     public static <A> ForAll1<A> forAll(Gen<A> a) {
-        return new ForAll1<>(a);
+        return new ForAll1<>(nonNull(a, "a"));
     }
 
     /** A property over values of two generators, drawn independently. */
     public static <A, B> ForAll2<A, B> forAll(Gen<A> a, Gen<B> b) {
-        return new ForAll2<>(a, b);
+        return new ForAll2<>(nonNull(a, "a"), nonNull(b, "b"));
     }
 
     /** A property over values of three generators, drawn independently. */
     public static <A, B, C> ForAll3<A, B, C> forAll(Gen<A> a, Gen<B> b, Gen<C> c) {
-        return new ForAll3<>(a, b, c);
+        return new ForAll3<>(nonNull(a, "a"), nonNull(b, "b"), nonNull(c, "c"));
     }
 
     /** Inside a check: discards the current case unless {@code condition} holds (it is not a failure). */
@@ -40,6 +40,13 @@ public final class Property {
         if (!condition) {
             throw new Discard("assumption failed");
         }
+    }
+
+    private static <T> Gen<T> nonNull(Gen<T> gen, String name) {
+        if (gen == null) {
+            throw new IllegalArgumentException(name + ": null (expected: a generator)");
+        }
+        return gen;
     }
 
     /** Runs {@code check} on one generated value and reports the outcome. */

@@ -237,7 +237,10 @@ final class Shrinker {
         return any;
     }
 
-    /** The best case with every choice equal to {@code value} under {@code bound} from {@code i} on set to {@code target}, and choice {@code raise} (if >= 0) plus one. */
+    /**
+     * The best case with every choice equal to {@code value} under {@code bound}, from {@code i} on,
+     * set to {@code target}, and choice {@code raise} (if >= 0) raised by one.
+     */
     private long[] lowered(int i, long value, long bound, long target, int raise) {
         long[] c = best.clone();
         for (int j = i; j < c.length; j++) {

@@ -41,6 +41,12 @@ class ShrinkerTest {
     }
 
     @Test
+    void listElementsShrinkIntoSortedOrder() {
+        assertEquals(List.of(3, 7), shrunk(() -> Property.forAll(Gens.lists(Gens.ints(0, 100), 0, 30)).seed(13)
+                .check(xs -> { if (xs.contains(7) && xs.contains(3)) throw new AssertionError(xs); })));
+    }
+
+    @Test
     void mappedFilteredFlatMappedAndZippedValuesShrink() {
         record Pair(int a, int b) {
         }

@@ -50,6 +50,16 @@ public interface KvAllocationStrategy extends AutoCloseable {
     /** Frees everything the request holds (to a prefix cache where there is one). */
     void release(SimRequest request);
 
+    /** Tokens of an admitted request that are in the cache now (fewer than its length once a policy evicts). */
+    default int liveTokens(SimRequest request) {
+        return request.cachedTokens();
+    }
+
+    /** Tokens dropped by an eviction policy so far (0 without one). */
+    default long tokensEvicted() {
+        return 0;
+    }
+
     /**
      * Blocks the strategy holds that no request owns but a prefix cache keeps (0 without one); they
      * are reclaimed when room is needed, so they count as free for conservation.

@@ -23,7 +23,8 @@ public final class SimulationReport {
                 cfg.workload(), c.trace().size(), cfg.seed(), c.trace().meanPromptTokens(), c.trace().meanOutputTokens(),
                 cfg.maxContext());
         out.printf(Locale.ROOT, "paged: %,d blocks of %d tokens (%,d bytes each); policy %s%n", c.pagedBlocks(),
-                cfg.blockSize(), layout.bytesPerBlock(), cfg.policy().label());
+                cfg.blockSize(), layout.bytesPerBlock(), cfg.policy() == EvictionChoice.NONE ? "none"
+                        : cfg.policy().create(cfg.kvBudget()).name() + " per request (paged only: the baselines keep every token)");
         out.printf(Locale.ROOT, "paged K/V really written into a PagedKvCache at 1/%,d scale (1 layer, 1 KV head, head dim %d): "
                 + "%,d tokens%n", c.pagedScale(), PagedStrategy.SCALED_HEAD_DIM, c.pagedTokensWritten());
         out.println("contiguous baselines are bookkeeping only (first-fit regions, nothing written)");

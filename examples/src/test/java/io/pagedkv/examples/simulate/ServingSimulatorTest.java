@@ -19,7 +19,7 @@ class ServingSimulatorTest {
 
     private static SimulationConfig config(Workload w, int requests, long memory) {
         return new SimulationConfig(ModelPresets.byName("llama-3.1-8b"), KvDType.Q8_0, memory, w, requests, 16, 7,
-                w.defaultMaxContext(), EvictionChoice.NONE);
+                w.defaultMaxContext(), EvictionChoice.NONE, 0);
     }
 
     @Test
@@ -91,6 +91,43 @@ class ServingSimulatorTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new ServingSimulator(trace, tiny, ServingSimulator.Progress.NONE).run());
             assertTrue(e.getMessage().contains("bytes of KV memory under paged"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aWindowPolicyEvictsExactlyWhatExceedsItsBudgetAndKeepsEachRequestWithinBudgetPlusOneSlot() {
+        // 16 GiB is ample for 200 ShareGPT requests of <= 257 slots: no preemption, so no recomputation.
+        SimulationConfig cfg = new SimulationConfig(ModelPresets.byName("llama-3.1-8b"), KvDType.Q8_0, 16 * GIB,
+                Workload.SHAREGPT, 200, 16, 7, 2048, EvictionChoice.WINDOW, 256);
+        var trace = cfg.workload().generate(200, 7);
+        try (PagedStrategy paged = new PagedStrategy(cfg.layout(), cfg.memoryBytes(), EvictionChoice.WINDOW, 256)) {
+            SimulationResult r = new ServingSimulator(trace, paged, ServingSimulator.Progress.NONE).run();
+            assertEquals(0, r.preemptions());
+            long expected = 0;
+            for (var t : trace.requests()) {
+                expected += Math.max(0, t.totalTokens() - 256);
+            }
+            assertTrue(expected > 0);
+            assertEquals(expected, r.tokensEvicted());
+            // 257 slots = 17 blocks of 16 at most per request.
+            assertTrue(r.series().reservedBytes(0) <= (long) r.series().running(0) * 17 * cfg.layout().bytesPerBlock());
+            paged.checkDrained();
+        }
+    }
+
+    @Test
+    void everyPolicyFinishesEveryRequestAndHoldsLessThanKeepingEverything() {
+        SimulationResult none = SimulationComparison.run(config(Workload.SHAREGPT, 200, GIB), n -> ServingSimulator.Progress.NONE)
+                .result("paged");
+        for (EvictionChoice p : new EvictionChoice[] {EvictionChoice.WINDOW, EvictionChoice.SINKS, EvictionChoice.H2O}) {
+            SimulationConfig cfg = new SimulationConfig(ModelPresets.byName("llama-3.1-8b"), KvDType.Q8_0, GIB,
+                    Workload.SHAREGPT, 200, 16, 7, 2048, p, 128);
+            SimulationComparison c = SimulationComparison.run(cfg, n -> ServingSimulator.Progress.NONE);
+            SimulationResult paged = c.result("paged");
+            assertEquals(200, paged.finished(), p.label());
+            assertTrue(paged.tokensEvicted() > 0, p.label());
+            assertTrue(paged.steps() < none.steps(), p + " " + paged.steps() + " vs " + none.steps());
+            assertEquals(0, c.result("contiguous-max").tokensEvicted(), "baselines keep every token");
         }
     }
 }
