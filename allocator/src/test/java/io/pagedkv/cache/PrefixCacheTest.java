@@ -97,6 +97,8 @@ class PrefixCacheTest {
             assertEquals(2, st.cachedBlocks());
             assertEquals(0, st.usedBlocks());
             assertEquals(6, st.freeBlocks());
+            assertEquals(6, cache.freeBlocks());
+            assertEquals(8, cache.availableBlocks(), "cached blocks are reclaimable, so available");
             assertConservation(cache);
             Sequence again = prefill(cache, a, 0);
             assertEquals(8, again.reusedTokens());
