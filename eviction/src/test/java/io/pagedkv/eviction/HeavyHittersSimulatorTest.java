@@ -2,6 +2,8 @@ package io.pagedkv.eviction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.pagedkv.testkit.Gens;
+import io.pagedkv.testkit.Property;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -70,28 +72,24 @@ class HeavyHittersSimulatorTest {
         }
     }
 
-    @Test
-    void h2oEvictsExactlyWhatTheBruteForceSimulatorEvictsOnRandomTraces() {
-        int tries = Integer.getInteger("pagedkv.tries", 100);
-        SplittableRandom seeds = new SplittableRandom(20_24L);
-        for (int t = 0; t < tries; t++) {
-            long seed = seeds.nextLong();
-            SplittableRandom rnd = new SplittableRandom(seed);
-            int heavy = rnd.nextInt(0, 6);
-            int recent = rnd.nextInt(heavy == 0 ? 1 : 0, 6);
-            int quantum = rnd.nextBoolean() ? 1 : rnd.nextInt(2, 5);
-            boolean norm = rnd.nextBoolean();
-            int steps = rnd.nextInt(1, 80);
-            try {
-                compare(rnd, heavy, recent, quantum, norm, steps);
-            } catch (AssertionError e) {
-                throw new AssertionError("seed " + seed + " heavy " + heavy + " recent " + recent + " quantum " + quantum
-                        + " norm " + norm + " steps " + steps, e);
-            }
-        }
+    record Config(int heavy, int recent, int quantum, boolean norm) {
     }
 
-    private static void compare(SplittableRandom rnd, int heavy, int recent, int quantum, boolean norm, int steps) {
+    @Test
+    void h2oEvictsExactlyWhatTheBruteForceSimulatorEvictsOnRandomTraces() {
+        Property.forAll(Gens.zip(Gens.ints(0, 6), Gens.ints(0, 6), Gens.ints(1, 4), Gens.booleans(), Config::new),
+                Gens.lists(Gens.ints(0, 1 << 16), 1, 80)).check((c, program) -> {
+                    Property.assume(c.heavy() + c.recent() >= 1);
+                    compare(c.heavy(), c.recent(), c.quantum(), c.norm(), program);
+                });
+    }
+
+    /**
+     * Replays one trace: program element i drives step i (its value seeds the step's weights; a
+     * multiple of 4 skips the eviction, a burst; a multiple of 3 compacts after evicting).
+     */
+    private static void compare(int heavy, int recent, int quantum, boolean norm, List<Integer> program) {
+        int steps = program.size();
         HeavyHitters policy = new HeavyHitters(heavy, recent,
                 norm ? HeavyHitters.Accumulation.NORM_SUM : HeavyHitters.Accumulation.SUM, quantum);
         BruteForceH2o sim = new BruteForceH2o(heavy, recent, quantum, norm, steps);
@@ -104,6 +102,8 @@ class HeavyHittersSimulatorTest {
         float[] bySlot = new float[steps + 1];
         float[] byPos = new float[steps + 1];
         for (int pos = 0; pos < steps; pos++) {
+            int op = program.get(pos);
+            SplittableRandom rnd = new SplittableRandom(op);
             int slot = freeCount > 0 ? free[--freeCount] : slotTop++;
             posOfSlot[slot] = pos;
             policy.onAppend(slot, pos);
@@ -119,7 +119,7 @@ class HeavyHittersSimulatorTest {
             }
             policy.onAttention(bySlot, slotTop);
             sim.attend(byPos);
-            if (rnd.nextInt(4) == 0) {
+            if (op % 4 == 0) {
                 continue; // a burst: no eviction this step
             }
             int n = policy.evict(victims);
@@ -131,7 +131,7 @@ class HeavyHittersSimulatorTest {
                 free[freeCount++] = victims[i];
             }
             assertEquals(expected, got, "victims (as positions) at step " + pos);
-            if (n > 0 && rnd.nextInt(3) == 0) {
+            if (n > 0 && op % 3 == 0) {
                 // Tail-fill compaction: moves must not change any score.
                 int live = policy.liveTokens();
                 int hole = 0;

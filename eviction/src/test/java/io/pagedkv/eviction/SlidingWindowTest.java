@@ -4,17 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.SplittableRandom;
+import io.pagedkv.testkit.Gens;
+import io.pagedkv.testkit.Property;
 import org.junit.jupiter.api.Test;
 
 class SlidingWindowTest {
 
     @Test
     void slidingWindowKeepsExactlyTheLastWindowTokensAfterEveryStep() {
-        SplittableRandom rnd = new SplittableRandom(7);
-        for (int trial = 0; trial < Integer.getInteger("pagedkv.tries", 100); trial++) {
-            int window = rnd.nextInt(1, 20);
-            int steps = rnd.nextInt(1, 100);
+        Property.forAll(Gens.ints(1, 20), Gens.ints(1, 100)).check((window, steps) -> {
             SlidingWindow w = new SlidingWindow(window);
             int[] posOfSlot = new int[steps + 1];
             int[] victims = new int[steps + 1];
@@ -37,7 +35,7 @@ class SlidingWindowTest {
                     assertEquals(inWindow, w.isLive(s), "slot " + s + " position " + posOfSlot[s] + " at step " + pos);
                 }
             }
-        }
+        });
     }
 
     @Test

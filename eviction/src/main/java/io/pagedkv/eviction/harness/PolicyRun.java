@@ -7,8 +7,9 @@ import java.util.Arrays;
 
 /**
  * One policy replaying a trace over simulated paged slots: appends take a freed slot first (slot
- * reuse) or the next slot at the tail; after the prefill the cache is compressed to the budget with
- * tail-fill compaction (at most one move per evicted token, trailing blocks freed). Sees either all
+ * reuse) or the next slot at the tail; after the prefill the cache is compressed to the budget by
+ * releasing every all-free block (no copy) and then tail-fill compaction (at most one move per
+ * evicted token, trailing blocks freed). Sees either all
  * heads (reduced with SUM, one decision per sequence) or one head (the mask-only per-head reference).
  * Not thread-safe.
  */
@@ -120,8 +121,35 @@ final class PolicyRun {
         }
     }
 
-    /** Tail-fill: live slots at or beyond the live count move into holes below it; trailing blocks are freed. */
+    /**
+     * Compresses the slots as {@link io.pagedkv.eviction.SequenceEvictor#compact()} does: first every
+     * block whose slots are all free is released with no copy (later slots renumbered), then tail-fill
+     * moves the last live slots into the remaining holes and frees the trailing blocks.
+     */
     private void compact() {
+        int end = slotTop;
+        int shift = 0;
+        for (int start = 0; start < end; start += blockSize) {
+            int stop = Math.min(end, start + blockSize);
+            boolean gone = stop - start == blockSize;
+            for (int s = start; s < stop && gone; s++) {
+                gone = posOfSlot[s] < 0;
+            }
+            if (gone) {
+                shift += blockSize;
+                blocksFreed++;
+                continue;
+            }
+            for (int s = start; s < stop && shift > 0; s++) {
+                int p = posOfSlot[s];
+                posOfSlot[s - shift] = p;
+                posOfSlot[s] = -1;
+                if (p >= 0) {
+                    policy.onMove(s, s - shift);
+                }
+            }
+        }
+        slotTop = end - shift;
         int live = policy.liveTokens();
         int hole = 0;
         for (int from = slotTop - 1; from >= live; from--) {

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.eviction.EvictionPolicy;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
+import io.pagedkv.testkit.Gens;
+import io.pagedkv.testkit.Property;
 import org.junit.jupiter.api.Test;
 
 /**
- * The policy conformance kit: extend it, implement {@link #newPolicy()}, and JUnit checks that your
+ * The policy conformance kit, on the testkit: extend it, implement {@link #newPolicy()}, and JUnit
+ * checks (as shrinking properties over random engine programs) that your
  * {@link EvictionPolicy} keeps the contract on random engine programs (appends with slot reuse,
  * attention rows, keys, bursts, tail-fill compaction): the budget bound after every eviction,
  * victims live and distinct and forgotten, positions tracked through moves, sinks and the recent
@@ -35,34 +35,14 @@ public abstract class EvictionPolicyConformance {
         return 160;
     }
 
-    /** Programs per property ({@code pagedkv.tries}, default 100). */
-    protected int tries() {
-        return Integer.getInteger("pagedkv.tries", 100);
-    }
-
-    static List<Integer> randomProgram(SplittableRandom rnd, int length) {
-        List<Integer> ops = new ArrayList<>(length);
-        for (int i = 0; i < length; i++) {
-            ops.add(rnd.nextInt(1 << 20));
-        }
-        return ops;
-    }
-
+    /**
+     * Every contract invariant (see {@link PolicyDriver}) after every step of a random engine program;
+     * a failure shrinks to the shortest program and prints the seed to replay it.
+     */
     @Test
     void budgetBoundAndEveryContractInvariantHoldAfterEveryStep() {
-        SplittableRandom seeds = new SplittableRandom(0xC0FFEEL);
-        for (int t = 0; t < tries(); t++) {
-            long seed = seeds.nextLong();
-            SplittableRandom rnd = new SplittableRandom(seed);
-            List<Integer> program = randomProgram(rnd, rnd.nextInt(1, maxTokens()));
-            PolicyDriver driver = new PolicyDriver(newPolicy(), maxTokens() + 1);
-            try {
-                driver.run(program);
-            } catch (AssertionError e) {
-                throw new AssertionError("seed " + seed + ", program " + program + ", last steps "
-                        + driver.log().subList(Math.max(0, driver.log().size() - 8), driver.log().size()), e);
-            }
-        }
+        Property.forAll(Gens.lists(Gens.ints(0, 1 << 20), 1, maxTokens()))
+                .check(program -> new PolicyDriver(newPolicy(), maxTokens() + 1).run(program));
     }
 
     @Test
