@@ -18,9 +18,8 @@ import java.util.Arrays;
  * so admission, growth, preemption and every byte figure are exactly those of the real model. The
  * blocks' storage uses a <em>scaled</em> layout of the same dtype and block size (1 layer, 1 KV head,
  * head dim 32 or the model's if smaller; see {@link #scale()}), so a 24 GiB budget fits this
- * machine; every token's synthetic K
- * and V are really encoded and written into its block. Admission needs blocks for the prefill plus the
- * first generated token. Allocates nothing per token. Confined to the scheduler thread.
+ * machine; every token's synthetic K and V are really encoded and written into its block.
+ * Admission needs blocks for the prefill plus the first generated token. Allocates nothing per token. Confined to the scheduler thread.
  *
  * <p>With an eviction policy every request gets its own policy instance with a token budget: after
  * each token is written the policy picks the tokens to drop, their slots go on the request's free
