@@ -60,6 +60,7 @@ public final class PagedKvCache implements AutoCloseable {
     private final CacheLayout layout;
     private final BlockPool pool;
     private final KvCodec codec;
+    private final PrefixCache prefix;
     private final AtomicLong nextSequenceId = new AtomicLong();
     private final AtomicInteger openSequences = new AtomicInteger();
     private final LongAdder liveTokens = new LongAdder();
@@ -84,6 +85,17 @@ public final class PagedKvCache implements AutoCloseable {
      * @throws IllegalArgumentException if the codec's dtype is not the layout's
      */
     public PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec) {
+        this(layout, blockCount, codec, PrefixHasher.standard());
+    }
+
+    /**
+     * A cache of {@code blockCount} blocks encoding with {@code codec} and naming prefix blocks with
+     * {@code hasher} (tests inject a colliding one).
+     */
+    public PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, PrefixHasher hasher) {
+        if (hasher == null) {
+            throw new IllegalArgumentException("hasher: null (expected: a PrefixHasher)");
+        }
         if (layout == null) {
             throw new IllegalArgumentException("layout: null (expected: a CacheLayout)");
         }
@@ -94,6 +106,7 @@ public final class PagedKvCache implements AutoCloseable {
         this.codec = codec;
         this.layout = layout;
         this.pool = BlockPool.forLayout(layout, blockCount);
+        this.prefix = new PrefixCache(pool, layout.blockSize(), hasher);
     }
 
     /**
@@ -119,6 +132,51 @@ public final class PagedKvCache implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Opens a sequence for {@code prompt}, starting it with the longest chain of cached full blocks
+     * that match the prompt's leading tokens (shared, reference count + 1). At most
+     * {@code prompt.length - 1} tokens are reused, so the engine always computes the last prompt
+     * token. {@link Sequence#reusedTokens()} tells how many tokens to skip; the engine appends and
+     * prefills the rest with {@link Sequence#appendTokens(int[], int, int)}.
+     *
+     * @param extraKey a key that must also match (a LoRA id, a multimodal hash; 0 if none)
+     * @throws IllegalArgumentException if {@code prompt} is null
+     */
+    public Sequence openSequence(int[] prompt, long extraKey) {
+        if (prompt == null) {
+            throw new IllegalArgumentException("prompt: null (expected: token ids)");
+        }
+        checkOpen();
+        Sequence s = new Sequence(this, nextId());
+        int reused = s.startFromPrefix(prompt, extraKey);
+        openSequences.incrementAndGet();
+        liveTokens.add(reused);
+        reservedSlots.add(reused);
+        return s;
+    }
+
+    /** {@link #openSequence(int[], long)} with no extra key. */
+    public Sequence openSequence(int[] prompt) {
+        return openSequence(prompt, 0L);
+    }
+
+    /** Drops every cached prefix; cached-unreferenced blocks return to the free list. */
+    public void resetPrefixCache() {
+        checkOpen();
+        prefix.reset();
+    }
+
+    /** Turns prefix caching on or off (off drops the index); on by default. */
+    public void setPrefixCaching(boolean enabled) {
+        checkOpen();
+        prefix.setEnabled(enabled);
+    }
+
+    /** Prefix-cache counters. */
+    public PrefixCacheStats prefixStats() {
+        return prefix.stats();
+    }
+
     // ---------------------------------------------------------------------------------------------
     // admission
 
@@ -127,7 +185,7 @@ public final class PagedKvCache implements AutoCloseable {
         return seq.blocksToAppend(n) <= availableBlocks();
     }
 
-    /** Free blocks now. */
+    /** Free blocks now (cached-unreferenced prefix blocks are not counted; see {@link #stats()}). */
     public int freeBlocks() {
         return pool.freeBlocks();
     }
@@ -145,8 +203,9 @@ public final class PagedKvCache implements AutoCloseable {
     /** A snapshot of occupancy and counters. */
     public CacheStats stats() {
         int free = pool.freeBlocks();
+        int cached = prefix.cachedBlocks();
         long live = liveTokens.sum();
-        return new CacheStats(pool.blockCount(), free, pool.blockCount() - free, 0, pool.sharedBlocks(),
+        return new CacheStats(pool.blockCount(), free, pool.blockCount() - free - cached, cached, pool.sharedBlocks(),
                 openSequences.get(), live, reservedSlots.sum() - live, copyOnWriteCopies.sum(), layout.blockSize());
     }
 
@@ -224,11 +283,22 @@ public final class PagedKvCache implements AutoCloseable {
 
     /** Blocks an allocation may take now: free ones (and, with prefix caching, reclaimable ones). */
     int availableBlocks() {
-        return pool.freeBlocks();
+        return prefix.available();
     }
 
     boolean allocateBlocks(int n, int[] out) {
-        return pool.allocate(n, out);
+        if (pool.freeBlocks() >= n && pool.allocate(n, out)) {
+            return true;
+        }
+        return prefix.allocate(n, out);
+    }
+
+    void releaseBlock(int blockId) {
+        prefix.release(blockId);
+    }
+
+    PrefixCache prefix() {
+        return prefix;
     }
 
     void onAppend(int tokens, int newSlots) {

@@ -54,6 +54,16 @@ public final class Sequence implements AutoCloseable {
     /** Scratch for block ids of one allocation; grown rarely, guarded by {@code this}. */
     private int[] scratch = new int[4];
 
+    // prefix caching, guarded by this
+    /** Token ids of positions {@code [0, knownTokens)}. */
+    private int[] tokenIds = NO_BLOCKS;
+    private int knownTokens;
+    private long extraKey;
+    /** Prefix entries of the leading full blocks {@code [0, chainLength)}. */
+    private PrefixEntry[] chain;
+    private int chainLength;
+    private int reusedTokens;
+
     Sequence(PagedKvCache cache, long id) {
         this(cache, id, NO_BLOCKS, 0, 0);
     }
@@ -70,6 +80,94 @@ public final class Sequence implements AutoCloseable {
         this.table = table;
         this.blockCount = blockCount;
         this.length = length;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // prefix caching
+
+    /** Called once by the cache before the sequence is published: reuses cached prefix blocks. */
+    int startFromPrefix(int[] prompt, long extra) {
+        this.extraKey = extra;
+        int maxTokens = Math.max(0, prompt.length - 1);
+        PrefixEntry[] c = new PrefixEntry[maxTokens / blockSize + 1];
+        int[] blocks = new int[Math.max(4, maxTokens / blockSize + 1)];
+        int n = cache.prefix().match(prompt, maxTokens, extra, c, blocks);
+        int tokens = n * blockSize;
+        this.chain = c;
+        this.chainLength = n;
+        this.table = blocks;
+        this.blockCount = n;
+        this.tokenIds = java.util.Arrays.copyOf(prompt, Math.max(tokens, 16));
+        this.knownTokens = tokens;
+        this.reusedTokens = tokens;
+        this.length = tokens;
+        return tokens;
+    }
+
+    /** Tokens reused from the prefix cache when the sequence was opened (the engine prefills only the rest). */
+    public int reusedTokens() {
+        return reusedTokens;
+    }
+
+    /**
+     * Appends {@code n} tokens like {@link #tryAppend(int)} and records their ids
+     * {@code tokens[off .. off + n)}, so that their full blocks can be prefix-cached.
+     *
+     * @return {@code false}, changing nothing, if the pool is short
+     * @throws IllegalArgumentException if {@code n <= 0} or the range is outside {@code tokens}
+     */
+    public synchronized boolean tryAppendTokens(int[] tokens, int off, int n) {
+        if (tokens == null || off < 0 || n <= 0 || off > tokens.length - n) {
+            throw new IllegalArgumentException("tokens range: off " + off + ", n " + n + " of length "
+                    + (tokens == null ? "null" : tokens.length) + " (expected: n > 0 and 0 <= off <= length - n)");
+        }
+        int old = length;
+        if (!tryAppend(n)) {
+            return false;
+        }
+        if (knownTokens == old) {
+            if (tokenIds.length < old + n) {
+                tokenIds = java.util.Arrays.copyOf(tokenIds, Math.max(old + n, tokenIds.length * 2));
+            }
+            System.arraycopy(tokens, off, tokenIds, old, n);
+            knownTokens = old + n;
+        }
+        return true;
+    }
+
+    /**
+     * Appends tokens with their ids like {@link #tryAppendTokens(int[], int, int)}.
+     *
+     * @throws PoolExhaustedException (nothing changed) if the pool is short
+     */
+    public synchronized void appendTokens(int[] tokens, int off, int n) {
+        if (!tryAppendTokens(tokens, off, n)) {
+            throw new PoolExhaustedException("sequence " + id + " appendTokens(" + n + ")", blocksToAppendLocked(n),
+                    pool.freeBlocks(), pool.blockCount());
+        }
+    }
+
+    /**
+     * Offers this sequence's full blocks whose token ids are known to the prefix cache; call it once
+     * their K/V is written for every layer (after a prefill, or every {@code blockSize} decode steps).
+     * A later write into an indexed block copies it first.
+     *
+     * @return the number of leading full blocks now in the prefix chain
+     * @throws IllegalStateException if the sequence or the cache is closed
+     */
+    public synchronized int commitPrefix() {
+        checkOpen();
+        int full = Math.min(knownTokens, length) / blockSize;
+        if (chain == null || chain.length < full) {
+            chain = chain == null ? new PrefixEntry[Math.max(full, 4)] : java.util.Arrays.copyOf(chain, Math.max(full, chain.length * 2));
+        }
+        chainLength = cache.prefix().commit(table, tokenIds, extraKey, chain, chainLength, full);
+        return chainLength;
+    }
+
+    /** Token ids known for positions {@code [0, knownTokens())} (appended with ids or reused). */
+    public int knownTokens() {
+        return knownTokens;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -173,7 +271,10 @@ public final class Sequence implements AutoCloseable {
         int old = table[index];
         pool.copy(old, fresh);
         INTS.setRelease(table, index, fresh);
-        pool.release(old);
+        cache.releaseBlock(old);
+        if (index < chainLength) {
+            chainLength = index; // the copy is not the indexed block: stop the chain before it
+        }
         cache.onCopyOnWrite();
         CacheEvents.copyOnWrite(id, index, old, fresh, pool.bytesPerBlock());
     }
@@ -191,6 +292,11 @@ public final class Sequence implements AutoCloseable {
         System.arraycopy(table, 0, copy, 0, bc);
         pool.retainAll(copy, bc);
         Sequence child = new Sequence(cache, cache.nextId(), copy, bc, length);
+        child.tokenIds = tokenIds.clone();
+        child.knownTokens = knownTokens;
+        child.extraKey = extraKey;
+        child.chain = chain == null ? null : chain.clone();
+        child.chainLength = chainLength;
         cache.onFork(length, bc * blockSize);
         return child;
     }
@@ -206,8 +312,8 @@ public final class Sequence implements AutoCloseable {
         closed = true;
         int[] t = table;
         int bc = blockCount;
-        for (int i = 0; i < bc; i++) {
-            pool.release(t[i]);
+        for (int i = bc - 1; i >= 0; i--) { // last first: a prefix's parents end up younger in the LRU
+            cache.releaseBlock(t[i]);
         }
         cache.onClose(length, bc * blockSize);
         table = NO_BLOCKS;

@@ -26,7 +26,8 @@ import java.util.Map;
  *
  * <p>Hostile input is expected: every count and length is checked against the bytes that remain in
  * the file before anything is allocated or looped over, strings are capped at {@link
- * #MAX_STRING_BYTES}, arrays at {@link #MAX_ARRAY_ELEMENTS} and nesting at {@link #MAX_ARRAY_DEPTH},
+ * #MAX_STRING_BYTES}, array elements (all arrays together) at {@link #MAX_ARRAY_ELEMENTS} and
+ * nesting at {@link #MAX_ARRAY_DEPTH},
  * so a truncated, corrupt or malicious file ends in a {@link ModelFormatException} that names the
  * offset, the value and the limit, never in an {@link OutOfMemoryError} or an endless loop.
  *
@@ -38,8 +39,12 @@ public final class GgufReader {
     public static final int MAGIC = 0x46554747;
     /** Longest string accepted (keys, values, tensor names), in bytes. */
     public static final long MAX_STRING_BYTES = 16L << 20;
-    /** Most elements accepted in one array (a large vocabulary has a few hundred thousand). */
-    public static final long MAX_ARRAY_ELEMENTS = 1L << 22;
+    /**
+     * Most array elements accepted in one header, all arrays together: a large vocabulary's tokens,
+     * scores, types and merges come to well under a million, and the cap keeps the heap a hostile
+     * file can claim to about a hundred MiB.
+     */
+    public static final long MAX_ARRAY_ELEMENTS = 1L << 21;
     /** Deepest nesting of arrays accepted. */
     public static final int MAX_ARRAY_DEPTH = 8;
     /** Most dimensions of a tensor (ggml's GGML_MAX_DIMS). */
@@ -52,6 +57,7 @@ public final class GgufReader {
     private final long size;
     private final ByteBuffer buf = ByteBuffer.allocate(64 * 1024).order(ByteOrder.LITTLE_ENDIAN);
     private long bufStart;
+    private long arrayElementsLeft = MAX_ARRAY_ELEMENTS;
 
     private GgufReader(SeekableByteChannel channel) throws IOException {
         this.channel = channel;
@@ -174,10 +180,12 @@ public final class GgufReader {
         GgufType elementType = type("element type of array '" + key + "'", at);
         long countAt = position();
         long count = u64("count of array '" + key + "'");
-        if (count < 0 || count > MAX_ARRAY_ELEMENTS) {
+        if (count < 0 || count > arrayElementsLeft) {
             throw error(countAt, "count of array '" + key + "': " + Long.toUnsignedString(count)
-                    + " (expected: <= " + MAX_ARRAY_ELEMENTS + ")");
+                    + " (expected: <= " + arrayElementsLeft + "; all arrays of a header hold at most "
+                    + MAX_ARRAY_ELEMENTS + " elements)");
         }
+        arrayElementsLeft -= count;
         checkCount("count of array '" + key + "'", count, elementType.minBytes(), countAt);
         List<GgufValue> elements = new ArrayList<>((int) count);
         for (long i = 0; i < count; i++) {

@@ -17,8 +17,12 @@ final class ScatteredBlocks implements AutoCloseable {
 
     final CacheLayout layout;
     final int tokens;
+    /** What the codec gives back: the oracle's input. */
     final float[][] keys;
     final float[][] values;
+    /** What was written, before encoding. */
+    final float[][] originalKeys;
+    final float[][] originalValues;
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment[] blocks;
     private final int[] table;
@@ -52,6 +56,8 @@ final class ScatteredBlocks implements AutoCloseable {
         KvCodec codec = KvCodecs.of(layout.dtype());
         keys = new float[layers][tokens * kvDim];
         values = new float[layers][tokens * kvDim];
+        originalKeys = new float[layers][tokens * kvDim];
+        originalValues = new float[layers][tokens * kvDim];
         float[] src = new float[headDim];
         for (int l = 0; l < layers; l++) {
             for (int t = 0; t < tokens; t++) {
@@ -66,6 +72,8 @@ final class ScatteredBlocks implements AutoCloseable {
                         codec.encode(src, 0, headDim, block, off);
                         float[] dst = kv == CacheLayout.K ? keys[l] : values[l];
                         codec.decode(block, off, headDim, dst, (t * kvHeads + h) * headDim);
+                        float[] orig = kv == CacheLayout.K ? originalKeys[l] : originalValues[l];
+                        System.arraycopy(src, 0, orig, (t * kvHeads + h) * headDim, headDim);
                     }
                 }
             }

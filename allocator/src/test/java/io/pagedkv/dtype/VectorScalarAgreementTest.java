@@ -4,18 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The vector codecs write the scalar reference's bytes and decode to its floats, on seeded random
- * inputs of many lengths and magnitudes (the testkit property versions live in
- * {@code KvCodecProperties}). Runs only where the Vector API is present, which the build's test
- * forks arrange with {@code --add-modules jdk.incubator.vector}.
+ * The vector codecs are what the test forks get, and agree with the scalar reference on the cases
+ * the generic property ({@code KvCodecProperties}) does not reach: scaled FP8 and BF16 NaN
+ * payloads. Needs the Vector API, which the build's test forks add with
+ * {@code --add-modules jdk.incubator.vector}.
  */
 class VectorScalarAgreementTest {
 
@@ -30,52 +28,21 @@ class VectorScalarAgreementTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0", "BF16", "FP8_E4M3", "FP8_E5M2"})
-    void vectorAndScalarAgreeByteForByteOnRandomInputs(KvDType dtype) {
-        agree(dtype, KvCodecs.scalar(dtype), KvCodecs.vector(dtype).orElseThrow());
-    }
-
-    @ParameterizedTest
     @EnumSource(value = KvDType.class, names = {"FP8_E4M3", "FP8_E5M2"})
     void scaledFp8VectorAndScalarAgreeByteForByte(KvDType dtype) {
-        for (float scale : new float[] {0.01f, 0.37f, 3f, 1e-20f}) {
-            agree(dtype, KvCodecs.scalar(dtype, scale), KvCodecs.vector(dtype, scale).orElseThrow());
-        }
-    }
-
-    private static void agree(KvDType dtype, KvCodec scalar, KvCodec vector) {
         Random r = new Random(42);
-        try (Arena arena = Arena.ofConfined()) {
-            for (int trial = 0; trial < 60; trial++) {
-                int groups = 1 + r.nextInt(12);
-                int n = dtype.isBlockQuantized() ? groups * dtype.groupSize() : 1 + r.nextInt(300);
-                float scale = (float) Math.pow(10, r.nextInt(16) - 10);
-                float[] x = new float[n + 1];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = switch (r.nextInt(8)) {
-                        case 0 -> 0f;
-                        case 1 -> (r.nextInt(64) - 32) * 0.125f * scale;  // ties and repeats
-                        default -> (float) (r.nextGaussian() * scale);
-                    };
+        for (float scale : new float[] {0.01f, 0.37f, 3f, 1e-20f}) {
+            KvCodec scalar = KvCodecs.scalar(dtype, scale);
+            KvCodec vector = KvCodecs.vector(dtype, scale).orElseThrow();
+            for (int trial = 0; trial < 20; trial++) {
+                int n = 1 + r.nextInt(100);
+                float[] x = new float[n];
+                for (int i = 0; i < n; i++) {
+                    x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(12) - 4));
                 }
-                MemorySegment a = arena.allocate(dtype.bytesFor(n));
-                MemorySegment b = arena.allocate(dtype.bytesFor(n));
-                scalar.encode(x, 1, n, a, 0);
-                vector.encode(x, 1, n, b, 0);
-                assertArrayEquals(a.toArray(LeLayouts.BYTE), b.toArray(LeLayouts.BYTE),
-                        dtype + " n=" + n + " trial " + trial);
-                MemorySegment floats = arena.allocate(4L * n);
-                MemorySegment.copy(x, 1, floats, LeLayouts.FLOAT, 0, n);
-                vector.encode(floats, 0, n, b, 0);
-                assertArrayEquals(a.toArray(LeLayouts.BYTE), b.toArray(LeLayouts.BYTE), "segment source");
-                float[] da = new float[n];
-                float[] db = new float[n];
-                scalar.decode(a, 0, n, da, 0);
-                vector.decode(a, 0, n, db, 0);
-                assertArrayEquals(da, db, dtype + " decode n=" + n);
-                MemorySegment ds = arena.allocate(4L * n);
-                vector.decode(a, 0, n, ds, 0);
-                assertArrayEquals(da, ds.toArray(LeLayouts.FLOAT));
+                assertArrayEquals(Hex.encode(scalar, x), Hex.encode(vector, x), dtype + " scale " + scale);
+                byte[] b = Hex.encode(scalar, x);
+                assertArrayEquals(Hex.decode(scalar, b, n), Hex.decode(vector, b, n), "decode, scale " + scale);
             }
         }
     }

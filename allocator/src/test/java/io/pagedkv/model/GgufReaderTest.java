@@ -149,7 +149,9 @@ class GgufReaderTest {
     void everyTruncationOfAValidFileFailsCleanly() throws IOException {
         byte[] good = file(3, everyType(), 2);
         for (int len = 0; len < good.length; len++) {
-            String m = failure(Arrays.copyOf(good, len));
+            byte[] cut = Arrays.copyOf(good, len);
+            String m = assertThrows(ModelFormatException.class,
+                    () -> GgufReader.readHeader(new BytesChannel(cut))).getMessage();
             assertTrue(m.contains("GGUF at byte"), "length " + len + ": " + m);
         }
     }
@@ -187,6 +189,18 @@ class GgufReaderTest {
         b = GgufBytes.header(3, 0, 1).str("a").u32(GgufType.ARRAY.id()).u32(GgufType.UINT8.id())
                 .u64(Long.MAX_VALUE).bytes();
         assertTrue(failure(b).contains(String.valueOf(Long.MAX_VALUE)));
+    }
+
+    @Test
+    void arraysTogetherHoldAtMostTheElementCap() {
+        int half = (int) (GgufReader.MAX_ARRAY_ELEMENTS / 2);
+        GgufBytes b = GgufBytes.header(3, 0, 3);
+        for (int i = 0; i < 3; i++) {
+            b.str("a" + i).u32(GgufType.ARRAY.id()).u32(GgufType.UINT8.id()).u64(half).raw(new byte[half]);
+        }
+        String m = assertThrows(ModelFormatException.class,
+                () -> GgufReader.readHeader(new BytesChannel(b.bytes()))).getMessage();
+        assertTrue(m.contains("count of array 'a2': " + half + " (expected: <= 0; all arrays"), m);
     }
 
     @Test

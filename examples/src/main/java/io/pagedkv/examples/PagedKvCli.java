@@ -2,6 +2,7 @@ package io.pagedkv.examples;
 
 import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
+import io.pagedkv.examples.llama.QualityCommand;
 import io.pagedkv.examples.plan.PlanCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
 import picocli.CommandLine;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
             PlanCommand.class,
             SimulateCommand.class,
             GenerateCommand.class,
+            QualityCommand.class,
             EvictCommand.class,
             CommandLine.HelpCommand.class
         })

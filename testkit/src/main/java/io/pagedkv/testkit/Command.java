@@ -4,7 +4,7 @@ package io.pagedkv.testkit;
  * One step of a stateful test: an operation applied to both the model and the system under test.
  *
  * <p>{@link #run} applies the operation to both and asserts the postcondition (the system's answer
- * agrees with the model's). {@link #toString()} is what the failure report prints as a numbered
+ * agrees with the model's). {@code toString()} is what the failure report prints as a numbered
  * step, so make it read like code ({@code "free(3)"}); it is called after {@code run}, so it may
  * include the result ({@code "allocate() -> 3"}). A command is created for one step of one run.
  *

@@ -1,8 +1,11 @@
 package io.pagedkv.testkit;
 
+import java.util.function.Supplier;
+
 /**
  * A property over two values ({@link Property#forAll}): optional settings, then {@link #check}.
- * The reported inputs are a {@code List} of the arguments. Not thread-safe while being configured; {@code check} may be called repeatedly.
+ * The reported inputs are a {@code List} of the arguments. Not thread-safe while being
+ * configured; {@code check} may be called repeatedly.
  */
 public final class ForAll2<A, B> {
     private final Gen<A> a;
@@ -46,7 +49,8 @@ public final class ForAll2<A, B> {
         Runner.run("Property", in -> {
             A va = a.generate(in);
             B vb = b.generate(in);
-            return Property.runCase(java.util.Arrays.asList(va, vb), "#1 = " + Show.value(va) + "\n" + "#2 = " + Show.value(vb), () -> body.check(va, vb));
+            Supplier<String> shown = () -> "#1 = " + Show.value(va) + "\n#2 = " + Show.value(vb);
+            return Property.runCase(java.util.Arrays.asList(va, vb), shown, () -> body.check(va, vb));
         }, Config.plan(tries, seed, maxSeconds));
     }
 }

@@ -1,8 +1,11 @@
 package io.pagedkv.testkit;
 
+import java.util.function.Supplier;
+
 /**
  * A property over three values ({@link Property#forAll}): optional settings, then {@link #check}.
- * The reported inputs are a {@code List} of the arguments. Not thread-safe while being configured; {@code check} may be called repeatedly.
+ * The reported inputs are a {@code List} of the arguments. Not thread-safe while being
+ * configured; {@code check} may be called repeatedly.
  */
 public final class ForAll3<A, B, C> {
     private final Gen<A> a;
@@ -49,7 +52,9 @@ public final class ForAll3<A, B, C> {
             A va = a.generate(in);
             B vb = b.generate(in);
             C vc = c.generate(in);
-            return Property.runCase(java.util.Arrays.asList(va, vb, vc), "#1 = " + Show.value(va) + "\n" + "#2 = " + Show.value(vb) + "\n" + "#3 = " + Show.value(vc), () -> body.check(va, vb, vc));
+            Supplier<String> shown = () -> "#1 = " + Show.value(va) + "\n#2 = " + Show.value(vb)
+                    + "\n#3 = " + Show.value(vc);
+            return Property.runCase(java.util.Arrays.asList(va, vb, vc), shown, () -> body.check(va, vb, vc));
         }, Config.plan(tries, seed, maxSeconds));
     }
 }

@@ -26,7 +26,10 @@ public interface Gen<T> {
         return in -> f.apply(generate(in));
     }
 
-    /** A generator of this generator's values that satisfy {@code p} (the case is discarded after {@value #FILTER_ATTEMPTS} rejections in a row). */
+    /**
+     * A generator of this generator's values that satisfy {@code p}; the case is discarded after
+     * {@value #FILTER_ATTEMPTS} rejections in a row.
+     */
     default Gen<T> filter(Predicate<? super T> p) {
         return in -> {
             for (int attempt = 0; attempt < FILTER_ATTEMPTS; attempt++) {

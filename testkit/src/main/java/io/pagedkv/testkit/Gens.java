@@ -106,6 +106,66 @@ public final class Gens {
         return in -> copy.get(in.drawInt(copy.size() - 1)).generate(in);
     }
 
+    /** A value from {@code a} or {@code b}, chosen in proportion to the weights, shrinking toward {@code a}. */
+    public static <T> Gen<T> frequency(int weightA, Gen<? extends T> a, int weightB, Gen<? extends T> b) {
+        return weighted(new int[] {weightA, weightB}, List.of(a, b));
+    }
+
+    /** A value from {@code a}, {@code b} or {@code c}, in proportion to the weights, shrinking toward {@code a}. */
+    public static <T> Gen<T> frequency(int weightA, Gen<? extends T> a, int weightB, Gen<? extends T> b,
+            int weightC, Gen<? extends T> c) {
+        return weighted(new int[] {weightA, weightB, weightC}, List.of(a, b, c));
+    }
+
+    private static <T> Gen<T> weighted(int[] weights, List<Gen<? extends T>> gens) {
+        long total = 0;
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i] < 0) {
+                throw new IllegalArgumentException("weight " + (i + 1) + ": " + weights[i] + " (expected: >= 0)");
+            }
+            total += weights[i];
+        }
+        if (total == 0) {
+            throw new IllegalArgumentException("weights: all 0 (expected: at least one > 0)");
+        }
+        long last = total - 1;
+        int[] copy = weights.clone();
+        return in -> {
+            long ticket = in.drawUniform(last);
+            for (int i = 0; i < copy.length; i++) {
+                if (ticket < copy[i]) {
+                    return gens.get(i).generate(in);
+                }
+                ticket -= copy[i];
+            }
+            throw new AssertionError("unreachable: ticket beyond total weight " + (last + 1));
+        };
+    }
+
+    /** Permutations of {@code values} (copied), shrinking toward the given order. */
+    public static <T> Gen<List<T>> shuffled(List<? extends T> values) {
+        List<? extends T> copy = new ArrayList<>(values);
+        return in -> {
+            List<T> remaining = new ArrayList<>(copy);
+            List<T> out = new ArrayList<>(copy.size());
+            while (!remaining.isEmpty()) {
+                out.add(remaining.remove(in.drawInt(remaining.size() - 1)));
+            }
+            return Collections.unmodifiableList(out);
+        };
+    }
+
+    /** Int arrays of length {@code [minLen, maxLen]} with elements from {@code elements}. */
+    public static Gen<int[]> intArrays(Gen<Integer> elements, int minLen, int maxLen) {
+        return lists(elements, minLen, maxLen).map(list -> {
+            int[] out = new int[list.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = list.get(i);
+            }
+            return out;
+        });
+    }
+
     /** Always {@code value}; draws nothing. */
     public static <T> Gen<T> constant(T value) {
         return in -> value;
@@ -147,7 +207,8 @@ public final class Gens {
     }
 
     /** Values built from one draw of each of three generators, e.g. into a record. */
-    public static <A, B, C, R> Gen<R> zip(Gen<A> a, Gen<B> b, Gen<C> c, Fn3<? super A, ? super B, ? super C, ? extends R> f) {
+    public static <A, B, C, R> Gen<R> zip(Gen<A> a, Gen<B> b, Gen<C> c,
+            Fn3<? super A, ? super B, ? super C, ? extends R> f) {
         return in -> {
             A va = a.generate(in);
             B vb = b.generate(in);

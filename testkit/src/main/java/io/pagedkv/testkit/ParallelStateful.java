@@ -214,7 +214,8 @@ public final class ParallelStateful<M, S> {
         return ex;
     }
 
-    private void runBranches(S sut, List<List<ParallelCommand<M, S>>> branches, Execution ex) throws InterruptedException {
+    private void runBranches(S sut, List<List<ParallelCommand<M, S>>> branches, Execution ex)
+            throws InterruptedException {
         CountDownLatch start = new CountDownLatch(1);
         Thread[] workers = new Thread[branches.size()];
         Throwable[] thrown = new Throwable[branches.size()];
@@ -267,7 +268,8 @@ public final class ParallelStateful<M, S> {
             }
         }
 
-        <M, S> List<List<String>> steps(List<ParallelCommand<M, S>> prefix, List<List<ParallelCommand<M, S>>> branches) {
+        <M, S> List<List<String>> steps(List<ParallelCommand<M, S>> prefix,
+                List<List<ParallelCommand<M, S>>> branches) {
             List<List<String>> out = new ArrayList<>();
             out.add(lines(prefix, prefixResults, prefixDone));
             for (int b = 0; b < branches.size(); b++) {

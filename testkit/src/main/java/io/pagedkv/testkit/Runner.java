@@ -55,13 +55,24 @@ final class Runner {
         Shrinker shrinker = new Shrinker(experiment, in, original, plan.shrinkSeconds());
         Outcome shrunk = shrinker.shrink();
         String message = what + " failed after " + passed + " passing cases (seed " + plan.seed() + ")\n"
-                + "Shrunk (" + shrinker.improvements() + " steps, " + shrinker.attempts() + " attempts):\n"
+                + (failsAgain(experiment, shrinker.best()) ? "" : "FLAKY: the shrunk case passed when run again "
+                        + "(timing, shared state or randomness outside the kit)\n")
+                + "Shrunk (" + shrinker.improvements() + " shrinks, " + shrinker.attempts() + " attempts):\n"
                 + Show.indent(shrunk.shown()) + "\n"
                 + "Original:\n" + Show.indent(original.shown()) + "\n"
                 + "Failure:\n" + Show.indent(String.valueOf(shrunk.failure())) + "\n"
                 + "Replay: -D" + Config.SEED_PROP + "=" + plan.seed();
         return new PropertyFailure(message, plan.seed(), shrunk.value(), original.value(),
                 shrinker.improvements(), shrunk.failure());
+    }
+
+    /** Whether the case of {@code choices} fails when run once more. */
+    private static boolean failsAgain(Experiment experiment, long[] choices) {
+        try {
+            return experiment.run(Choices.replay(choices)).failed();
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** The seed of case {@code index} of a run seeded {@code seed} (SplitMix64 finaliser). */

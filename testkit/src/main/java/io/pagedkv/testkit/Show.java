@@ -1,8 +1,13 @@
 package io.pagedkv.testkit;
 
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Map;
 
-/** Renders generated values for failure messages: arrays by content, strings quoted, floats exactly. */
+/**
+ * Renders generated values for failure messages: arrays by content (also inside lists and maps),
+ * strings quoted, floats with an {@code f} suffix and NaNs with their bit pattern.
+ */
 final class Show {
     private Show() {
     }
@@ -19,10 +24,27 @@ final class Show {
             case char[] a -> Arrays.toString(a);
             case boolean[] a -> Arrays.toString(a);
             case Object[] a -> Arrays.deepToString(a);
+            case Collection<?> c -> joined(c);
+            case Map<?, ?> m -> {
+                StringBuilder sb = new StringBuilder("{");
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    sb.append(sb.length() > 1 ? ", " : "").append(value(e.getKey()))
+                            .append('=').append(value(e.getValue()));
+                }
+                yield sb.append('}').toString();
+            }
             case String s -> '"' + s + '"';
             case Float f -> f.isNaN() ? "NaN(0x" + Integer.toHexString(Float.floatToRawIntBits(f)) + ")" : f + "f";
             default -> v.toString();
         };
+    }
+
+    private static String joined(Collection<?> c) {
+        StringBuilder sb = new StringBuilder("[");
+        for (Object o : c) {
+            sb.append(sb.length() > 1 ? ", " : "").append(value(o));
+        }
+        return sb.append(']').toString();
     }
 
     static String indent(String text) {

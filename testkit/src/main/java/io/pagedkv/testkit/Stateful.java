@@ -47,6 +47,41 @@ public final class Stateful<M, S> {
         of(machine).check();
     }
 
+    /**
+     * Runs exactly {@code commands} on a fresh model and system, checking each precondition and the
+     * invariants after every step, then closes the system: the regression-test form of a shrunk
+     * failure's numbered steps. Throws an {@link AssertionError} naming the failing step.
+     */
+    @SafeVarargs
+    public static <M, S> void replay(StateMachine<M, S> machine, Command<M, S>... commands) {
+        M model = machine.initialModel();
+        S sut = machine.newSystem();
+        int step = 0;
+        try {
+            machine.invariants(model, sut);
+            for (Command<M, S> command : commands) {
+                step++;
+                if (!command.precondition(model)) {
+                    throw new IllegalArgumentException("step " + step + " " + command + ": precondition fails"
+                            + " (expected: holds)");
+                }
+                command.run(model, sut);
+                machine.invariants(model, sut);
+            }
+        } catch (IllegalArgumentException | VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("step " + step + (step == 0 ? " (initial state)" : " " + commands[step - 1])
+                    + " fails: " + t, t);
+        } finally {
+            try {
+                machine.close(sut);
+            } catch (Exception e) {
+                throw new AssertionError("close() after " + step + " steps fails: " + e, e);
+            }
+        }
+    }
+
     /** Maximum commands per run. */
     public Stateful<M, S> steps(int n) {
         if (n < 1) {

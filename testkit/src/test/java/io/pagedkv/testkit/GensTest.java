@@ -142,6 +142,24 @@ class GensTest {
     }
 
     @Test
+    void frequencyFollowsTheWeightsAndShuffledGivesPermutations() {
+        Gen<String> weighted = Gens.frequency(1, Gens.constant("rare"), 9, Gens.constant("common"));
+        int rare = 0;
+        for (int i = 0; i < DRAWS; i++) {
+            rare += weighted.generate(Choices.random(Runner.caseSeed(13, i))).equals("rare") ? 1 : 0;
+        }
+        assertTrue(rare > DRAWS / 20 && rare < DRAWS / 5, "rare " + rare + " of " + DRAWS + " (expected ~1/10)");
+        assertEquals("rare", simplest(weighted));
+        assertEquals(Set.of("a"), sample(Gens.frequency(1, Gens.constant("a"), 0, Gens.constant("b"), 0, Gens.constant("c")), 14));
+        Set<List<Integer>> perms = sample(Gens.shuffled(List.of(1, 2, 3)), 15);
+        assertEquals(6, perms.size());
+        assertEquals(List.of(1, 2, 3), simplest(Gens.shuffled(List.of(1, 2, 3))));
+        assertEquals(0, simplest(Gens.intArrays(Gens.ints(0, 1), 0, 3)).length);
+        assertEquals("weight 2: -1 (expected: >= 0)", assertThrows(IllegalArgumentException.class,
+                () -> Gens.frequency(1, Gens.constant(1), -1, Gens.constant(2))).getMessage());
+    }
+
+    @Test
     void badArgumentsNameTheValueAndTheLimit() {
         assertEquals("range: [5, 1] (expected: lo <= hi)",
                 assertThrows(IllegalArgumentException.class, () -> Gens.ints(5, 1)).getMessage());

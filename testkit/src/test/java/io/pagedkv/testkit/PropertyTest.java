@@ -58,14 +58,15 @@ class PropertyTest {
             assertEquals(0, n % 2);
             checked.incrementAndGet();
         });
-        assertEquals(50, checked.get());
+        assertEquals(Config.plan(50, 1L, null).tries(), checked.get());
     }
 
     @Test
     void aFilterThatRejectsEverythingFailsWithTheDiscardCount() {
         AssertionError e = assertThrows(AssertionError.class, () -> Property.forAll(Gens.ints(0, 10).filter(n -> n > 10))
                 .seed(1).tries(3).check(n -> { }));
-        assertTrue(e.getMessage().contains("101 cases discarded for 0 passed (expected: at most 100"), e.getMessage());
+        int limit = Math.max(100, Config.plan(3, 1L, null).tries() * 10);
+        assertTrue(e.getMessage().contains((limit + 1) + " cases discarded for 0 passed (expected: at most " + limit), e.getMessage());
     }
 
     @Test
@@ -116,7 +117,9 @@ class PropertyTest {
         AtomicInteger runs = new AtomicInteger();
         Property.forAll(Gens.ints(0, 1), Gens.booleans(), Gens.constant("x")).seed(3).tries(20)
                 .check((a, b, c) -> runs.incrementAndGet());
-        assertEquals(20, runs.get());
+        assertEquals(Config.plan(20, 3L, null).tries(), runs.get());
+        assertEquals("b: null (expected: a generator)",
+                assertThrows(IllegalArgumentException.class, () -> Property.forAll(Gens.booleans(), null)).getMessage());
         assertEquals("tries: 0 (expected: >= 1)",
                 assertThrows(IllegalArgumentException.class, () -> Property.forAll(Gens.booleans()).tries(0)).getMessage());
     }
@@ -127,6 +130,21 @@ class PropertyTest {
                 Gens.ints(0, 3).map(n -> 10 / n)).seed(4).tries(100).check(n -> { }));
         assertTrue(e.getMessage().contains("-Dpagedkv.seed=4"), e.getMessage());
         assertInstanceOf(ArithmeticException.class, e.getCause());
+    }
+
+    @Test
+    void aFailureThatDoesNotRepeatIsFlaggedFlaky() {
+        AtomicInteger calls = new AtomicInteger();
+        PropertyFailure f = assertThrows(PropertyFailure.class, () -> Property.forAll(Gens.ints(0, 9)).seed(6)
+                .check(n -> {
+                    if (calls.incrementAndGet() == 1) {
+                        throw new AssertionError("only the first time");
+                    }
+                }));
+        assertTrue(f.getMessage().contains("\nFLAKY: the shrunk case passed when run again"), f.getMessage());
+        PropertyFailure stable = assertThrows(PropertyFailure.class, () -> Property.forAll(Gens.ints(0, 9)).seed(6)
+                .check(n -> assertEquals(-1, n)));
+        assertTrue(!stable.getMessage().contains("FLAKY"), stable.getMessage());
     }
 
     private static void restore(String key, String value) {

@@ -31,7 +31,7 @@ class ReproducibilityTest {
     @Test
     void sameSeedGivesSameInputs() {
         List<List<Integer>> first = inputs(42);
-        assertEquals(100, first.size());
+        assertEquals(Config.plan(100, 42L, null).tries(), first.size());
         assertEquals(first, inputs(42));
         assertNotEquals(first, inputs(43));
     }
@@ -45,5 +45,43 @@ class ReproducibilityTest {
         assertEquals(a.shrunk(), b.shrunk());
         assertEquals(a.getMessage(), b.getMessage());
         assertEquals(List.of(List.of(31), 1001L), a.shrunk(), a.getMessage());
+    }
+
+    @Test
+    void aRandomSeedFailureReplaysFromThePrintedFlag() {
+        String old = System.getProperty(Config.SEED_PROP);
+        try {
+            System.clearProperty(Config.SEED_PROP);
+            Runnable property = () -> Property.forAll(LISTS).tries(200)
+                    .check(xs -> {
+                        if (xs.size() >= 3 && xs.get(2) > 10) {
+                            throw new AssertionError(xs);
+                        }
+                    });
+            PropertyFailure first = assertThrows(PropertyFailure.class, property::run);
+            String flag = first.replayFlag();
+            System.setProperty(Config.SEED_PROP, flag.substring(flag.indexOf('=') + 1));
+            PropertyFailure replayed = assertThrows(PropertyFailure.class, property::run);
+            assertEquals(first.seed(), replayed.seed());
+            assertEquals(first.original(), replayed.original());
+            assertEquals(first.shrunk(), replayed.shrunk());
+        } finally {
+            if (old == null) {
+                System.clearProperty(Config.SEED_PROP);
+            } else {
+                System.setProperty(Config.SEED_PROP, old);
+            }
+        }
+    }
+
+    @Test
+    void sameSeedGivesSameStateMachineFailure() {
+        PropertyFailure a = assertThrows(PropertyFailure.class,
+                () -> Stateful.of(new ToyPoolLeakShrinkTest.Machine(true)).steps(30).seed(11).check());
+        PropertyFailure b = assertThrows(PropertyFailure.class,
+                () -> Stateful.of(new ToyPoolLeakShrinkTest.Machine(true)).steps(30).seed(11).check());
+        assertEquals(a.original(), b.original());
+        assertEquals(a.shrunk(), b.shrunk());
+        assertEquals(a.getMessage(), b.getMessage());
     }
 }

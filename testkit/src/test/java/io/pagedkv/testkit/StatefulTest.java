@@ -90,7 +90,7 @@ class StatefulTest {
     void preconditionsHoldInvariantsRunAfterEveryStepAndEverySystemIsClosed() {
         Machine m = new Machine();
         Stateful.of(m).steps(12).tries(40).seed(8).check();
-        assertEquals(40, m.systems.size());
+        assertEquals(Config.plan(40, 8L, null).tries(), m.systems.size(), "one system per run (scaled by pagedkv.tries)");
         assertTrue(m.systems.stream().allMatch(c -> c.closed == 1), "each system closed once");
         assertTrue(m.invariantChecks > 40, "invariants checked per step, not just per run: " + m.invariantChecks);
         assertTrue(m.lengths.stream().allMatch(v -> v >= 0 && v <= 12), "at most 12 steps: " + m.lengths);

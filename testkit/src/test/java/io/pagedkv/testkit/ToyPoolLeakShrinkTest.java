@@ -97,6 +97,22 @@ class ToyPoolLeakShrinkTest {
         }
     }
 
+    /** A read-only query: noise that shrinking must remove. */
+    static final class Count implements Command<Held, ToyPool> {
+        int seen = -1;
+
+        @Override
+        public void run(Held model, ToyPool pool) {
+            seen = pool.available();
+            assertEquals(CAPACITY - model.slots.size(), seen, "available()");
+        }
+
+        @Override
+        public String toString() {
+            return "available() -> " + seen;
+        }
+    }
+
     record Machine(boolean leaky) implements StateMachine<Held, ToyPool> {
         @Override
         public Held initialModel() {
@@ -111,10 +127,11 @@ class ToyPoolLeakShrinkTest {
         @Override
         public Gen<Command<Held, ToyPool>> commands(Held model) {
             Gen<Command<Held, ToyPool>> allocate = in -> new Allocate();
+            Gen<Command<Held, ToyPool>> count = in -> new Count();
             if (model.slots.isEmpty()) {
-                return allocate;
+                return Gens.choose(allocate, count);
             }
-            return Gens.choose(allocate, Gens.elements(List.copyOf(model.slots)).map(Free::new));
+            return Gens.choose(allocate, Gens.elements(List.copyOf(model.slots)).map(Free::new), count);
         }
 
         @Override
@@ -130,6 +147,7 @@ class ToyPoolLeakShrinkTest {
 
     @Test
     void leakShrinksToFreeAllocateFree() {
+        int longestOriginal = 0;
         for (long seed = 1; seed <= 5; seed++) {
             long s = seed;
             PropertyFailure failure = assertThrows(PropertyFailure.class,
@@ -137,6 +155,18 @@ class ToyPoolLeakShrinkTest {
             assertEquals(List.of("1. free(0)", "2. allocate() -> 0", "3. free(0)"), failure.shrunk(),
                     failure.getMessage());
             assertTrue(failure.getMessage().contains("3. free(0)   <-- fails: "), failure.getMessage());
+            longestOriginal = Math.max(longestOriginal, ((List<?>) failure.original()).size());
         }
+        assertTrue(longestOriginal > 3, "some original run was longer than 3 steps: " + longestOriginal);
+    }
+
+    @Test
+    void theShrunkStepsPastedAsARegressionTestFailOnlyOnTheLeakyPool() {
+        Stateful.replay(new Machine(false), new Free(0), new Allocate(), new Free(0));
+        AssertionError e = assertThrows(AssertionError.class,
+                () -> Stateful.replay(new Machine(true), new Free(0), new Allocate(), new Free(0)));
+        assertTrue(e.getMessage().startsWith("step 3 free(0) fails: "), e.getMessage());
+        assertEquals("step 1 allocate() -> -1: precondition fails (expected: holds)", assertThrows(
+                IllegalArgumentException.class, () -> Stateful.replay(new Machine(false), new Allocate())).getMessage());
     }
 }

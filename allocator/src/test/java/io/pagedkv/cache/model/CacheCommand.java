@@ -7,17 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.cache.PoolExhaustedException;
 import io.pagedkv.cache.Sequence;
+import io.pagedkv.testkit.Command;
 
 /**
  * One step of the stateful allocator test: applied to the model and the system, asserting that
  * both agree on the outcome (success, or a failure that changes nothing).
  */
-public sealed interface CacheCommand {
+public sealed interface CacheCommand extends Command<CacheModel, CacheSystem> {
 
     /** Whether the command makes sense in this model state. */
+    @Override
     boolean precondition(CacheModel model);
 
     /** Runs on both and asserts the postcondition. */
+    @Override
     void run(CacheModel model, CacheSystem sut);
 
     /** Opens an empty sequence. */

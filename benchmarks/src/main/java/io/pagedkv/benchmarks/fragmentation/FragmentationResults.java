@@ -41,7 +41,10 @@ public final class FragmentationResults {
     private FragmentationResults() {
     }
 
-    /** Runs the benchmark and writes the tables to stdout and the chart to {@code --out} (default {@code benchmarks/results}). */
+    /**
+     * Runs the benchmark and writes the tables to stdout and to {@code fragmentation.md} (or {@code
+     * fragmentation-short.md}), and the chart, in {@code --out} (default {@code benchmarks/results}).
+     */
     public static void main(String[] args) throws RunnerException, IOException {
         boolean quick = false;
         Path out = Path.of("benchmarks", "results");
@@ -56,8 +59,10 @@ public final class FragmentationResults {
         int requests = quick ? 200 : 1000;
         Collection<RunResult> results = new Runner(options(quick, requests, 1).build()).run();
         PrintStream p = System.out;
-        p.println(markdown(results, quick, requests));
+        String md = markdown(results, quick, requests);
+        p.println(md);
         Files.createDirectories(out);
+        Files.writeString(out.resolve(quick ? "fragmentation-short.md" : "fragmentation.md"), md);
         Path png = out.resolve("fragmentation-sharegpt-utilisation.png");
         utilisationChart(requests, png);
         p.println("chart: " + png);

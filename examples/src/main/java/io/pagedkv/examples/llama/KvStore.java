@@ -13,6 +13,14 @@ public interface KvStore extends AutoCloseable {
     /** Tokens stored so far. */
     int length();
 
+    /**
+     * The position the next token's query and key are rotated at: its index in the sequence
+     * ({@link #length()}) unless the store places positions otherwise (StreamingLLM's rule).
+     */
+    default int nextRopePosition() {
+        return length();
+    }
+
     /** Most tokens this store can hold. */
     int capacity();
 

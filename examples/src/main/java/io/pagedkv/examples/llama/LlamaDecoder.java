@@ -87,6 +87,7 @@ public final class LlamaDecoder {
             throw new IllegalStateException("position: " + pos + " (expected: < seqLen " + c.seqLen() + ")");
         }
         int dim = c.dim();
+        int ropePos = store.nextRopePosition();
         System.arraycopy(w.tokenEmbedding(), token * dim, x, 0, dim);
         store.append();
         for (int l = 0; l < c.layers(); l++) {
@@ -94,8 +95,8 @@ public final class LlamaDecoder {
             matmul(q, xb, w.wq()[l], dim, dim);
             matmul(k, xb, w.wk()[l], dim, c.kvDim());
             matmul(v, xb, w.wv()[l], dim, c.kvDim());
-            rotate(q, c.heads(), pos);
-            rotate(k, c.kvHeads(), pos);
+            rotate(q, c.heads(), ropePos);
+            rotate(k, c.kvHeads(), ropePos);
             store.write(l, pos, k, v);
             store.attend(l, q, xb);
             matmul(xb2, xb, w.wo()[l], dim, dim);

@@ -42,7 +42,8 @@ final class PlanTable {
                     + (p.fitsWithPrefill() ? "; the prefill peak fits too"
                             : "; but the prefill peak does NOT fit (lower --prefill-chunk or use flash attention)"));
         } else {
-            out.println("fits:     NO, short by " + ByteSize.both(-p.headroomBytes()));
+            out.println("fits:     NO, short by " + (p.headroomBytes() == Long.MIN_VALUE ? "more than 2^63 bytes"
+                    : ByteSize.both(-p.headroomBytes())));
         }
         out.println("largest context at " + n + " request(s):        " + tokens(p.maxContext()));
         out.println("largest concurrency at " + ctx + " tokens: " + PlanFigures.maxFigure(p.maxConcurrency()));
@@ -81,8 +82,9 @@ final class PlanTable {
     }
 
     private static void row(PrintWriter out, String term, long bytes) {
-        if (bytes == Long.MAX_VALUE) {
-            out.printf(Locale.ROOT, "%-36s %22s %12s %12s%n", term, "> 9.2e18", "overflow", "overflow");
+        if (bytes == Long.MAX_VALUE || bytes == Long.MIN_VALUE) {
+            out.printf(Locale.ROOT, "%-36s %22s %12s %12s%n", term, bytes > 0 ? "> 9.2e18" : "< -9.2e18", "overflow",
+                    "overflow");
             return;
         }
         out.printf(Locale.ROOT, "%-36s %22s %12s %12s%n", term, PlanFigures.grouped(bytes),

@@ -50,6 +50,28 @@ public interface KvAllocationStrategy extends AutoCloseable {
     /** Frees everything the request holds (to a prefix cache where there is one). */
     void release(SimRequest request);
 
+    /** Tokens of an admitted request that are in the cache now (fewer than its length once a policy evicts). */
+    default int liveTokens(SimRequest request) {
+        return request.cachedTokens();
+    }
+
+    /**
+     * Tokens physically held for the running requests: the sum of {@link #liveTokens(SimRequest)},
+     * except where requests share memory (a prefix-cached block counts once).
+     */
+    default long liveTokens(java.util.List<SimRequest> running) {
+        long sum = 0;
+        for (int i = 0; i < running.size(); i++) {
+            sum += liveTokens(running.get(i));
+        }
+        return sum;
+    }
+
+    /** Tokens dropped by an eviction policy so far (0 without one). */
+    default long tokensEvicted() {
+        return 0;
+    }
+
     /**
      * Blocks the strategy holds that no request owns but a prefix cache keeps (0 without one); they
      * are reclaimed when room is needed, so they count as free for conservation.

@@ -4,7 +4,10 @@ import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
+import io.pagedkv.eviction.EvictionPolicy;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.workload.TraceRequest;
+import java.util.Arrays;
 
 /**
  * pagedkv's way, on the real {@link PagedKvCache}: memory is a pool of fixed-size blocks, a request
@@ -17,6 +20,19 @@ import io.pagedkv.model.ModelShape;
  * head dim 32; see {@link #scale()}), so a 24 GiB budget fits this machine; every token's synthetic K
  * and V are really encoded and written into its block. Admission needs blocks for the prefill plus the
  * first generated token. Allocates nothing per token. Confined to the scheduler thread.
+ *
+ * <p>With an eviction policy every request gets its own policy instance with a token budget: after
+ * each token is written the policy picks the tokens to drop, their slots go on the request's free
+ * list and the next token is written into a freed slot before the sequence grows, so a request never
+ * holds more than {@code budget + 1} slots. H2O reads synthetic attention (see {@link
+ * #syntheticAttention}).
+ *
+ * <p>Without a policy, requests that carry token ids (the agent trace) use the cache's prefix
+ * caching: a request opens its sequence with its prompt's ids and reuses the longest chain of cached
+ * full blocks, prefills only the rest, and offers its full blocks to the cache after the prefill and
+ * whenever decoding fills a block, so the next turn of the session finds its history cached. Blocks
+ * no request holds stay cached (and count as free) until an allocation reclaims them. Reserved
+ * bytes count blocks held by requests, not cached ones.
  */
 public final class PagedStrategy implements KvAllocationStrategy {
 
@@ -30,10 +46,27 @@ public final class PagedStrategy implements KvAllocationStrategy {
     private final int totalBlocks;
     private final float[] keys = new float[SCALED_HEAD_DIM];
     private final float[] values = new float[SCALED_HEAD_DIM];
+    private final EvictionChoice policy;
+    private final int tokenBudget;
+    private float[] scores = new float[64];
     private long tokensWritten;
+    private long tokensEvicted;
 
     /** A pool of as many {@code fullLayout} blocks as fit in {@code budgetBytes}, stored at reduced scale. */
     public PagedStrategy(CacheLayout fullLayout, long budgetBytes) {
+        this(fullLayout, budgetBytes, EvictionChoice.NONE, 0);
+    }
+
+    /**
+     * As {@link #PagedStrategy(CacheLayout, long)}, with {@code policy} keeping at most {@code
+     * tokenBudget} tokens per request (ignored for {@link EvictionChoice#NONE}).
+     */
+    public PagedStrategy(CacheLayout fullLayout, long budgetBytes, EvictionChoice policy, int tokenBudget) {
+        if (policy != EvictionChoice.NONE && tokenBudget < EvictionChoice.MIN_BUDGET) {
+            throw new IllegalArgumentException("tokenBudget: " + tokenBudget + " (expected: >= " + EvictionChoice.MIN_BUDGET + ")");
+        }
+        this.policy = policy;
+        this.tokenBudget = tokenBudget;
         long blocks = budgetBytes / fullLayout.bytesPerBlock();
         if (blocks < 1 || blocks > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("budgetBytes: " + budgetBytes + " holds " + blocks + " blocks of "
@@ -45,6 +78,22 @@ public final class PagedStrategy implements KvAllocationStrategy {
         this.capacityBytes = budgetBytes;
         this.totalBlocks = (int) blocks;
         this.cache = new PagedKvCache(storageLayout, totalBlocks);
+    }
+
+    /** Per-request state under an eviction policy. */
+    private static final class Evicting {
+        final Sequence seq;
+        final EvictionPolicy policy;
+        final int[] freeSlots;
+        final int[] victims;
+        int freeCount;
+
+        Evicting(Sequence seq, EvictionPolicy policy, int budget) {
+            this.seq = seq;
+            this.policy = policy;
+            this.freeSlots = new int[budget + 2];
+            this.victims = new int[budget + 2];
+        }
     }
 
     /** The layout whose block size and bytes the figures use. */
@@ -79,10 +128,33 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     /** The sequence of an admitted request (for tests that read back what was written). */
     public Sequence sequenceOf(SimRequest request) {
-        if (!(request.allocation instanceof Sequence s)) {
-            throw new IllegalStateException("request " + request.trace().id() + " (expected: admitted)");
+        if (request.allocation instanceof Sequence s) {
+            return s;
         }
-        return s;
+        if (request.allocation instanceof Evicting e) {
+            return e.seq;
+        }
+        throw new IllegalStateException("request " + request.trace().id() + " (expected: admitted)");
+    }
+
+    @Override
+    public int liveTokens(SimRequest request) {
+        return request.allocation instanceof Evicting e ? e.policy.liveTokens() : request.cachedTokens();
+    }
+
+    @Override
+    public long liveTokens(java.util.List<SimRequest> running) {
+        if (!prefixCaching()) {
+            return KvAllocationStrategy.super.liveTokens(running);
+        }
+        // Shared prefix blocks are full and count once: filled slots of the blocks requests hold.
+        CacheStats st = cache.stats();
+        return (long) st.usedBlocks() * fullLayout.blockSize() - st.emptySlots();
+    }
+
+    @Override
+    public long tokensEvicted() {
+        return tokensEvicted;
     }
 
     @Override
@@ -102,12 +174,33 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public long reservedBytes() {
-        return (long) (totalBlocks - cache.freeBlocks()) * fullLayout.bytesPerBlock();
+        return (long) cache.stats().usedBlocks() * fullLayout.bytesPerBlock();
+    }
+
+    @Override
+    public long cachedIdleBytes() {
+        return (long) cache.stats().cachedBlocks() * fullLayout.bytesPerBlock();
+    }
+
+    /** Whether requests with token ids reuse cached prefixes (on unless an eviction policy runs). */
+    public boolean prefixCaching() {
+        return policy == EvictionChoice.NONE;
+    }
+
+    private int availableBlocks() {
+        CacheStats st = cache.stats();
+        return st.freeBlocks() + st.cachedBlocks();
     }
 
     @Override
     public long bytesToAdmit(SimRequest request) {
-        return fullLayout.blocksFor(request.tokensToPrefill() + 1L) * fullLayout.bytesPerBlock();
+        return fullLayout.blocksFor(slotsToAdmit(request)) * fullLayout.bytesPerBlock();
+    }
+
+    /** Slots the prefill and the first generated token can occupy at most. */
+    private long slotsToAdmit(SimRequest request) {
+        long tokens = request.tokensToPrefill() + 1L;
+        return policy == EvictionChoice.NONE ? tokens : Math.min(tokens, tokenBudget + 1L);
     }
 
     @Override
@@ -118,10 +211,25 @@ public final class PagedStrategy implements KvAllocationStrategy {
     @Override
     public int admit(SimRequest request) {
         int prefill = request.tokensToPrefill();
-        if (cache.blocksNeeded(prefill + 1L) > cache.freeBlocks()) {
+        TraceRequest t = request.trace();
+        if (prefixCaching() && t.hasTokenIds()) {
+            return admitWithPrefix(request, prefill, t);
+        }
+        if (cache.blocksNeeded(slotsToAdmit(request)) > availableBlocks()) {
             return NO_ROOM;
         }
         Sequence seq = cache.openSequence();
+        if (policy != EvictionChoice.NONE) {
+            Evicting e = new Evicting(seq, policy.create(tokenBudget), tokenBudget);
+            for (int p = 0; p < prefill; p++) {
+                if (!addToken(e, request.trace().id(), p)) {
+                    throw new IllegalStateException("prefill of request " + request.trace().id() + " ran out of blocks at token "
+                            + p + " (expected: the admission check to cover " + slotsToAdmit(request) + " slots)");
+                }
+            }
+            request.allocation = e;
+            return 0;
+        }
         seq.append(prefill);
         int id = request.trace().id();
         for (int p = 0; p < prefill; p++) {
@@ -131,9 +239,41 @@ public final class PagedStrategy implements KvAllocationStrategy {
         return 0;
     }
 
+    private int admitWithPrefix(SimRequest request, int prefill, TraceRequest t) {
+        int[] prompt = Arrays.copyOf(t.transcript(), prefill);
+        Sequence seq = cache.openSequence(prompt);
+        int reused = seq.reusedTokens();
+        if (seq.blocksToAppend(prefill - reused + 1) > availableBlocks()) {
+            seq.close(); // the matched blocks go back to the cache
+            return NO_ROOM;
+        }
+        seq.appendTokens(prompt, reused, prefill - reused);
+        for (int p = reused; p < prefill; p++) {
+            writeToken(seq, t.id(), p);
+        }
+        seq.commitPrefix();
+        request.allocation = seq;
+        return reused;
+    }
+
     @Override
     public boolean append(SimRequest request) {
+        if (request.allocation instanceof Evicting e) {
+            return addToken(e, request.trace().id(), request.cachedTokens());
+        }
         Sequence seq = (Sequence) request.allocation;
+        TraceRequest t = request.trace();
+        if (prefixCaching() && t.hasTokenIds()) {
+            int position = seq.length();
+            if (!seq.tryAppendTokens(t.transcript(), position, 1)) {
+                return false;
+            }
+            writeToken(seq, t.id(), position);
+            if ((position + 1) % fullLayout.blockSize() == 0) {
+                seq.commitPrefix();
+            }
+            return true;
+        }
         if (!seq.tryAppend(1)) {
             return false;
         }
@@ -143,15 +283,16 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public void release(SimRequest request) {
-        ((Sequence) request.allocation).close();
+        sequenceOf(request).close();
     }
 
     @Override
     public void checkDrained() {
         CacheStats s = cache.stats();
-        if (s.freeBlocks() != totalBlocks || s.openSequences() != 0) {
-            throw new IllegalStateException("paged: " + s.freeBlocks() + " of " + totalBlocks + " blocks free, "
-                    + s.openSequences() + " sequences open (expected: all free, none open)");
+        if (s.freeBlocks() + s.cachedBlocks() != totalBlocks || s.openSequences() != 0 || s.usedBlocks() != 0) {
+            throw new IllegalStateException("paged: " + s.freeBlocks() + " free + " + s.cachedBlocks() + " cached of "
+                    + totalBlocks + " blocks, " + s.usedBlocks() + " used, " + s.openSequences()
+                    + " sequences open (expected: every block free or cached, none open)");
         }
     }
 
@@ -163,6 +304,47 @@ public final class PagedStrategy implements KvAllocationStrategy {
     /** The synthetic key component {@code i} of token {@code position} of request {@code id}. */
     public static float syntheticKey(int id, int position, int i) {
         return ((id * 131 + position * 7 + i) % 199) / 100f - 1f;
+    }
+
+    /**
+     * The synthetic attention weight of the token at {@code position}: about one token in eight is a
+     * heavy hitter (weight 1), the others get 0.05, a fixed pattern so H2O has something to find.
+     */
+    public static float syntheticAttention(int position) {
+        int h = position * 0x9E3779B1;
+        return ((h >>> 29) == 0) ? 1f : 0.05f;
+    }
+
+    /** Writes token {@code position} into a freed slot or a new one, then lets the policy evict. */
+    private boolean addToken(Evicting e, int id, int position) {
+        int slot;
+        if (e.freeCount > 0) {
+            slot = e.freeSlots[--e.freeCount];
+        } else {
+            if (!e.seq.tryAppend(1)) {
+                return false;
+            }
+            slot = e.seq.length() - 1;
+        }
+        writeToken(e.seq, id, slot);
+        e.policy.onAppend(slot, position);
+        if (e.policy.usesAttention()) {
+            int slots = e.seq.length();
+            if (scores.length < slots) {
+                scores = new float[Math.max(slots, 2 * scores.length)];
+            }
+            for (int s = 0; s < slots; s++) {
+                int p = e.policy.positionOf(s);
+                scores[s] = p < 0 ? 0f : syntheticAttention(p);
+            }
+            e.policy.onAttention(scores, slots);
+        }
+        int n = e.policy.evict(e.victims);
+        for (int i = 0; i < n; i++) {
+            e.freeSlots[e.freeCount++] = e.victims[i];
+        }
+        tokensEvicted += n;
+        return true;
     }
 
     private void writeToken(Sequence seq, int id, int position) {

@@ -11,7 +11,7 @@ import java.util.Locale;
 public final class ProgressBar implements ServingSimulator.Progress {
 
     /** How long a run stays silent when the output is not a terminal. */
-    public static final long QUIET_MILLIS = 3000;
+    public static final long QUIET_MILLIS = 10_000;
     private static final int WIDTH = 30;
 
     private final PrintStream out;

@@ -14,9 +14,10 @@ import java.util.List;
  * arrival process, limits concurrency); a later turn of an agent session waits until the previous
  * turn finished. Each step:
  * <ol>
- *   <li><b>admit</b> waiting requests first-come first-served while the strategy finds room
- *       (prefilling the prompt, or prompt plus generated tokens after a preemption); stop at the first
- *       refusal so nobody overtakes the head of the queue;
+ *   <li><b>admit</b> waiting requests first-come first-served while the strategy finds room and
+ *       fewer than {@code maxRunning} run (vLLM's {@code max_num_seqs}, 256 by default), prefilling
+ *       the prompt, or prompt plus generated tokens after a preemption; stop at the first refusal so
+ *       nobody overtakes the head of the queue;
  *   <li><b>decode</b> one token for every running request, oldest first; when the strategy runs dry,
  *       <b>preempt</b> the youngest running request (free its memory, put it back at the head of the
  *       queue to be recomputed) and retry;
@@ -39,17 +40,29 @@ public final class ServingSimulator {
         void update(int finished, int total, long step);
     }
 
+    /** Default cap on running requests, as vLLM's {@code max_num_seqs}. */
+    public static final int DEFAULT_MAX_RUNNING = 256;
     private static final int PROGRESS_EVERY_STEPS = 64;
 
     private final Trace trace;
     private final KvAllocationStrategy strategy;
     private final Progress progress;
+    private final int maxRunning;
 
-    /** A simulation of {@code trace} over {@code strategy}, reporting to {@code progress}. */
+    /** A simulation of {@code trace} over {@code strategy} with at most {@value #DEFAULT_MAX_RUNNING} running. */
     public ServingSimulator(Trace trace, KvAllocationStrategy strategy, Progress progress) {
+        this(trace, strategy, progress, DEFAULT_MAX_RUNNING);
+    }
+
+    /** A simulation of {@code trace} over {@code strategy} with at most {@code maxRunning} requests running. */
+    public ServingSimulator(Trace trace, KvAllocationStrategy strategy, Progress progress, int maxRunning) {
+        if (maxRunning < 1) {
+            throw new IllegalArgumentException("maxRunning: " + maxRunning + " (expected: >= 1)");
+        }
         this.trace = trace;
         this.strategy = strategy;
         this.progress = progress;
+        this.maxRunning = maxRunning;
     }
 
     /**
@@ -74,7 +87,6 @@ public final class ServingSimulator {
         TimeSeries series = new TimeSeries();
         long capacity = strategy.capacityBytes();
         long bytesPerLiveToken = strategy.bytesPerToken();
-        long liveTokens = 0;
         int finished = 0;
         long step = 0;
         long preemptions = 0;
@@ -90,7 +102,7 @@ public final class ServingSimulator {
         long queuedSteps = 0;
         while (finished < n) {
             // 1. admit
-            while (!waiting.isEmpty()) {
+            while (!waiting.isEmpty() && running.size() < maxRunning) {
                 SimRequest head = waiting.peekFirst();
                 int hits = strategy.admit(head);
                 if (hits == KvAllocationStrategy.NO_ROOM) {
@@ -100,7 +112,6 @@ public final class ServingSimulator {
                 waiting.pollFirst();
                 head.admitted(step);
                 running.add(head);
-                liveTokens += head.cachedTokens();
                 promptTokens += head.tokensToPrefill();
                 hitTokens += hits;
             }
@@ -121,7 +132,6 @@ public final class ServingSimulator {
                                 + " bytes of KV memory under " + strategy.name() + ")");
                     }
                     SimRequest victim = running.removeLast();
-                    liveTokens -= victim.cachedTokens();
                     strategy.release(victim);
                     victim.released();
                     waiting.addFirst(victim);
@@ -133,12 +143,11 @@ public final class ServingSimulator {
                 }
                 if (!preemptedSelf) {
                     r.generatedOne();
-                    liveTokens++;
                 }
             }
             // 3. sample
             long reserved = strategy.reservedBytes();
-            long live = liveTokens * bytesPerLiveToken;
+            long live = strategy.liveTokens(running) * bytesPerLiveToken;
             long external = !waiting.isEmpty() && strategy.refusedByFragmentation(waiting.peekFirst())
                     ? capacity - reserved : 0;
             peakConcurrency = Math.max(peakConcurrency, running.size());
@@ -154,7 +163,6 @@ public final class ServingSimulator {
             for (int i = 0; i < running.size(); i++) {
                 SimRequest r = running.get(i);
                 if (r.isDone()) {
-                    liveTokens -= r.cachedTokens();
                     strategy.release(r);
                     r.released();
                     finished++;
@@ -180,7 +188,7 @@ public final class ServingSimulator {
         double waste = sumReserved + sumExternal == 0 ? 0 : (sumReserved - sumLive + sumExternal) / (sumReserved + sumExternal);
         return new SimulationResult(strategy.name(), n, finished, step, capacity, peakConcurrency, sumRunning / steps,
                 peakLiveBytes, sumLive / steps, sumReserved / steps, (sumReserved - sumLive) / steps, sumExternal / steps,
-                waste, preemptions, promptTokens, hitTokens, 0, refusals, queuedSteps, series);
+                waste, preemptions, promptTokens, hitTokens, strategy.tokensEvicted(), refusals, queuedSteps, series);
     }
 
     /** For each request id, the id of its session's next turn, or -1. */

@@ -46,6 +46,10 @@ public final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--policy", defaultValue = "none", description = "Eviction policy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     EvictionChoice policy;
 
+    @Option(names = "--kv-budget", defaultValue = "256",
+            description = "Tokens a request keeps under --policy window|sinks|h2o (default: ${DEFAULT-VALUE}).")
+    int kvBudget;
+
     @Option(names = "--block-size", defaultValue = "16", description = "Tokens per block (default: ${DEFAULT-VALUE}).")
     int blockSize;
 
@@ -107,7 +111,7 @@ public final class SimulateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("max-context: " + maxContext + " (expected: >= 0, 0 for the workload's)");
             }
             int context = maxContext == 0 ? w.defaultMaxContext() : maxContext;
-            return new SimulationConfig(shape, kv, bytes, w, requests, blockSize, seed, context, policy);
+            return new SimulationConfig(shape, kv, bytes, w, requests, blockSize, seed, context, policy, kvBudget);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "simulate: " + e.getMessage(), e);
         }

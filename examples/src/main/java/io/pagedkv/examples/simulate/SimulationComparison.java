@@ -33,7 +33,7 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
         long blocks;
         long scale;
         long written;
-        try (PagedStrategy paged = new PagedStrategy(layout, config.memoryBytes())) {
+        try (PagedStrategy paged = new PagedStrategy(layout, config.memoryBytes(), config.policy(), config.kvBudget())) {
             results.add(new ServingSimulator(trace, paged, progress.apply(paged.name())).run());
             blocks = paged.totalBlocks();
             scale = paged.scale();

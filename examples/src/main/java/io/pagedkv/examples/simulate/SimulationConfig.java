@@ -10,7 +10,8 @@ import io.pagedkv.workload.Workload;
  *
  * <p>Invariants, checked by the constructor: at least one request; a block size in {@code [1,
  * 1024]}; a context at least the workload's own; a budget that holds one request's full context (so
- * every strategy can serve every request); an available eviction policy. Immutable and thread-safe.
+ * every strategy can serve every request); with a policy, a token budget in {@code [8, maxContext]}.
+ * Immutable and thread-safe.
  *
  * @param model the model whose KV cache is simulated
  * @param dtype the KV storage type
@@ -20,10 +21,11 @@ import io.pagedkv.workload.Workload;
  * @param blockSize tokens per block of the paged strategy
  * @param seed the trace's seed
  * @param maxContext the context a contiguous max-length cache reserves per request, in tokens
- * @param policy the eviction policy
+ * @param policy the eviction policy (applied to the paged strategy)
+ * @param kvBudget tokens a request keeps under the policy (ignored for {@code none})
  */
 public record SimulationConfig(ModelShape model, KvDType dtype, long memoryBytes, Workload workload, int requests,
-        int blockSize, long seed, int maxContext, EvictionChoice policy) {
+        int blockSize, long seed, int maxContext, EvictionChoice policy, int kvBudget) {
 
     /** Largest accepted block size, in tokens. */
     public static final int MAX_BLOCK_SIZE = 1024;
@@ -40,9 +42,12 @@ public record SimulationConfig(ModelShape model, KvDType dtype, long memoryBytes
             throw new IllegalArgumentException("max-context: " + maxContext + " (expected: >= "
                     + workload.defaultMaxContext() + ", the context of the " + workload + " trace)");
         }
-        if (!policy.isAvailable()) {
-            throw new IllegalArgumentException("policy: " + policy.label()
-                    + " (expected: none; window, sinks and h2o plug in when the eviction policies land)");
+        if (policy == null) {
+            throw new IllegalArgumentException("policy: null (expected: none, window, sinks or h2o)");
+        }
+        if (policy != EvictionChoice.NONE && (kvBudget < EvictionChoice.MIN_BUDGET || kvBudget > maxContext)) {
+            throw new IllegalArgumentException("kv-budget: " + kvBudget + " (expected: " + EvictionChoice.MIN_BUDGET
+                    + " <= tokens <= max-context " + maxContext + " with policy " + policy.label() + ")");
         }
         if (memoryBytes < 1) {
             throw new IllegalArgumentException("memory: " + memoryBytes + " bytes (expected: > 0)");

@@ -35,6 +35,7 @@ public final class SimulationJson {
             g.writeNumberField("pagedScale", c.pagedScale());
             g.writeNumberField("pagedTokensWritten", c.pagedTokensWritten());
             g.writeStringField("policy", cfg.policy().label());
+            g.writeNumberField("kvBudget", cfg.policy() == EvictionChoice.NONE ? 0 : cfg.kvBudget());
             g.writeNumberField("meanPromptTokens", c.trace().meanPromptTokens());
             g.writeNumberField("meanOutputTokens", c.trace().meanOutputTokens());
             g.writeNumberField("sharedPrefixShare", c.trace().sharedPrefixShare());

@@ -71,6 +71,15 @@ class PlanCommandTest {
     }
 
     @Test
+    void absurdWorkloadsSaturateAndSaySoInsteadOfWrapping() {
+        Run r = run("plan", "-m", "llama-3.1-405b", "-c", "1M", "-n", "100000000000", "-k", "f32");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("short by more than 2^63 bytes"), r.out());
+        assertTrue(r.out().contains("headroom                                          < -9.2e18"), r.out());
+        assertFalse(r.out().contains("-9,2"), r.out());
+    }
+
+    @Test
     void aSlidingModelHasUnlimitedContext() {
         Run r = run("plan", "-m", "mistral-7b", "--gpu", "rtx-4090", "-k", "f16", "-n", "1");
         assertEquals(0, r.exit(), r.err());
@@ -113,6 +122,61 @@ class PlanCommandTest {
         Run both = run("plan", "--memory", "80GiB", "--gpu", "h100");
         assertEquals(2, both.exit());
         assertTrue(both.err().contains("both given"), both.err());
+    }
+
+    private static void str(java.io.ByteArrayOutputStream out, String s) {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeBytes(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(b.length).array());
+        out.writeBytes(b);
+    }
+
+    private static void u32(java.io.ByteArrayOutputStream out, long v) {
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) v).array());
+    }
+
+    private static void u64(java.io.ByteArrayOutputStream out, long v) {
+        out.writeBytes(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+    }
+
+    @Test
+    void aGgufHeaderIsAModel() throws IOException {
+        var out = new java.io.ByteArrayOutputStream();
+        out.writeBytes("GGUF".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        u32(out, 3);
+        u64(out, 0);
+        u64(out, 6);
+        str(out, "general.architecture");
+        u32(out, 8);
+        str(out, "llama");
+        String[] keys = {"llama.block_count", "llama.attention.head_count", "llama.attention.head_count_kv",
+            "llama.embedding_length"};
+        long[] values = {32, 32, 8, 4096};
+        for (int i = 0; i < keys.length; i++) {
+            str(out, keys[i]);
+            u32(out, 4);
+            u32(out, values[i]);
+        }
+        str(out, "general.parameter_count");
+        u32(out, 10);
+        u64(out, 8_030_261_248L);
+        Path gguf = Files.write(dir.resolve("Meta-Llama-3.1-8B-Q4_K_M.gguf"), out.toByteArray());
+        Run r = run("plan", "-m", gguf.toString(), "-k", "f16", "-c", "8k", "-n", "1", "--gpu", "rtx-4090");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("Meta-Llama-3.1-8B-Q4_K_M: 32 layers, 32 query heads, 8 KV heads (GQA 4:1),"
+                + " head dim 128, all layers global, 8,030,261,248 parameters"), r.out());
+        assertTrue(r.out().contains("KV cache per token (all layers)                     131,072"), r.out());
+    }
+
+    @Test
+    void aConfigJsonIsAModel() throws IOException {
+        Path cfg = Files.createDirectories(dir.resolve("gemma-2-9b-it")).resolve("config.json");
+        Files.writeString(cfg, "{\"model_type\": \"gemma2\", \"num_hidden_layers\": 42, \"num_attention_heads\": 16,"
+                + " \"num_key_value_heads\": 8, \"head_dim\": 256, \"hidden_size\": 3584, \"sliding_window\": 4096}");
+        Run r = run("plan", "--model", cfg.toString(), "-k", "f16", "-c", "8192", "-n", "1", "--gpu", "rtx-4090");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("gemma-2-9b-it: 42 layers, 16 query heads, 8 KV heads (GQA 2:1), head dim 256,"
+                + " 21 layers slide over 4,096 tokens, 21 global, parameter count unknown"), r.out());
+        assertTrue(r.out().contains("KV cache per request (8,192 tok)              2,113,929,216"), r.out());
     }
 
     @Test

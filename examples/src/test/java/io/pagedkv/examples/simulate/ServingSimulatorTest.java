@@ -19,7 +19,7 @@ class ServingSimulatorTest {
 
     private static SimulationConfig config(Workload w, int requests, long memory) {
         return new SimulationConfig(ModelPresets.byName("llama-3.1-8b"), KvDType.Q8_0, memory, w, requests, 16, 7,
-                w.defaultMaxContext(), EvictionChoice.NONE);
+                w.defaultMaxContext(), EvictionChoice.NONE, 0);
     }
 
     @Test
@@ -91,6 +91,82 @@ class ServingSimulatorTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new ServingSimulator(trace, tiny, ServingSimulator.Progress.NONE).run());
             assertTrue(e.getMessage().contains("bytes of KV memory under paged"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aWindowPolicyEvictsExactlyWhatExceedsItsBudgetAndKeepsEachRequestWithinBudgetPlusOneSlot() {
+        // 16 GiB is ample for 200 ShareGPT requests of <= 257 slots: no preemption, so no recomputation.
+        SimulationConfig cfg = new SimulationConfig(ModelPresets.byName("llama-3.1-8b"), KvDType.Q8_0, 16 * GIB,
+                Workload.SHAREGPT, 200, 16, 7, 2048, EvictionChoice.WINDOW, 256);
+        var trace = cfg.workload().generate(200, 7);
+        try (PagedStrategy paged = new PagedStrategy(cfg.layout(), cfg.memoryBytes(), EvictionChoice.WINDOW, 256)) {
+            SimulationResult r = new ServingSimulator(trace, paged, ServingSimulator.Progress.NONE).run();
+            assertEquals(0, r.preemptions());
+            long expected = 0;
+            for (var t : trace.requests()) {
+                expected += Math.max(0, t.totalTokens() - 256);
+            }
+            assertTrue(expected > 0);
+            assertEquals(expected, r.tokensEvicted());
+            // 257 slots = 17 blocks of 16 at most per request.
+            assertTrue(r.series().reservedBytes(0) <= (long) r.series().running(0) * 17 * cfg.layout().bytesPerBlock());
+            paged.checkDrained();
+        }
+    }
+
+    @Test
+    void everyPolicyFinishesEveryRequestAndHoldsLessThanKeepingEverything() {
+        SimulationResult none = SimulationComparison.run(config(Workload.SHAREGPT, 200, GIB), n -> ServingSimulator.Progress.NONE)
+                .result("paged");
+        for (EvictionChoice p : new EvictionChoice[] {EvictionChoice.WINDOW, EvictionChoice.SINKS, EvictionChoice.H2O}) {
+            SimulationConfig cfg = new SimulationConfig(ModelPresets.byName("llama-3.1-8b"), KvDType.Q8_0, GIB,
+                    Workload.SHAREGPT, 200, 16, 7, 2048, p, 128);
+            SimulationComparison c = SimulationComparison.run(cfg, n -> ServingSimulator.Progress.NONE);
+            SimulationResult paged = c.result("paged");
+            assertEquals(200, paged.finished(), p.label());
+            assertTrue(paged.tokensEvicted() > 0, p.label());
+            assertTrue(paged.steps() < none.steps(), p + " " + paged.steps() + " vs " + none.steps());
+            assertEquals(0, c.result("contiguous-max").tokensEvicted(), "baselines keep every token");
+        }
+    }
+
+    /**
+     * Agent turns re-send the shared system prompt and their session's history; with prefix caching
+     * the paged run prefills only the rest. Tolerance: the hit rate may fall short of the trace's
+     * shared-prefix share only by block rounding (under 16 tokens per request, each prompt being
+     * thousands of tokens) and by the one token a prompt always recomputes: 2 percentage points.
+     * Memory is ample, so no cached block is reclaimed and nothing is preempted.
+     */
+    @Test
+    void agentPrefixHitRateIsPositiveAndEqualsTheSharedPrefixShareWithinTwoPoints() {
+        SimulationConfig cfg = config(Workload.AGENT, 150, 16 * GIB);
+        SimulationComparison c = SimulationComparison.run(cfg, n -> ServingSimulator.Progress.NONE);
+        SimulationResult paged = c.result("paged");
+        double share = c.trace().sharedPrefixShare();
+        assertEquals(0, paged.preemptions());
+        assertTrue(paged.prefixHitRate() > 0);
+        assertTrue(Math.abs(paged.prefixHitRate() - share) <= 0.02,
+                "hit rate " + paged.prefixHitRate() + " vs shared-prefix share " + share);
+        assertTrue(paged.prefixHitRate() <= share + 1e-9, "never more than what repeats");
+        assertEquals(0.0, c.result("first-fit").prefixHitRate(), "contiguous baselines have no prefix cache");
+        // Shared blocks count once, so live tokens never exceed the blocks held.
+        assertTrue(paged.meanLiveBytes() <= paged.meanReservedBytes() + 1e-6);
+    }
+
+    @Test
+    void cachedPrefixBlocksCountAsFreeForConservationAtTheEnd() {
+        SimulationConfig cfg = config(Workload.AGENT, 60, 4 * GIB);
+        var trace = cfg.workload().generate(60, 7);
+        try (PagedStrategy paged = new PagedStrategy(cfg.layout(), cfg.memoryBytes())) {
+            SimulationResult r = new ServingSimulator(trace, paged, ServingSimulator.Progress.NONE).run();
+            assertEquals(60, r.finished());
+            var st = paged.stats();
+            assertTrue(st.cachedBlocks() > 0, "finished sessions leave their prefixes cached");
+            assertEquals(paged.totalBlocks(), st.freeBlocks() + st.cachedBlocks());
+            assertEquals(0, st.usedBlocks());
+            assertEquals(0, paged.reservedBytes());
+            paged.checkDrained();
         }
     }
 }

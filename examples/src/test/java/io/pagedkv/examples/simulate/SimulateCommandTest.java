@@ -89,5 +89,8 @@ class SimulateCommandTest {
         Run p = run("simulate", "--policy", "lru");
         assertNotEquals(0, p.exit());
         assertTrue(p.err().contains("lru"), p.err());
+        Run b = run("simulate", "--policy", "h2o", "--kv-budget", "4");
+        assertNotEquals(0, b.exit());
+        assertTrue(b.err().contains("kv-budget: 4"), b.err());
     }
 }

@@ -1,0 +1,278 @@
+package io.pagedkv.cache;
+
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * Automatic prefix caching: full, written blocks are named by a chained hash (see
+ * {@link PrefixHasher}) so that a later prompt with the same prefix reuses them.
+ *
+ * <h2>Algorithm</h2>
+ * The index maps a hash to a chain of {@link PrefixEntry}s (collisions chain; a hit verifies the
+ * parent entry, the extra key and every token id). The index holds one pool reference on each
+ * indexed block, so a block that sequences no longer reference stays allocated with reference count
+ * 1: it is <em>cached-unreferenced</em> and sits in an LRU list. An allocation that finds too few free
+ * blocks reclaims LRU blocks oldest first; reclaiming an entry also unlinks its descendants, so no
+ * chain lookup can reach a reclaimed block. A sequence releases blocks last-first on close, so a
+ * prefix's parents are younger in the LRU than its children and are reclaimed after them.
+ *
+ * <p>Conservation: {@code free + used + cached == total}, with cached = LRU size.
+ *
+ * <h2>Threading</h2>
+ * All state is guarded by this object's monitor; lock order is sequence, then this, then the pool.
+ */
+final class PrefixCache {
+
+    private final BlockPool pool;
+    private final int blockSize;
+    private final PrefixHasher hasher;
+    private final Long2ObjectHashMap<PrefixEntry> index = new Long2ObjectHashMap<>();
+    private final PrefixEntry[] entryOfBlock;
+    /** LRU sentinel: {@code lru.lruNext} is the oldest, {@code lru.lruPrev} the youngest. */
+    private final PrefixEntry lru = new PrefixEntry(0, null, new int[0], 0, -1);
+
+    private volatile boolean enabled = true;
+    private int lruSize;
+    private int indexed;
+    private long queries;
+    private long hits;
+    private long queryTokens;
+    private long hitTokens;
+    private long reclaimed;
+
+    PrefixCache(BlockPool pool, int blockSize, PrefixHasher hasher) {
+        this.pool = pool;
+        this.blockSize = blockSize;
+        this.hasher = hasher;
+        this.entryOfBlock = new PrefixEntry[pool.blockCount()];
+        lru.lruNext = lru;
+        lru.lruPrev = lru;
+    }
+
+    boolean enabled() {
+        return enabled;
+    }
+
+    /** Turns caching on or off; turning it off drops the whole index. */
+    synchronized void setEnabled(boolean on) {
+        if (!on) {
+            reset();
+        }
+        enabled = on;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // lookup
+
+    /**
+     * Finds the longest chain of cached blocks matching {@code tokens[0 .. maxTokens)}, retains each
+     * block for the caller and fills {@code chainOut}/{@code blocksOut}.
+     *
+     * @return the number of blocks reused
+     */
+    synchronized int match(int[] tokens, int maxTokens, long extraKey, PrefixEntry[] chainOut, int[] blocksOut) {
+        queries++;
+        queryTokens += tokens.length;
+        if (!enabled) {
+            return 0;
+        }
+        int full = maxTokens / blockSize;
+        PrefixEntry parent = null;
+        long parentHash = PrefixHasher.ROOT;
+        int n = 0;
+        while (n < full) {
+            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, extraKey);
+            PrefixEntry e = find(h, parent, tokens, n * blockSize, extraKey);
+            if (e == null) {
+                break;
+            }
+            if (e.inLru()) {
+                unlinkLru(e);
+            }
+            pool.retain(e.blockId);
+            chainOut[n] = e;
+            blocksOut[n] = e.blockId;
+            parent = e;
+            parentHash = h;
+            n++;
+        }
+        if (n > 0) {
+            hits++;
+            hitTokens += (long) n * blockSize;
+        }
+        return n;
+    }
+
+    private PrefixEntry find(long h, PrefixEntry parent, int[] tokens, int from, long extraKey) {
+        for (PrefixEntry e = index.get(h); e != null; e = e.nextSameHash) {
+            if (e.matches(parent, tokens, from, extraKey)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // commit
+
+    /**
+     * Indexes the full blocks {@code [chainLength, fullBlocks)} of a sequence (its K/V written). A
+     * block whose prefix is already indexed under another block is not indexed twice; the existing
+     * entry continues the chain.
+     *
+     * @return the new chain length (stops early at a chain broken by reclaim or reset)
+     */
+    synchronized int commit(int[] table, int[] tokens, long extraKey, PrefixEntry[] chain, int chainLength,
+            int fullBlocks) {
+        if (!enabled) {
+            return chainLength;
+        }
+        int i = chainLength;
+        while (i < fullBlocks) {
+            PrefixEntry parent = i == 0 ? null : chain[i - 1];
+            if (parent != null && !parent.live) {
+                break;
+            }
+            long parentHash = parent == null ? PrefixHasher.ROOT : parent.hash;
+            long h = hasher.hash(parentHash, tokens, i * blockSize, blockSize, extraKey);
+            PrefixEntry e = find(h, parent, tokens, i * blockSize, extraKey);
+            if (e == null) {
+                int block = table[i];
+                if (entryOfBlock[block] != null) {
+                    break; // the block already names another prefix: never index it twice
+                }
+                int[] copy = new int[blockSize];
+                System.arraycopy(tokens, i * blockSize, copy, 0, blockSize);
+                e = new PrefixEntry(h, parent, copy, extraKey, block);
+                pool.retain(block);
+                e.nextSameHash = index.get(h);
+                index.put(h, e);
+                entryOfBlock[block] = e;
+                if (parent != null) {
+                    parent.addChild(e);
+                }
+                indexed++;
+            }
+            chain[i] = e;
+            i++;
+        }
+        return i;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // release and reclaim
+
+    /** A sequence drops its reference to {@code blockId}; an indexed block left only to the index joins the LRU. */
+    synchronized void release(int blockId) {
+        pool.release(blockId);
+        PrefixEntry e = entryOfBlock[blockId];
+        if (e != null && pool.refCount(blockId) == 1 && !e.inLru()) {
+            linkYoungest(e);
+        }
+    }
+
+    /** Blocks an allocation can get: free plus reclaimable. */
+    synchronized int available() {
+        return pool.freeBlocks() + lruSize;
+    }
+
+    /** Allocates {@code n} blocks, reclaiming LRU blocks if needed; all or nothing, and nothing reclaimed on failure. */
+    synchronized boolean allocate(int n, int[] out) {
+        while (true) {
+            if (pool.freeBlocks() >= n && pool.allocate(n, out)) {
+                return true;
+            }
+            int missing = n - pool.freeBlocks();
+            if (lruSize == 0 || missing > lruSize) {
+                return pool.allocate(n, out); // reports exhaustion; changes nothing
+            }
+            for (int i = 0; i < Math.max(1, missing) && lruSize > 0; i++) {
+                drop(lru.lruNext, true);
+            }
+        }
+    }
+
+    /** Drops an entry and all its descendants from the index, releasing the index's references. */
+    private void drop(PrefixEntry e, boolean reclaiming) {
+        if (e.children != null) {
+            for (PrefixEntry c : e.children) {
+                if (c.live) {
+                    drop(c, reclaiming);
+                }
+            }
+            e.children = null;
+        }
+        e.live = false;
+        if (e.inLru()) {
+            unlinkLru(e);
+        }
+        PrefixEntry head = index.get(e.hash);
+        if (head == e) {
+            if (e.nextSameHash == null) {
+                index.remove(e.hash);
+            } else {
+                index.put(e.hash, e.nextSameHash);
+            }
+        } else {
+            for (PrefixEntry p = head; p != null; p = p.nextSameHash) {
+                if (p.nextSameHash == e) {
+                    p.nextSameHash = e.nextSameHash;
+                    break;
+                }
+            }
+        }
+        e.nextSameHash = null;
+        entryOfBlock[e.blockId] = null;
+        indexed--;
+        if (pool.release(e.blockId) && reclaiming) {
+            reclaimed++;
+        }
+    }
+
+    /** Drops the whole index: cached-unreferenced blocks return to the free list. */
+    synchronized void reset() {
+        for (int b = 0; b < entryOfBlock.length; b++) {
+            PrefixEntry e = entryOfBlock[b];
+            if (e != null && e.live) {
+                drop(e, false);
+            }
+        }
+    }
+
+    private void linkYoungest(PrefixEntry e) {
+        PrefixEntry last = lru.lruPrev;
+        e.lruPrev = last;
+        e.lruNext = lru;
+        last.lruNext = e;
+        lru.lruPrev = e;
+        lruSize++;
+    }
+
+    private void unlinkLru(PrefixEntry e) {
+        e.lruPrev.lruNext = e.lruNext;
+        e.lruNext.lruPrev = e.lruPrev;
+        e.lruPrev = null;
+        e.lruNext = null;
+        lruSize--;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // queries
+
+    synchronized int cachedBlocks() {
+        return lruSize;
+    }
+
+    /** The token ids an indexed block was cached for, or null if it is not indexed (for tests). */
+    synchronized int[] tokensOf(int blockId) {
+        PrefixEntry e = entryOfBlock[blockId];
+        return e == null ? null : e.tokens.clone();
+    }
+
+    synchronized boolean isIndexed(int blockId) {
+        return entryOfBlock[blockId] != null;
+    }
+
+    synchronized PrefixCacheStats stats() {
+        return new PrefixCacheStats(enabled, queries, hits, queryTokens, hitTokens, indexed, lruSize, reclaimed);
+    }
+}
