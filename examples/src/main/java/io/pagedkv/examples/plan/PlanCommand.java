@@ -88,6 +88,7 @@ public final class PlanCommand implements Callable<Integer> {
     /** Exit status when a model file cannot be read. */
     public static final int EXIT_BAD_MODEL = 1;
 
+    /** Prints the plan; returns 0, or {@link #EXIT_BAD_FLAG} / {@link #EXIT_BAD_MODEL}. */
     @Override
     public Integer call() {
         try {
