@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +92,9 @@ class TraceGeneratorTest {
                 assertEquals(0, r.sharedPrefixTokens(), "the very first request has nothing to reuse");
             }
             for (int i = 0; i < firstPrefix.length; i++) {
-                assertEquals(firstPrefix[i], r.tokenId(i), "system prompt token " + i + " of " + r);
+                if (firstPrefix[i] != r.tokenId(i)) {
+                    fail("system prompt token " + i + " of " + r + ": " + r.tokenId(i) + " (expected: " + firstPrefix[i] + ")");
+                }
             }
             TraceRequest prev = lastTurn[r.session()];
             if (prev == null) {
@@ -101,7 +104,9 @@ class TraceGeneratorTest {
                 assertEquals(prev.totalTokens(), r.sharedPrefixTokens(), "turn re-sends prompt and output of " + prev);
                 assertTrue(r.promptTokens() > prev.totalTokens());
                 for (int i = 0; i < prev.totalTokens(); i++) {
-                    assertEquals(prev.tokenId(i), r.tokenId(i), "history token " + i + " of " + r);
+                    if (prev.tokenId(i) != r.tokenId(i)) {
+                        fail("history token " + i + " of " + r + ": " + r.tokenId(i) + " (expected: " + prev.tokenId(i) + ")");
+                    }
                 }
             }
             lastTurn[r.session()] = r;

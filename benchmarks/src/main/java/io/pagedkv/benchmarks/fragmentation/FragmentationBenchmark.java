@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code contiguous-max}: a contiguous region of the whole context per request;
  *   <li>{@code first-fit}: a contiguous region of prompt + declared max output, first fit (Orca-style);
- *   <li>{@code paged-8}, {@code paged-16}, {@code paged-32}: pagedkv blocks of 8, 16 or 32 tokens.
+ *   <li>{@code paged-8}, {@code paged-16}, {@code paged-32}: pagedkv blocks of 8, 16 or 32 tokens on the
+ *       real {@code PagedKvCache} (with its prefix caching, which the agent trace's shared prompts use).
  * </ul>
  *
  * <p>The budget is {@link #memory} of llama-3.1-8b KV cache in q8_0 (69,632 bytes per token). One

@@ -55,6 +55,18 @@ public interface KvAllocationStrategy extends AutoCloseable {
         return request.cachedTokens();
     }
 
+    /**
+     * Tokens physically held for the running requests: the sum of {@link #liveTokens(SimRequest)},
+     * except where requests share memory (a prefix-cached block counts once).
+     */
+    default long liveTokens(java.util.List<SimRequest> running) {
+        long sum = 0;
+        for (int i = 0; i < running.size(); i++) {
+            sum += liveTokens(running.get(i));
+        }
+        return sum;
+    }
+
     /** Tokens dropped by an eviction policy so far (0 without one). */
     default long tokensEvicted() {
         return 0;

@@ -6,6 +6,8 @@ import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
 import io.pagedkv.eviction.EvictionPolicy;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.workload.TraceRequest;
+import java.util.Arrays;
 
 /**
  * pagedkv's way, on the real {@link PagedKvCache}: memory is a pool of fixed-size blocks, a request
@@ -15,15 +17,22 @@ import io.pagedkv.model.ModelShape;
  * <p>The pool holds {@code floor(budget / bytesPerBlock)} blocks of the <em>full-scale</em> layout,
  * so admission, growth, preemption and every byte figure are exactly those of the real model. The
  * blocks' storage uses a <em>scaled</em> layout of the same dtype and block size (1 layer, 1 KV head,
- * head dim 32; see {@link #scale()}), so a 24 GiB budget fits this machine; every token's synthetic K
- * and V are really encoded and written into its block. Admission needs blocks for the prefill plus the
- * first generated token. Allocates nothing per token. Confined to the scheduler thread.
+ * head dim 32 or the model's if smaller; see {@link #scale()}), so a 24 GiB budget fits this
+ * machine; every token's synthetic K and V are really encoded and written into its block.
+ * Admission needs blocks for the prefill plus the first generated token. Allocates nothing per token. Confined to the scheduler thread.
  *
  * <p>With an eviction policy every request gets its own policy instance with a token budget: after
  * each token is written the policy picks the tokens to drop, their slots go on the request's free
  * list and the next token is written into a freed slot before the sequence grows, so a request never
  * holds more than {@code budget + 1} slots. H2O reads synthetic attention (see {@link
  * #syntheticAttention}).
+ *
+ * <p>Without a policy, requests that carry token ids (the agent trace) use the cache's prefix
+ * caching: a request opens its sequence with its prompt's ids and reuses the longest chain of cached
+ * full blocks, prefills only the rest, and offers its full blocks to the cache after the prefill and
+ * whenever decoding fills a block, so the next turn of the session finds its history cached. Blocks
+ * no request holds stay cached (and count as free) until an allocation reclaims them. Reserved
+ * bytes count blocks held by requests, not cached ones.
  */
 public final class PagedStrategy implements KvAllocationStrategy {
 
@@ -35,8 +44,8 @@ public final class PagedStrategy implements KvAllocationStrategy {
     private final PagedKvCache cache;
     private final long capacityBytes;
     private final int totalBlocks;
-    private final float[] keys = new float[SCALED_HEAD_DIM];
-    private final float[] values = new float[SCALED_HEAD_DIM];
+    private final float[] keys;
+    private final float[] values;
     private final EvictionChoice policy;
     private final int tokenBudget;
     private float[] scores = new float[64];
@@ -64,11 +73,13 @@ public final class PagedStrategy implements KvAllocationStrategy {
                     + fullLayout.bytesPerBlock() + " bytes (expected: 1 .. " + Integer.MAX_VALUE + " blocks)");
         }
         this.fullLayout = fullLayout;
-        this.storageLayout = new CacheLayout(ModelShape.of(fullLayout.shape().name() + "-scaled", 1, 1, 1, SCALED_HEAD_DIM),
-                fullLayout.dtype(), fullLayout.blockSize());
+        this.storageLayout = new CacheLayout(ModelShape.of(fullLayout.shape().name() + "-scaled", 1, 1, 1,
+                storageHeadDim(fullLayout)), fullLayout.dtype(), fullLayout.blockSize());
         this.capacityBytes = budgetBytes;
         this.totalBlocks = (int) blocks;
         this.cache = new PagedKvCache(storageLayout, totalBlocks);
+        this.keys = new float[storageLayout.shape().headDim()];
+        this.values = new float[storageLayout.shape().headDim()];
     }
 
     /** Per-request state under an eviction policy. */
@@ -87,6 +98,12 @@ public final class PagedStrategy implements KvAllocationStrategy {
         }
     }
 
+    /** {@value #SCALED_HEAD_DIM}, or the model's own head dim when smaller (and storable), so the scale is >= 1. */
+    private static int storageHeadDim(CacheLayout full) {
+        int dim = full.shape().headDim();
+        return dim < SCALED_HEAD_DIM && full.dtype().supports(dim) ? dim : SCALED_HEAD_DIM;
+    }
+
     /** The layout whose block size and bytes the figures use. */
     public CacheLayout fullLayout() {
         return fullLayout;
@@ -98,8 +115,8 @@ public final class PagedStrategy implements KvAllocationStrategy {
     }
 
     /** Full-scale bytes per physically stored byte (1024 for llama-3.1-8b). */
-    public long scale() {
-        return fullLayout.bytesPerBlock() / storageLayout.bytesPerBlock();
+    public double scale() {
+        return (double) fullLayout.bytesPerBlock() / storageLayout.bytesPerBlock();
     }
 
     /** Blocks in the pool. */
@@ -134,6 +151,16 @@ public final class PagedStrategy implements KvAllocationStrategy {
     }
 
     @Override
+    public long liveTokens(java.util.List<SimRequest> running) {
+        if (!prefixCaching()) {
+            return KvAllocationStrategy.super.liveTokens(running);
+        }
+        // Shared prefix blocks are full and count once: filled slots of the blocks requests hold.
+        CacheStats st = cache.stats();
+        return (long) st.usedBlocks() * fullLayout.blockSize() - st.emptySlots();
+    }
+
+    @Override
     public long tokensEvicted() {
         return tokensEvicted;
     }
@@ -155,7 +182,22 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public long reservedBytes() {
-        return (long) (totalBlocks - cache.freeBlocks()) * fullLayout.bytesPerBlock();
+        return (long) cache.stats().usedBlocks() * fullLayout.bytesPerBlock();
+    }
+
+    @Override
+    public long cachedIdleBytes() {
+        return (long) cache.stats().cachedBlocks() * fullLayout.bytesPerBlock();
+    }
+
+    /** Whether requests with token ids reuse cached prefixes (on unless an eviction policy runs). */
+    public boolean prefixCaching() {
+        return policy == EvictionChoice.NONE;
+    }
+
+    private int availableBlocks() {
+        CacheStats st = cache.stats();
+        return st.freeBlocks() + st.cachedBlocks();
     }
 
     @Override
@@ -177,7 +219,11 @@ public final class PagedStrategy implements KvAllocationStrategy {
     @Override
     public int admit(SimRequest request) {
         int prefill = request.tokensToPrefill();
-        if (cache.blocksNeeded(slotsToAdmit(request)) > cache.freeBlocks()) {
+        TraceRequest t = request.trace();
+        if (prefixCaching() && t.hasTokenIds()) {
+            return admitWithPrefix(request, prefill, t);
+        }
+        if (cache.blocksNeeded(slotsToAdmit(request)) > availableBlocks()) {
             return NO_ROOM;
         }
         Sequence seq = cache.openSequence();
@@ -201,12 +247,41 @@ public final class PagedStrategy implements KvAllocationStrategy {
         return 0;
     }
 
+    private int admitWithPrefix(SimRequest request, int prefill, TraceRequest t) {
+        int[] prompt = Arrays.copyOf(t.transcript(), prefill);
+        Sequence seq = cache.openSequence(prompt);
+        int reused = seq.reusedTokens();
+        if (seq.blocksToAppend(prefill - reused + 1) > availableBlocks()) {
+            seq.close(); // the matched blocks go back to the cache
+            return NO_ROOM;
+        }
+        seq.appendTokens(prompt, reused, prefill - reused);
+        for (int p = reused; p < prefill; p++) {
+            writeToken(seq, t.id(), p);
+        }
+        seq.commitPrefix();
+        request.allocation = seq;
+        return reused;
+    }
+
     @Override
     public boolean append(SimRequest request) {
         if (request.allocation instanceof Evicting e) {
             return addToken(e, request.trace().id(), request.cachedTokens());
         }
         Sequence seq = (Sequence) request.allocation;
+        TraceRequest t = request.trace();
+        if (prefixCaching() && t.hasTokenIds()) {
+            int position = seq.length();
+            if (!seq.tryAppendTokens(t.transcript(), position, 1)) {
+                return false;
+            }
+            writeToken(seq, t.id(), position);
+            if ((position + 1) % fullLayout.blockSize() == 0) {
+                seq.commitPrefix();
+            }
+            return true;
+        }
         if (!seq.tryAppend(1)) {
             return false;
         }
@@ -222,9 +297,10 @@ public final class PagedStrategy implements KvAllocationStrategy {
     @Override
     public void checkDrained() {
         CacheStats s = cache.stats();
-        if (s.freeBlocks() != totalBlocks || s.openSequences() != 0) {
-            throw new IllegalStateException("paged: " + s.freeBlocks() + " of " + totalBlocks + " blocks free, "
-                    + s.openSequences() + " sequences open (expected: all free, none open)");
+        if (s.freeBlocks() + s.cachedBlocks() != totalBlocks || s.openSequences() != 0 || s.usedBlocks() != 0) {
+            throw new IllegalStateException("paged: " + s.freeBlocks() + " free + " + s.cachedBlocks() + " cached of "
+                    + totalBlocks + " blocks, " + s.usedBlocks() + " used, " + s.openSequences()
+                    + " sequences open (expected: every block free or cached, none open)");
         }
     }
 
@@ -280,7 +356,7 @@ public final class PagedStrategy implements KvAllocationStrategy {
     }
 
     private void writeToken(Sequence seq, int id, int position) {
-        for (int i = 0; i < SCALED_HEAD_DIM; i++) {
+        for (int i = 0; i < keys.length; i++) {
             keys[i] = syntheticKey(id, position, i);
             values[i] = -keys[i];
         }

@@ -147,11 +147,7 @@ public final class ServingSimulator {
             }
             // 3. sample
             long reserved = strategy.reservedBytes();
-            long liveTokens = 0;
-            for (int i = 0; i < running.size(); i++) {
-                liveTokens += strategy.liveTokens(running.get(i));
-            }
-            long live = liveTokens * bytesPerLiveToken;
+            long live = strategy.liveTokens(running) * bytesPerLiveToken;
             long external = !waiting.isEmpty() && strategy.refusedByFragmentation(waiting.peekFirst())
                     ? capacity - reserved : 0;
             peakConcurrency = Math.max(peakConcurrency, running.size());

@@ -5,8 +5,8 @@ import io.pagedkv.workload.TraceRequest;
 /**
  * The scheduler's mutable view of one trace request: how far it got and what its strategy holds.
  *
- * <p>{@link #cachedTokens()} is what the request holds in the cache right now (prompt plus
- * generated tokens once admitted, 0 while waiting). A preempted request keeps its generated count and
+ * <p>{@link #cachedTokens()} is the request's length in the cache: prompt plus generated tokens once
+ * admitted, 0 while waiting (an eviction policy may keep fewer of them; the strategy knows how many). A preempted request keeps its generated count and
  * is prefilled again (recomputed) when re-admitted, as vLLM's recompute preemption does. Confined to
  * the scheduler thread.
  */
@@ -36,7 +36,7 @@ public final class SimRequest {
         return generated;
     }
 
-    /** Tokens held in the cache now: 0 while waiting, prompt + generated while running. */
+    /** The request's length in the cache: 0 while waiting, prompt + generated while running. */
     public int cachedTokens() {
         return cachedTokens;
     }
@@ -64,10 +64,6 @@ public final class SimRequest {
     void generatedOne() {
         generated++;
         cachedTokens++;
-    }
-
-    void evicted(int tokens) {
-        cachedTokens -= tokens;
     }
 
     void released() {

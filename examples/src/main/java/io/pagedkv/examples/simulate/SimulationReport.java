@@ -22,11 +22,15 @@ public final class SimulationReport {
         out.printf(Locale.ROOT, "workload %s: %d requests (seed %d), mean prompt %.1f, mean output %.1f tokens, context %d%n",
                 cfg.workload(), c.trace().size(), cfg.seed(), c.trace().meanPromptTokens(), c.trace().meanOutputTokens(),
                 cfg.maxContext());
+        if (c.trace().sharedPrefixShare() > 0) {
+            out.printf(Locale.ROOT, "prompt tokens repeating an earlier request's (what a perfect prefix cache reuses): %.1f%%%n",
+                    100 * c.trace().sharedPrefixShare());
+        }
         out.printf(Locale.ROOT, "paged: %,d blocks of %d tokens (%,d bytes each); policy %s%n", c.pagedBlocks(),
                 cfg.blockSize(), layout.bytesPerBlock(), cfg.policy() == EvictionChoice.NONE ? "none"
                         : cfg.policy().create(cfg.kvBudget()).name() + " per request (paged only: the baselines keep every token)");
-        out.printf(Locale.ROOT, "paged K/V really written into a PagedKvCache at 1/%,d scale (1 layer, 1 KV head, head dim %d): "
-                + "%,d tokens%n", c.pagedScale(), PagedStrategy.SCALED_HEAD_DIM, c.pagedTokensWritten());
+        out.printf(Locale.ROOT, "paged K/V really written into a PagedKvCache at 1/%,.0f scale (1 layer, 1 KV head, head dim %d): "
+                + "%,d tokens%n", c.pagedScale(), c.pagedStorageHeadDim(), c.pagedTokensWritten());
         out.println("contiguous baselines are bookkeeping only (first-fit regions, nothing written)");
         out.println();
         List<SimulationResult> rs = c.results();

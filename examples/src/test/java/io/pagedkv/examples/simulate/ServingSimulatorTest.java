@@ -130,4 +130,43 @@ class ServingSimulatorTest {
             assertEquals(0, c.result("contiguous-max").tokensEvicted(), "baselines keep every token");
         }
     }
+
+    /**
+     * Agent turns re-send the shared system prompt and their session's history; with prefix caching
+     * the paged run prefills only the rest. Tolerance: the hit rate may fall short of the trace's
+     * shared-prefix share only by block rounding (under 16 tokens per request, each prompt being
+     * thousands of tokens) and by the one token a prompt always recomputes: 2 percentage points.
+     * Memory is ample, so no cached block is reclaimed and nothing is preempted.
+     */
+    @Test
+    void agentPrefixHitRateIsPositiveAndEqualsTheSharedPrefixShareWithinTwoPoints() {
+        SimulationConfig cfg = config(Workload.AGENT, 150, 16 * GIB);
+        SimulationComparison c = SimulationComparison.run(cfg, n -> ServingSimulator.Progress.NONE);
+        SimulationResult paged = c.result("paged");
+        double share = c.trace().sharedPrefixShare();
+        assertEquals(0, paged.preemptions());
+        assertTrue(paged.prefixHitRate() > 0);
+        assertTrue(Math.abs(paged.prefixHitRate() - share) <= 0.02,
+                "hit rate " + paged.prefixHitRate() + " vs shared-prefix share " + share);
+        assertTrue(paged.prefixHitRate() <= share + 1e-9, "never more than what repeats");
+        assertEquals(0.0, c.result("first-fit").prefixHitRate(), "contiguous baselines have no prefix cache");
+        // Shared blocks count once, so live tokens never exceed the blocks held.
+        assertTrue(paged.meanLiveBytes() <= paged.meanReservedBytes() + 1e-6);
+    }
+
+    @Test
+    void cachedPrefixBlocksCountAsFreeForConservationAtTheEnd() {
+        SimulationConfig cfg = config(Workload.AGENT, 60, 4 * GIB);
+        var trace = cfg.workload().generate(60, 7);
+        try (PagedStrategy paged = new PagedStrategy(cfg.layout(), cfg.memoryBytes())) {
+            SimulationResult r = new ServingSimulator(trace, paged, ServingSimulator.Progress.NONE).run();
+            assertEquals(60, r.finished());
+            var st = paged.stats();
+            assertTrue(st.cachedBlocks() > 0, "finished sessions leave their prefixes cached");
+            assertEquals(paged.totalBlocks(), st.freeBlocks() + st.cachedBlocks());
+            assertEquals(0, st.usedBlocks());
+            assertEquals(0, paged.reservedBytes());
+            paged.checkDrained();
+        }
+    }
 }
