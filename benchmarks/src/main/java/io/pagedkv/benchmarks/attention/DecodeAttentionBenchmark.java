@@ -4,12 +4,10 @@ import io.pagedkv.attention.BlockTableView;
 import io.pagedkv.attention.ContiguousAttention;
 import io.pagedkv.attention.PagedAttention;
 import io.pagedkv.cache.CacheLayout;
-import io.pagedkv.dtype.KvCodec;
-import io.pagedkv.dtype.KvCodecs;
+import io.pagedkv.cache.PagedKvCache;
+import io.pagedkv.cache.Sequence;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -28,8 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Decode attention of one query token, one layer, over a context of {@code tokens} tokens: the
- * paged kernel reading blocks of the given dtype scattered in an off-heap pool (block table a random
- * permutation), against the textbook contiguous kernel over plain float arrays. Shape: 8 query heads
+ * paged kernel reading a {@link PagedKvCache} sequence's blocks of the given dtype (interleaved in the
+ * pool with a neighbour sequence's), against the textbook contiguous kernel over plain float arrays. Shape: 8 query heads
  * sharing 2 KV heads (GQA), head dim 64, 16-token blocks. Each benchmark returns a value derived
  * from its output so nothing is dead code. Run {@link AttentionRatioReport} for the ratios.
  */
@@ -56,9 +54,7 @@ public class DecodeAttentionBenchmark {
     @Param({"f32", "f16", "q8_0"})
     public String dtype;
 
-    private Arena arena;
-    private MemorySegment[] blocks;
-    private int[] table;
+    private PagedKvCache cache;
     private BlockTableView view;
     private PagedAttention vector;
     private PagedAttention scalar;
@@ -68,48 +64,41 @@ public class DecodeAttentionBenchmark {
     private float[] q;
     private float[] out;
 
-    /** Fills the paged pool and the contiguous arrays with the same (decoded) keys and values. */
+    /**
+     * Fills a {@link PagedKvCache} (the measured sequence's blocks interleaved with another
+     * sequence's, as under concurrent serving) and the contiguous arrays with the same decoded values.
+     */
     @Setup(Level.Trial)
     public void setUp() {
         ModelShape shape = ModelShape.of("bench", 1, QUERY_HEADS, KV_HEADS, HEAD_DIM);
         CacheLayout layout = new CacheLayout(shape, KvDType.parse(dtype), BLOCK_SIZE);
-        KvCodec codec = KvCodecs.of(layout.dtype());
         SplittableRandom r = new SplittableRandom(42);
         int nBlocks = (int) layout.blocksFor(tokens);
-        arena = Arena.ofShared();
-        MemorySegment pool = arena.allocate(nBlocks * layout.bytesPerBlock(), 64);
-        blocks = new MemorySegment[nBlocks];
-        table = new int[nBlocks];
-        for (int i = 0; i < nBlocks; i++) {
-            blocks[i] = pool.asSlice(i * layout.bytesPerBlock(), layout.bytesPerBlock());
-            table[i] = i;
-        }
-        for (int i = nBlocks - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = table[i];
-            table[i] = table[j];
-            table[j] = t;
+        cache = new PagedKvCache(layout, 2 * nBlocks);
+        Sequence seq = cache.openSequence();
+        Sequence neighbour = cache.openSequence();
+        for (int b = 0; b < nBlocks; b++) {
+            seq.append(Math.min(BLOCK_SIZE, tokens - b * BLOCK_SIZE));
+            neighbour.append(BLOCK_SIZE);
         }
         int kvDim = KV_HEADS * HEAD_DIM;
         keys = new float[tokens * kvDim];
         values = new float[tokens * kvDim];
-        float[] src = new float[HEAD_DIM];
+        float[] k = new float[kvDim];
+        float[] v = new float[kvDim];
         for (int t = 0; t < tokens; t++) {
-            MemorySegment block = blocks[table[t / BLOCK_SIZE]];
+            for (int i = 0; i < kvDim; i++) {
+                k[i] = (float) r.nextGaussian();
+                v[i] = (float) r.nextGaussian();
+            }
+            seq.write(0, t, k, v);
             for (int h = 0; h < KV_HEADS; h++) {
-                for (int kv = 0; kv < 2; kv++) {
-                    for (int i = 0; i < HEAD_DIM; i++) {
-                        src[i] = (float) r.nextGaussian();
-                    }
-                    long off = layout.offset(0, kv, h, t % BLOCK_SIZE);
-                    codec.encode(src, 0, HEAD_DIM, block, off);
-                    codec.decode(block, off, HEAD_DIM, kv == CacheLayout.K ? keys : values, (t * KV_HEADS + h) * HEAD_DIM);
-                }
+                seq.readKey(0, h, t, keys, (t * KV_HEADS + h) * HEAD_DIM);
+                seq.readValue(0, h, t, values, (t * KV_HEADS + h) * HEAD_DIM);
             }
         }
-        MemorySegment[] b = blocks;
-        int[] tab = table;
-        view = i -> b[tab[i]];
+        PagedKvCache c = cache;
+        view = i -> c.block(seq.blockId(i));
         vector = PagedAttention.create(layout);
         scalar = PagedAttention.scalar(layout);
         scores = new float[tokens];
@@ -123,7 +112,7 @@ public class DecodeAttentionBenchmark {
     /** Releases the pool. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        arena.close();
+        cache.close();
     }
 
     /** The textbook kernel over contiguous float arrays (decoded once up front). */
