@@ -45,4 +45,10 @@ final class Bf16Codec implements KvCodec {
             dst.set(LeLayouts.FLOAT, dstOffset + 4L * i, Bf16.toFloat(src.get(LeLayouts.SHORT, srcOffset + 2L * i)));
         }
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "bf16 scalar";
+    }
 }

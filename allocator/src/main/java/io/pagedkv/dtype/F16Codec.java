@@ -50,4 +50,10 @@ final class F16Codec implements KvCodec {
             dst.set(LeLayouts.FLOAT, dstOffset + 4L * i, v);
         }
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "f16 scalar";
+    }
 }

@@ -39,4 +39,10 @@ final class F32Codec implements KvCodec {
         CodecArgs.checkDecode(KvDType.F32, src, srcOffset, length, dst, dstOffset);
         MemorySegment.copy(src, srcOffset, dst, dstOffset, (long) length * Float.BYTES);
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "f32 scalar";
+    }
 }

@@ -81,4 +81,10 @@ final class Fp8Codec implements KvCodec {
         }
         return format.encode(y);
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return dtype.label() + " scalar" + (scale == 1f ? "" : " scale " + scale);
+    }
 }

@@ -29,4 +29,23 @@ public interface KvCodec {
 
     /** Decodes {@code length} values into binary32 values of {@code dst} at byte {@code dstOffset}. */
     void decode(MemorySegment src, long srcOffset, int length, MemorySegment dst, long dstOffset);
+
+    /**
+     * Throws exactly what {@link #encode(float[], int, int, MemorySegment, long)} would throw for
+     * these values (e.g. Q8_0/Q4_0 reject NaN, infinity and an fp16-overflowing scale), writing
+     * nothing; returns normally if they can be encoded. A caller that encodes several vectors as
+     * one operation (K and V of every head of a token) checks them all first, so a rejected value
+     * leaves none of them written. The default accepts every value (the elementwise dtypes encode
+     * NaN and infinity).
+     */
+    default void checkEncodable(float[] src, int srcOffset, int length) {
+        if (src == null) {
+            throw new NullPointerException("src: null (expected: a float array)");
+        }
+        CodecArgs.checkLength(dtype(), length);
+        if (srcOffset < 0 || srcOffset > src.length - length) {
+            throw new IndexOutOfBoundsException("srcOffset: " + srcOffset + " + length: " + length
+                    + " (expected: within a float array of length " + src.length + ")");
+        }
+    }
 }

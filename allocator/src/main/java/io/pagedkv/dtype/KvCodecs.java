@@ -13,6 +13,15 @@ import java.util.Optional;
  * when this class initialises, and {@link #of(KvDType)} returns the fast codec where there is one.
  * Without the module no class that names the Vector API is ever loaded.
  *
+ * <pre>{@code
+ * KvCodec codec = KvCodecs.of(KvDType.Q8_0);          // vector if enabled, else scalar
+ * MemorySegment slot = ...;                            // KvDType.Q8_0.bytesFor(128) = 136 bytes
+ * codec.encode(key, 0, 128, slot, 0);                  // float[] -> llama.cpp block_q8_0 x 4
+ * codec.decode(slot, 0, 128, out, 0);                  // and back, within d/2 per value
+ * KvCodec fp8 = KvCodecs.of(KvDType.FP8_E4M3, kScale); // vLLM k_scale; one codec per scale,
+ *                                                      // so a per-head scale is a codec per head
+ * }</pre>
+ *
  * <p>Codecs are shared, stateless singletons (scaled FP8 codecs are small immutable objects); this
  * class is thread-safe.
  */

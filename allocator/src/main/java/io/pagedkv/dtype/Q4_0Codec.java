@@ -88,6 +88,12 @@ final class Q4_0Codec implements KvCodec {
     }
 
     @Override
+    public void checkEncodable(float[] src, int srcOffset, int length) {
+        KvCodec.super.checkEncodable(src, srcOffset, length);
+        BlockInput.check(KvDType.Q4_0, Q4_0Codec.DIVISOR, src, srcOffset, length);
+    }
+
+    @Override
     public void decode(MemorySegment src, long srcOffset, int length, float[] dst, int dstOffset) {
         CodecArgs.checkDecode(KvDType.Q4_0, src, srcOffset, length, dst, dstOffset);
         for (int g = 0; g < length / QK; g++) {
@@ -115,5 +121,11 @@ final class Q4_0Codec implements KvCodec {
                 dst.set(LeLayouts.FLOAT, base + 4L * (QK / 2 + j), (((b >> 4) & 0x0F) - 8) * d);
             }
         }
+    }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "q4_0 scalar";
     }
 }

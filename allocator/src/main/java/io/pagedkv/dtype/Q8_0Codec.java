@@ -69,6 +69,12 @@ final class Q8_0Codec implements KvCodec {
     }
 
     @Override
+    public void checkEncodable(float[] src, int srcOffset, int length) {
+        KvCodec.super.checkEncodable(src, srcOffset, length);
+        BlockInput.check(KvDType.Q8_0, Q8_0Codec.DIVISOR, src, srcOffset, length);
+    }
+
+    @Override
     public void decode(MemorySegment src, long srcOffset, int length, float[] dst, int dstOffset) {
         CodecArgs.checkDecode(KvDType.Q8_0, src, srcOffset, length, dst, dstOffset);
         for (int g = 0; g < length / QK; g++) {
@@ -102,5 +108,11 @@ final class Q8_0Codec implements KvCodec {
             q++;
         }
         return x < 0f ? -q : q;
+    }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "q8_0 scalar";
     }
 }

@@ -89,4 +89,10 @@ final class VectorBf16Codec implements KvCodec {
             }
         }
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "bf16 vector x" + VectorShapes.L;
+    }
 }

@@ -159,4 +159,10 @@ final class VectorFp8Codec implements KvCodec {
         }
         return bits.or(signBit).reinterpretAsFloats();
     }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return dtype.label() + " vector x" + L + (scale == 1f ? "" : " scale " + scale);
+    }
 }

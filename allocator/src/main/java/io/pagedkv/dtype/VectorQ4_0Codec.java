@@ -89,6 +89,12 @@ final class VectorQ4_0Codec implements KvCodec {
     }
 
     @Override
+    public void checkEncodable(float[] src, int srcOffset, int length) {
+        KvCodec.super.checkEncodable(src, srcOffset, length);
+        BlockInput.check(KvDType.Q4_0, Q4_0Codec.DIVISOR, src, srcOffset, length);
+    }
+
+    @Override
     public void decode(MemorySegment src, long srcOffset, int length, float[] dst, int dstOffset) {
         CodecArgs.checkDecode(KvDType.Q4_0, src, srcOffset, length, dst, dstOffset);
         decodeChecked(src, srcOffset, length, dst, null, dstOffset);
@@ -116,5 +122,11 @@ final class VectorQ4_0Codec implements KvCodec {
                 VectorLoads.store(xhi, array, seg, dstOffset, first + HALF + k);
             }
         }
+    }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "q4_0 vector x" + VectorShapes.L;
     }
 }

@@ -78,6 +78,12 @@ final class VectorQ8_0Codec implements KvCodec {
     }
 
     @Override
+    public void checkEncodable(float[] src, int srcOffset, int length) {
+        KvCodec.super.checkEncodable(src, srcOffset, length);
+        BlockInput.check(KvDType.Q8_0, Q8_0Codec.DIVISOR, src, srcOffset, length);
+    }
+
+    @Override
     public void decode(MemorySegment src, long srcOffset, int length, float[] dst, int dstOffset) {
         CodecArgs.checkDecode(KvDType.Q8_0, src, srcOffset, length, dst, dstOffset);
         decodeChecked(src, srcOffset, length, dst, null, dstOffset);
@@ -101,5 +107,11 @@ final class VectorQ8_0Codec implements KvCodec {
                 VectorLoads.store(x, array, seg, dstOffset, first + k);
             }
         }
+    }
+
+    /** The dtype and path, e.g. {@code q8_0 vector x16}. */
+    @Override
+    public String toString() {
+        return "q8_0 vector x" + VectorShapes.L;
     }
 }

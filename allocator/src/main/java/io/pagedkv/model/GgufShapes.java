@@ -48,10 +48,11 @@ public final class GgufShapes {
         }
         long params = header.tensorElements();
         GgufValue declared = header.get("general.parameter_count");
-        if (declared != null && declared.type().isInteger() && declared.asLong() > 0) {
-            params = declared.asLong();
+        if (declared != null && declared.type().isInteger() && (Long) declared.value() > 0) {
+            params = (Long) declared.value();
         }
-        return new ModelShape(name, layers, heads, kvHeads, headDim, window, pattern, params);
+        return new ModelShape(name == null || name.isBlank() ? arch : name, layers, heads, kvHeads, headDim, window,
+                pattern, params);
     }
 
     private static int positiveInt(GgufHeader h, String key, Integer fallback) throws ModelFormatException {

@@ -7,12 +7,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** The contract every codec keeps, run against every dtype's codec. */
+/** The contract every codec keeps, run against every implementation of every dtype. */
 class KvCodecContractTest {
+
+    /** Every implementation of every dtype (scalar, and vector where present). */
+    static Stream<KvCodec> allCodecs() {
+        return Arrays.stream(KvDType.values()).flatMap(d -> Hex.implementations(d).stream());
+    }
+
+    static Stream<KvCodec> blockCodecs() {
+        return allCodecs().filter(c -> c.dtype().isBlockQuantized());
+    }
+
+    static Stream<KvCodec> elementwiseCodecs() {
+        return allCodecs().filter(c -> !c.dtype().isBlockQuantized());
+    }
 
     private static float[] randomValues(int n, long seed) {
         Random r = new Random(seed);
@@ -31,9 +47,9 @@ class KvCodecContractTest {
     }
 
     @ParameterizedTest
-    @EnumSource(KvDType.class)
-    void arrayAndSegmentEntryPointsWriteAndReadTheSameBytes(KvDType dtype) {
-        KvCodec codec = KvCodecs.of(dtype);
+    @MethodSource("allCodecs")
+    void arrayAndSegmentEntryPointsWriteAndReadTheSameBytes(KvCodec codec) {
+        KvDType dtype = codec.dtype();
         int n = 128;
         float[] x = randomValues(n + 3, 7);
         int bytes = dtype.bytesFor(n);
@@ -60,9 +76,9 @@ class KvCodecContractTest {
     }
 
     @ParameterizedTest
-    @EnumSource(KvDType.class)
-    void badArgumentsThrowAndLeaveTheDestinationUntouched(KvDType dtype) {
-        KvCodec codec = KvCodecs.of(dtype);
+    @MethodSource("allCodecs")
+    void badArgumentsThrowAndLeaveTheDestinationUntouched(KvCodec codec) {
+        KvDType dtype = codec.dtype();
         int g = dtype.groupSize();
         int n = 4 * g;
         float[] x = randomValues(n, 3);
@@ -88,9 +104,9 @@ class KvCodecContractTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0"})
-    void blockQuantizersRejectNanAndInfinityBeforeWritingAnything(KvDType dtype) {
-        KvCodec codec = KvCodecs.of(dtype);
+    @MethodSource("blockCodecs")
+    void blockQuantizersRejectNanAndInfinityBeforeWritingAnything(KvCodec codec) {
+        KvDType dtype = codec.dtype();
         int n = 96;
         for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
             float[] x = randomValues(n, 11);
@@ -113,9 +129,9 @@ class KvCodecContractTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0"})
-    void blockQuantizersRejectAGroupWhoseScaleOverflowsFp16(KvDType dtype) {
-        KvCodec codec = KvCodecs.of(dtype);
+    @MethodSource("blockCodecs")
+    void blockQuantizersRejectAGroupWhoseScaleOverflowsFp16(KvCodec codec) {
+        KvDType dtype = codec.dtype();
         float divisor = dtype == KvDType.Q8_0 ? 127f : 8f;
         float[] x = new float[64];
         x[40] = -65520f * divisor;  // scale rounds to fp16 infinity
@@ -142,9 +158,9 @@ class KvCodecContractTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KvDType.class, names = {"F32", "F16", "BF16", "FP8_E4M3", "FP8_E5M2"})
-    void elementwiseCodecsEncodeSpecialsWithoutTouchingNeighbours(KvDType dtype) {
-        KvCodec codec = KvCodecs.of(dtype);
+    @MethodSource("elementwiseCodecs")
+    void elementwiseCodecsEncodeSpecialsWithoutTouchingNeighbours(KvCodec codec) {
+        KvDType dtype = codec.dtype();
         float[] x = {1f, Float.NaN, 2f, Float.POSITIVE_INFINITY, -3f, Float.NEGATIVE_INFINITY, 0.5f, -0f};
         float[] back = Hex.decode(codec, Hex.encode(codec, x), x.length);
         assertEquals(1f, back[0]);
@@ -158,5 +174,38 @@ class KvCodecContractTest {
             assertEquals(Float.POSITIVE_INFINITY, back[3]);
             assertEquals(Float.NEGATIVE_INFINITY, back[5]);
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("allCodecs")
+    void checkEncodableThrowsExactlyWhatEncodeWouldAndWritesNothing(KvCodec codec) {
+        KvDType dtype = codec.dtype();
+        int n = 2 * dtype.groupSize() * (dtype.isBlockQuantized() ? 1 : 16);
+        for (float bad : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 3e38f}) {
+            float[] x = randomValues(n, 5);
+            x[n - 3] = bad;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment dst = arena.allocate(dtype.bytesFor(n));
+                Throwable fromEncode = null;
+                try {
+                    codec.encode(x, 0, n, dst, 0);
+                } catch (IllegalArgumentException e) {
+                    fromEncode = e;
+                }
+                Throwable fromCheck = null;
+                try {
+                    codec.checkEncodable(x, 0, n);
+                } catch (IllegalArgumentException e) {
+                    fromCheck = e;
+                }
+                assertEquals(fromEncode == null, fromCheck == null, codec + " with " + bad);
+                if (fromEncode != null) {
+                    assertEquals(fromEncode.getMessage(), fromCheck.getMessage());
+                }
+                assertEquals(dtype.isBlockQuantized(), fromCheck != null, codec + " rejects " + bad);
+            }
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> codec.checkEncodable(new float[n], 1, n));
+        assertThrows(IllegalArgumentException.class, () -> codec.checkEncodable(new float[n], 0, -1));
     }
 }

@@ -173,4 +173,58 @@ class KvCodecProperties {
             }
         });
     }
+
+    @ParameterizedTest
+    @EnumSource(value = KvDType.class, names = {"FP8_E4M3", "FP8_E5M2"})
+    void fp8EncodesTheNearestOfAll256CodesWithTiesToTheEvenCode(KvDType dtype) {
+        // Oracle independent of the encoder: decode every code, pick the nearest by brute force.
+        KvCodec scalar = KvCodecs.scalar(dtype);
+        float[] values = new float[256];
+        for (int c = 0; c < 256; c++) {
+            values[c] = Hex.decode(scalar, new byte[] {(byte) c}, 1)[0];
+        }
+        float max = dtype == KvDType.FP8_E4M3 ? 448f : 57344f;
+        Property.forAll(vectors(dtype, Gens.finiteFloats(-max, max))).check(x -> {
+            for (KvCodec codec : Hex.implementations(dtype)) {
+                byte[] bytes = Hex.encode(codec, x);
+                for (int i = 0; i < x.length; i++) {
+                    int best = -1;
+                    double bestErr = Double.POSITIVE_INFINITY;
+                    for (int c = 0; c < 256; c++) {
+                        if (Float.isNaN(values[c]) || Float.isInfinite(values[c])
+                                || (values[c] == 0f && Math.copySign(1f, values[c]) != Math.copySign(1f, x[i]))) {
+                            continue;
+                        }
+                        double err = Math.abs((double) x[i] - values[c]);
+                        if (err < bestErr || (err == bestErr && (c & 1) == 0)) {
+                            best = c;
+                            bestErr = err;
+                        }
+                    }
+                    assertEquals(best, bytes[i] & 0xFF, codec + " [" + i + "] " + x[i]);
+                }
+            }
+        });
+    }
+
+    @org.junit.jupiter.api.Test
+    void bf16EncodesTheNearestOfItsTwoNeighboursWithTiesToEven() {
+        // Oracle: the two bf16 candidates around x are its truncation and the next value up in
+        // magnitude; pick the nearer in double arithmetic, the even one on a tie.
+        Property.forAll(vectors(KvDType.BF16, Gens.finiteFloats(-FloatSpecials.BF16_MAX, FloatSpecials.BF16_MAX)))
+                .check(x -> {
+                    for (KvCodec codec : Hex.implementations(KvDType.BF16)) {
+                        byte[] bytes = Hex.encode(codec, x);
+                        for (int i = 0; i < x.length; i++) {
+                            int lo = Float.floatToRawIntBits(x[i]) >>> 16;
+                            int hi = lo + 1;
+                            double dLo = Math.abs((double) x[i] - Bf16.toFloat((short) lo));
+                            double dHi = Math.abs((double) x[i] - Bf16.toFloat((short) hi));
+                            int want = dLo < dHi ? lo : dHi < dLo ? hi : ((lo & 1) == 0 ? lo : hi);
+                            int got = (bytes[2 * i] & 0xFF) | (bytes[2 * i + 1] & 0xFF) << 8;
+                            assertEquals(want & 0xFFFF, got, codec + " [" + i + "] " + x[i]);
+                        }
+                    }
+                });
+    }
 }

@@ -63,6 +63,50 @@ class GgufReaderProperties {
         return m;
     });
 
+    private static final List<String> SHAPE_KEYS = List.of("llama.block_count", "llama.attention.head_count",
+            "llama.attention.head_count_kv", "llama.embedding_length", "llama.attention.key_length",
+            "llama.attention.sliding_window", "general.parameter_count");
+
+    /** A valid llama shape, then up to three keys overridden with values of random types and sizes. */
+    private static final Gen<Map<String, GgufValue>> SHAPE_METADATA = Gens.zip(Gens.ints(1, 64), Gens.ints(1, 8),
+            Gens.ints(1, 4), (layers, kv, group) -> {
+                Map<String, GgufValue> m = new LinkedHashMap<>();
+                m.put("general.architecture", GgufValue.ofString("llama"));
+                m.put("llama.block_count", GgufValue.ofInteger(GgufType.UINT32, layers));
+                m.put("llama.attention.head_count", GgufValue.ofInteger(GgufType.UINT32, (long) kv * group));
+                m.put("llama.attention.head_count_kv", GgufValue.ofInteger(GgufType.UINT32, kv));
+                m.put("llama.embedding_length", GgufValue.ofInteger(GgufType.UINT32, 64L * kv * group));
+                return m;
+            }).flatMap(base -> Gens.booleans().flatMap(declare -> !declare ? Gens.constant(base)
+                    : Gens.longs(-(1L << 62), 1L << 62).map(raw -> {
+                        // a uint64 count with the top bit set must be refused, not read as negative
+                        Map<String, GgufValue> m = new LinkedHashMap<>(base);
+                        m.put("general.parameter_count", GgufValue.ofInteger(GgufType.UINT64, raw));
+                        return m;
+                    }))).flatMap(base -> Gens.lists(Gens.zip(Gens.elements(SHAPE_KEYS), Gens.booleans().flatMap(small -> small
+                    ? Gens.longs(0, 64).map(v -> GgufValue.ofInteger(GgufType.UINT32, v)) : value(2)),
+                    (k, v) -> Map.entry(k, v)), 0, 3).map(overrides -> {
+                        Map<String, GgufValue> m = new LinkedHashMap<>(base);
+                        overrides.forEach(e -> m.put(e.getKey(), e.getValue()));
+                        return m;
+                    }));
+
+    @Test
+    void anyMetadataGivesAValidShapeOrAModelFormatException() {
+        Property.forAll(SHAPE_METADATA).check(m -> {
+            GgufHeader h = GgufReader.readHeader(new BytesChannel(file(3, m, 1)));
+            try {
+                ModelShape s = GgufShapes.toShape(h, "fuzz");
+                GgufValue layers = m.get("llama.block_count");
+                if (layers.type().isInteger()) {
+                    assertEquals(layers.asLong(), s.layers());
+                }
+            } catch (ModelFormatException expected) {
+                // missing or unusable keys are named in a checked exception
+            }
+        });
+    }
+
     private static byte[] file(int version, Map<String, GgufValue> metadata, int tensors) {
         GgufBytes b = GgufBytes.header(version, tensors, metadata.size());
         metadata.forEach(b::pair);

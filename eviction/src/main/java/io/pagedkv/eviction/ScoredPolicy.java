@@ -47,10 +47,15 @@ abstract class ScoredPolicy extends BudgetedPolicy implements SlotOrder {
     protected final int selectVictims(int count, int[] out) {
         if (count == 1) {
             int best = candidates.get(0);
+            float bestScore = score(best);
+            int bestPosition = positionOf(best);
             for (int i = 1, n = candidates.size(); i < n; i++) {
                 int s = candidates.get(i);
-                if (evictsBefore(s, best)) {
+                float sc = score(s);
+                if (sc < bestScore || (sc == bestScore && positionOf(s) < bestPosition)) {
                     best = s;
+                    bestScore = sc;
+                    bestPosition = positionOf(s);
                 }
             }
             candidates.remove(best);

@@ -27,8 +27,8 @@ public final class Choices {
 
     private final long[] prefix;
     private final SplittableRandom random;
-    private long[] drawn = new long[32];
-    private long[] bounds = new long[32];
+    private long[] drawn;
+    private long[] bounds;
     private int size;
     private int[] spans = new int[32];
     private int spanCount;
@@ -36,6 +36,8 @@ public final class Choices {
     private Choices(long[] prefix, SplittableRandom random) {
         this.prefix = prefix;
         this.random = random;
+        this.drawn = new long[Math.max(32, prefix.length + 8)];
+        this.bounds = new long[drawn.length];
     }
 
     /** Fresh random choices from {@code seed}. */

@@ -43,7 +43,7 @@ public final class ForAll1<A> {
     public void check(Body<A> body) {
         Runner.run("Property", in -> {
             A va = a.generate(in);
-            return Property.runCase(va, "#1 = " + Show.value(va), () -> body.check(va));
+            return Property.runCase(va, () -> "#1 = " + Show.value(va), () -> body.check(va));
         }, Config.plan(tries, seed, maxSeconds));
     }
 }

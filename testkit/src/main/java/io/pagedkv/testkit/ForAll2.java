@@ -1,5 +1,7 @@
 package io.pagedkv.testkit;
 
+import java.util.function.Supplier;
+
 /**
  * A property over two values ({@link Property#forAll}): optional settings, then {@link #check}.
  * The reported inputs are a {@code List} of the arguments. Not thread-safe while being
@@ -47,7 +49,7 @@ public final class ForAll2<A, B> {
         Runner.run("Property", in -> {
             A va = a.generate(in);
             B vb = b.generate(in);
-            String shown = "#1 = " + Show.value(va) + "\n#2 = " + Show.value(vb);
+            Supplier<String> shown = () -> "#1 = " + Show.value(va) + "\n#2 = " + Show.value(vb);
             return Property.runCase(java.util.Arrays.asList(va, vb), shown, () -> body.check(va, vb));
         }, Config.plan(tries, seed, maxSeconds));
     }

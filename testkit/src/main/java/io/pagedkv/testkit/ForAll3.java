@@ -1,5 +1,7 @@
 package io.pagedkv.testkit;
 
+import java.util.function.Supplier;
+
 /**
  * A property over three values ({@link Property#forAll}): optional settings, then {@link #check}.
  * The reported inputs are a {@code List} of the arguments. Not thread-safe while being
@@ -50,7 +52,8 @@ public final class ForAll3<A, B, C> {
             A va = a.generate(in);
             B vb = b.generate(in);
             C vc = c.generate(in);
-            String shown = "#1 = " + Show.value(va) + "\n#2 = " + Show.value(vb) + "\n#3 = " + Show.value(vc);
+            Supplier<String> shown = () -> "#1 = " + Show.value(va) + "\n#2 = " + Show.value(vb)
+                    + "\n#3 = " + Show.value(vc);
             return Property.runCase(java.util.Arrays.asList(va, vb, vc), shown, () -> body.check(va, vb, vc));
         }, Config.plan(tries, seed, maxSeconds));
     }

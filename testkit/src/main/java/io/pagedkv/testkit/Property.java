@@ -1,5 +1,7 @@
 package io.pagedkv.testkit;
 
+import java.util.function.Supplier;
+
 /**
  * Entry point of property-based tests: {@code Property.forAll(gens...).tries(n).seed(s).check(...)}
  * generates inputs from the generators, runs the check on each, and on the first failure shrinks
@@ -49,15 +51,18 @@ public final class Property {
         return gen;
     }
 
-    /** Runs {@code check} on one generated value and reports the outcome. */
-    static Outcome runCase(Object value, String shown, ThrowingRunnable check) {
+    /**
+     * Runs {@code check} on one generated value and reports the outcome; the value is rendered
+     * only when the check fails (after it ran, so a check that mutates its input shows the result).
+     */
+    static Outcome runCase(Object value, Supplier<String> shown, ThrowingRunnable check) {
         try {
             check.run();
-            return new Outcome(value, shown, null);
+            return new Outcome(value, "", null);
         } catch (Discard | VirtualMachineError e) {
             throw e;
         } catch (Throwable t) {
-            return new Outcome(value, shown, t);
+            return new Outcome(value, shown.get(), t);
         }
     }
 

@@ -28,7 +28,8 @@ final class Show {
             case Map<?, ?> m -> {
                 StringBuilder sb = new StringBuilder("{");
                 for (Map.Entry<?, ?> e : m.entrySet()) {
-                    sb.append(sb.length() > 1 ? ", " : "").append(value(e.getKey())).append('=').append(value(e.getValue()));
+                    sb.append(sb.length() > 1 ? ", " : "").append(value(e.getKey()))
+                            .append('=').append(value(e.getValue()));
                 }
                 yield sb.append('}').toString();
             }

@@ -1,6 +1,8 @@
 package io.pagedkv.testkit;
 
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Shrinks a failing case by editing its recorded choice sequence and re-running it.
@@ -11,8 +13,8 @@ import java.util.Arrays;
  * makes progress or the budget runs out:
  * <ol>
  *   <li>delete each recorded span (a list element, a state-machine step), largest first;</li>
- *   <li>delete runs of 8, 4, 2 and 1 choices;</li>
  *   <li>zero each span (its simplest content);</li>
+ *   <li>delete runs of 8, 4, 2 and 1 choices;</li>
  *   <li>swap adjacent equal-length spans that are out of order (sorts list elements);</li>
  *   <li>lower each choice: to 0, else binary search for the smallest value that still fails;</li>
  *   <li>lower together all choices that hold the same value under the same bound (e.g. the
@@ -25,6 +27,9 @@ import java.util.Arrays;
  */
 final class Shrinker {
     private static final int MAX_ATTEMPTS = 50_000;
+    private static final int PASSES = 7;
+    /** How far after a group of equal choices the shrinker looks for one to raise as it lowers the group. */
+    private static final int RAISE_WINDOW = 16;
 
     private final Experiment experiment;
     private final Class<?> failureKind;
@@ -47,12 +52,37 @@ final class Shrinker {
     }
 
     Outcome shrink() {
+        // A pass is deterministic in the best case: one that found nothing need not run again until
+        // another pass has changed the best case. staleAt[p] is the improvement count it failed at.
+        int[] staleAt = new int[PASSES];
+        Arrays.fill(staleAt, -1);
         boolean progress = true;
         while (progress && !exhausted()) {
-            progress = deleteSpans() | deleteRuns() | zeroSpans() | sortSpans() | lowerChoices()
-                    | lowerDuplicates() | redistribute();
+            progress = false;
+            for (int p = 0; p < PASSES && !exhausted(); p++) {
+                if (staleAt[p] == improvements) {
+                    continue;
+                }
+                if (runPass(p)) {
+                    progress = true;
+                } else {
+                    staleAt[p] = improvements;
+                }
+            }
         }
         return bestOutcome;
+    }
+
+    private boolean runPass(int pass) {
+        return switch (pass) {
+            case 0 -> deleteSpans();
+            case 1 -> zeroSpans();
+            case 2 -> deleteRuns();
+            case 3 -> sortSpans();
+            case 4 -> lowerChoices();
+            case 5 -> lowerDuplicates();
+            default -> redistribute();
+        };
     }
 
     long[] best() {
@@ -73,46 +103,39 @@ final class Shrinker {
 
     private boolean deleteSpans() {
         boolean any = false;
-        boolean again = true;
-        while (again && !exhausted()) {
-            again = false;
-            for (long span : spansLargestFirst()) {
-                if (exhausted()) {
-                    break;
-                }
-                int start = (int) (span >>> 32);
-                int end = (int) span;
-                if (end <= best.length && tryCandidate(without(best, start, end))) {
-                    any = true;
-                    again = true;
-                    break; // spans moved: recompute them
-                }
+        long[] spans = spansLargestFirst();
+        for (int k = 0; k < spans.length && !exhausted(); k++) {
+            int start = (int) (spans[k] >>> 32);
+            int end = (int) spans[k];
+            if (end <= best.length && tryCandidate(without(best, start, end))) {
+                any = true;
+                spans = spansLargestFirst(); // the spans moved: carry on from the same rank
+                k--;
             }
         }
         return any;
     }
 
-    /** The distinct spans of the best case, as (start << 32 | end), longest first. */
+    /** The distinct spans of the best case, as (start << 32 | end), longest first, then by start. */
     private long[] spansLargestFirst() {
-        long[] packed = new long[bestSpans.length / 2];
-        for (int i = 0; i < packed.length; i++) {
-            packed[i] = (long) bestSpans[2 * i] << 32 | bestSpans[2 * i + 1];
+        long[] keys = new long[bestSpans.length / 2];
+        for (int i = 0; i < keys.length; i++) {
+            int start = bestSpans[2 * i];
+            int length = bestSpans[2 * i + 1] - start;
+            keys[i] = (long) (Integer.MAX_VALUE - length) << 32 | start;
         }
-        long[] distinct = Arrays.stream(packed).distinct().toArray();
-        Long[] boxed = new Long[distinct.length];
-        for (int i = 0; i < distinct.length; i++) {
-            boxed[i] = distinct[i];
+        Arrays.sort(keys);
+        long[] out = new long[keys.length];
+        int n = 0;
+        for (int i = 0; i < keys.length; i++) {
+            if (i > 0 && keys[i] == keys[i - 1]) {
+                continue;
+            }
+            int start = (int) keys[i];
+            int length = Integer.MAX_VALUE - (int) (keys[i] >>> 32);
+            out[n++] = (long) start << 32 | (start + length);
         }
-        Arrays.sort(boxed, (x, y) -> {
-            int lx = (int) (long) x - (int) (x >>> 32);
-            int ly = (int) (long) y - (int) (y >>> 32);
-            return lx != ly ? Integer.compare(ly, lx) : Long.compare(x, y);
-        });
-        long[] out = new long[boxed.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = boxed[i];
-        }
-        return out;
+        return Arrays.copyOf(out, n);
     }
 
     private boolean deleteRuns() {
@@ -200,15 +223,20 @@ final class Shrinker {
 
     private boolean lowerDuplicates() {
         boolean any = false;
+        Set<Group> seen = new HashSet<>();
         for (int i = 0; i < best.length && !exhausted(); i++) {
             long value = best[i];
             long bound = bestBounds[i];
-            if (value == 0) {
+            if (value == 0 || !seen.add(new Group(value, bound))) {
                 continue;
             }
             int count = 0;
+            int last = i;
             for (int j = i; j < best.length; j++) {
-                count += best[j] == value && bestBounds[j] == bound ? 1 : 0;
+                if (best[j] == value && bestBounds[j] == bound) {
+                    count++;
+                    last = j;
+                }
             }
             if (count < 2) {
                 continue;
@@ -224,17 +252,20 @@ final class Shrinker {
             if (done || exhausted() || i >= best.length || best[i] != value) {
                 continue;
             }
-            // Lowering the group alone passed: lowering it while raising one other choice by 1 may
-            // still fail (e.g. six -1s then 0 becoming six 0s then 1).
-            for (int k = 0; k < best.length && !exhausted(); k++) {
-                if ((best[k] != value || bestBounds[k] != bound) && best[k] < bestBounds[k]
-                        && tryCandidate(lowered(i, value, bound, 0, k))) {
+            // Lowering the group alone passed: lowering it while raising a choice just after it by
+            // one may still fail (e.g. six -1s then 0 becoming six 0s then 1).
+            for (int k = last + 1; k < best.length && k <= last + RAISE_WINDOW && !exhausted(); k++) {
+                if (best[k] < bestBounds[k] && tryCandidate(lowered(i, value, bound, 0, k))) {
                     any = true;
                     break;
                 }
             }
         }
         return any;
+    }
+
+    /** Choices that hold the same value under the same bound. */
+    private record Group(long value, long bound) {
     }
 
     /**

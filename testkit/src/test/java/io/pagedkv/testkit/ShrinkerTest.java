@@ -41,6 +41,27 @@ class ShrinkerTest {
     }
 
     @Test
+    void aLargeFixedLengthArrayShrinksToOneBoundaryElementAmongZeros() {
+        float[] a = (float[]) shrunk(() -> Property.forAll(Gens.floatArrays(Gens.finiteFloats(-1000f, 1000f), 256, 256))
+                .seed(14).check(xs -> {
+                    for (float x : xs) {
+                        if (x > 500f) {
+                            throw new AssertionError(x);
+                        }
+                    }
+                }));
+        assertEquals(256, a.length);
+        int nonZero = 0;
+        for (float x : a) {
+            if (x != 0f) {
+                nonZero++;
+                assertEquals(Math.nextUp(500f), x);
+            }
+        }
+        assertEquals(1, nonZero);
+    }
+
+    @Test
     void listElementsShrinkIntoSortedOrder() {
         assertEquals(List.of(3, 7), shrunk(() -> Property.forAll(Gens.lists(Gens.ints(0, 100), 0, 30)).seed(13)
                 .check(xs -> { if (xs.contains(7) && xs.contains(3)) throw new AssertionError(xs); })));

@@ -77,13 +77,13 @@ public class BlockPoolLincheckTest {
 
     @Test
     void poolIsLinearizableUnderModelChecking() {
-        new ModelCheckingOptions().iterations(3).invocationsPerIteration(150).threads(2).actorsPerThread(3)
+        new ModelCheckingOptions().iterations(2).invocationsPerIteration(100).threads(2).actorsPerThread(3)
                 .actorsBefore(2).actorsAfter(1).check(BlockPoolLincheckTest.class);
     }
 
     @Test
     void poolIsLinearizableUnderStress() {
-        new StressOptions().iterations(3).invocationsPerIteration(150).threads(2).actorsPerThread(3)
+        new StressOptions().iterations(2).invocationsPerIteration(100).threads(2).actorsPerThread(3)
                 .actorsBefore(2).actorsAfter(1).check(BlockPoolLincheckTest.class);
     }
 

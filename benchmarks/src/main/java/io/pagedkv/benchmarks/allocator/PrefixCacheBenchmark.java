@@ -49,6 +49,8 @@ public class PrefixCacheBenchmark {
     private PagedKvCache full;
     private int[] cached;
     private int[] unseen;
+    private final int[] fresh = new int[16];
+    private int counter = 1 << 20;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -96,13 +98,17 @@ public class PrefixCacheBenchmark {
         return reused;
     }
 
-    /** Append 16 tokens into a pool of cached blocks: reclaims one, commits the new one, closes. */
+    /**
+     * Append one block of new tokens into a pool whose blocks are all cached: reclaims the oldest
+     * cached block, indexes the new one, closes (the new block joins the LRU, so every call reclaims).
+     */
     @Benchmark
     public int reclaim() {
+        fresh[0] = counter++;
         Sequence s = full.openSequence();
-        s.appendTokens(cached, 0, 16);
+        s.appendTokens(fresh, 0, 16);
         s.commitPrefix();
         s.close();
-        return s.blockCount();
+        return full.prefixStats().cachedBlocks();
     }
 }

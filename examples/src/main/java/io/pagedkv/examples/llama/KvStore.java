@@ -13,6 +13,14 @@ public interface KvStore extends AutoCloseable {
     /** Tokens stored so far. */
     int length();
 
+    /**
+     * The position the next token's query and key are rotated at: its index in the sequence
+     * ({@link #length()}) unless the store places positions otherwise (StreamingLLM's rule).
+     */
+    default int nextRopePosition() {
+        return length();
+    }
+
     /** Most tokens this store can hold. */
     int capacity();
 
@@ -28,6 +36,13 @@ public interface KvStore extends AutoCloseable {
 
     /** Attends {@code q} (all query heads) over the stored tokens of {@code layer}, into {@code out}. */
     void attend(int layer, float[] q, float[] out);
+
+    /**
+     * Attends the queries of {@code count} consecutive tokens at positions {@code start ..} (token
+     * {@code i}'s query heads at {@code q[i * dim ..]}, output likewise) with a causal mask: the
+     * token at position {@code p} sees tokens {@code 0..p}. Their keys and values must be written.
+     */
+    void attendChunk(int layer, int start, int count, float[] q, float[] out);
 
     /** A one-line summary of the memory this store holds, for the end of a run. */
     String statistics();

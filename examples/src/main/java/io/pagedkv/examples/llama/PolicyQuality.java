@@ -12,7 +12,8 @@ import java.util.function.IntFunction;
  * full one, it reports how often the next token agrees, the KL divergence of the next-token
  * distribution {@code KL(full || evicted)}, and the attention-mass recall: the share of the full
  * decoder's attention weight (mean over layers and heads) that falls on the tokens still kept.
- * Keys stay rotated at their original positions. Stateless and thread-safe.
+ * Keys stay rotated at their original positions, or follow StreamingLLM's rule ({@link RotaryMode}).
+ * Stateless and thread-safe.
  */
 public final class PolicyQuality {
 
@@ -32,15 +33,21 @@ public final class PolicyQuality {
     public record Row(String policy, int budget, int steps, double agreement, double meanKl, double recall) {
     }
 
-    /** Runs {@code policy} (built for {@code budget}) over {@code steps} positions of {@code weights}. */
+    /** Runs {@code policy} (built for {@code budget}) over {@code steps} positions, keys at original positions. */
     public static Row measure(LlamaWeights weights, IntFunction<EvictionPolicy> policy, int budget, int steps) {
+        return measure(weights, policy, budget, steps, RotaryMode.ORIGINAL);
+    }
+
+    /** Runs {@code policy} (built for {@code budget}) over {@code steps} positions of {@code weights} in rotary {@code mode}. */
+    public static Row measure(LlamaWeights weights, IntFunction<EvictionPolicy> policy, int budget, int steps,
+            RotaryMode mode) {
         LlamaConfig c = weights.config();
         if (steps <= 0 || steps > c.seqLen()) {
             throw new IllegalArgumentException("steps: " + steps + " (expected: 1 <= steps <= " + c.seqLen() + ")");
         }
         EvictionPolicy p = policy.apply(budget);
         MaskedKvStore full = new MaskedKvStore(c, steps);
-        MaskedKvStore evicted = new MaskedKvStore(c, steps);
+        MaskedKvStore evicted = new MaskedKvStore(c, steps, mode);
         LlamaDecoder fullDecoder = new LlamaDecoder(weights, full);
         LlamaDecoder evictedDecoder = new LlamaDecoder(weights, evicted);
         AttentionReducer reducer = new AttentionReducer(c.shape("quality"), AttentionReducer.Granularity.SEQUENCE,
@@ -86,6 +93,9 @@ public final class PolicyQuality {
             int n = p.evict(victims);
             for (int i = 0; i < n; i++) {
                 evicted.evict(victims[i]);
+            }
+            if (n > 0) {
+                evicted.reposition();
             }
             token = next;
         }

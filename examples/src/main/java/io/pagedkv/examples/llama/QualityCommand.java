@@ -36,6 +36,10 @@ public final class QualityCommand implements Callable<Integer> {
     @Option(names = "--budgets", split = ",", defaultValue = "16,32,64", description = "token budgets (default: ${DEFAULT-VALUE})")
     int[] budgets;
 
+    @Option(names = "--rotary", split = ",", defaultValue = "original",
+            description = "rotary modes: original (keys at their stream positions), cache (StreamingLLM: places in the cache)")
+    RotaryMode[] rotary;
+
     @Option(names = "--steps", defaultValue = "0", description = "positions decoded from BOS (0 = the model's context length)")
     int steps;
 
@@ -69,16 +73,19 @@ public final class QualityCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        out.printf(Locale.ROOT, "%s, %d steps greedy from BOS, keys at original positions%n", model.getFileName(), n);
-        out.printf(Locale.ROOT, "| %-28s | %6s | %5s | %9s | %8s | %7s |%n", "policy", "budget", "steps", "agreement",
-                "KL nats", "recall");
-        out.println("|------------------------------|--------|-------|-----------|----------|---------|");
+        out.printf(Locale.ROOT, "%s, %d steps greedy from BOS%n", model.getFileName(), n);
+        out.printf(Locale.ROOT, "| %-28s | %-8s | %6s | %5s | %9s | %8s | %7s |%n", "policy", "rotary", "budget", "steps",
+                "agreement", "KL nats", "recall");
+        out.println("|------------------------------|----------|--------|-------|-----------|----------|---------|");
         for (int b : budgets) {
             for (IntFunction<EvictionPolicy> p : policies()) {
-                PolicyQuality.Row r = PolicyQuality.measure(w, p, b, n);
-                out.printf(Locale.ROOT, "| %-28s | %6d | %5d | %8.1f%% | %8.4f | %6.1f%% |%n", r.policy(), r.budget(),
-                        r.steps(), 100 * r.agreement(), r.meanKl(), 100 * r.recall());
-                out.flush();
+                for (RotaryMode mode : rotary) {
+                    PolicyQuality.Row r = PolicyQuality.measure(w, p, b, n, mode);
+                    out.printf(Locale.ROOT, "| %-28s | %-8s | %6d | %5d | %8.1f%% | %8.4f | %6.1f%% |%n", r.policy(),
+                            mode.name().toLowerCase(Locale.ROOT), r.budget(), r.steps(), 100 * r.agreement(), r.meanKl(),
+                            100 * r.recall());
+                    out.flush();
+                }
             }
         }
         return 0;

@@ -172,9 +172,9 @@ public final class Tokenizer {
         if (previous == BOS && p.startsWith(" ")) {
             p = p.substring(1);
         }
-        if (p.length() == 6 && p.startsWith("<0x") && p.endsWith(">")) {
-            int b = Integer.parseInt(p.substring(3, 5), 16);
-            out.write(b);
+        if (p.length() == 6 && p.startsWith("<0x") && p.endsWith(">")
+                && Character.digit(p.charAt(3), 16) >= 0 && Character.digit(p.charAt(4), 16) >= 0) {
+            out.write(Character.digit(p.charAt(3), 16) * 16 + Character.digit(p.charAt(4), 16));
             return;
         }
         byte[] bytes = p.getBytes(StandardCharsets.ISO_8859_1);

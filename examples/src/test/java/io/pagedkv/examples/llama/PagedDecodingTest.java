@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pagedkv.dtype.KvDType;
 import java.io.IOException;
 import java.util.Locale;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,21 +39,36 @@ class PagedDecodingTest {
     }
 
     @Test
-    void lossyCachesOnRealModelsReportTheirFirstDivergenceAndFewerMantissaBitsDriftMore() throws IOException {
+    void f16CachesOnRealModelsReportTheirFirstDivergenceAndStayWithinOnePercent() throws IOException {
+        for (String model : new String[] {RealModels.STORIES, RealModels.AIDREAMS}) {
+            LlamaWeights w = RealModels.weights(model);
+            Lockstep.Result r = report(model, w, KvDType.F16);
+            assertTrue(r.maxRelativeError() > 0, "f16 rounds, so logits must move");
+            assertTrue(r.maxRelativeError() < 1e-2, "f16 stays within 1%: " + r.maxRelativeError());
+        }
+    }
+
+    @Test
+    @Tag("slow")
+    void lossyCachesWithFewerMantissaBitsDriftMoreOnRealModels() throws IOException {
         for (String model : new String[] {RealModels.STORIES, RealModels.AIDREAMS}) {
             LlamaWeights w = RealModels.weights(model);
             double previous = 0;
             for (KvDType dtype : new KvDType[] {KvDType.F16, KvDType.BF16, KvDType.FP8_E4M3}) {
-                Lockstep.Result r = lockstep(w, dtype, 16, w.config().seqLen());
-                System.out.printf(Locale.ROOT, "%s %s: %s, max relative logit error %.3g%n", model, dtype,
-                        r.identical() ? "identical tokens for " + r.steps() + " steps"
-                                : "first divergence at step " + r.firstDivergence(), r.maxRelativeError());
+                Lockstep.Result r = report(model, w, dtype);
                 assertTrue(r.maxRelativeError() > previous, dtype + " (fewer mantissa bits) drifts more: "
                         + r.maxRelativeError() + " vs " + previous);
-                assertTrue(dtype != KvDType.F16 || r.maxRelativeError() < 1e-2, "f16 stays within 1%: " + r.maxRelativeError());
                 previous = r.maxRelativeError();
             }
         }
+    }
+
+    private static Lockstep.Result report(String model, LlamaWeights w, KvDType dtype) {
+        Lockstep.Result r = lockstep(w, dtype, 16, w.config().seqLen());
+        System.out.printf(Locale.ROOT, "%s %s: %s, max relative logit error %.3g%n", model, dtype,
+                r.identical() ? "identical tokens for " + r.steps() + " steps"
+                        : "first divergence at step " + r.firstDivergence(), r.maxRelativeError());
+        return r;
     }
 
     @Test
@@ -65,9 +81,9 @@ class PagedDecodingTest {
 
     @Test
     void q8_0CacheOnASeededModelWithHeadDim32ReportsItsFirstDivergence() {
-        LlamaWeights w = SeededWeights.generate(new LlamaConfig(128, 256, 2, 4, 2, 64, 256, false), 8);
+        LlamaWeights w = SeededWeights.generate(new LlamaConfig(128, 256, 2, 4, 2, 64, 128, false), 8);
         for (KvDType dtype : new KvDType[] {KvDType.Q8_0, KvDType.Q4_0}) {
-            Lockstep.Result r = lockstep(w, dtype, 16, 256);
+            Lockstep.Result r = lockstep(w, dtype, 16, 128);
             System.out.printf(Locale.ROOT, "seeded dim 128 head 32 %s: %s, max relative logit error %.3g%n", dtype,
                     r.identical() ? "identical tokens for " + r.steps() + " steps"
                             : "first divergence at step " + r.firstDivergence(), r.maxRelativeError());

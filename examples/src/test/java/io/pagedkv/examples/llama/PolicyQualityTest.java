@@ -75,4 +75,46 @@ class PolicyQualityTest {
         assertTrue(large.meanKl() < small.meanKl(), large + " vs " + small);
         assertTrue(small.recall() > 0 && large.recall() < 1, small + " " + large);
     }
+
+    @Test
+    void aSlidingWindowMeasuresTheSameInBothRotaryModesBecauseRopeDependsOnlyOnDistance() {
+        // A window keeps a contiguous run, so places in the cache shift every position by the same amount.
+        LlamaWeights w = SeededWeights.generate(SMALL, 12);
+        PolicyQuality.Row original = PolicyQuality.measure(w, SlidingWindow::new, 10, 48, RotaryMode.ORIGINAL);
+        PolicyQuality.Row cache = PolicyQuality.measure(w, SlidingWindow::new, 10, 48, RotaryMode.CACHE);
+        assertEquals(original.steps(), cache.steps());
+        assertEquals(original.agreement(), cache.agreement());
+        assertEquals(original.meanKl(), cache.meanKl(), 1e-4);
+        assertEquals(original.recall(), cache.recall(), 1e-4);
+    }
+
+    @Test
+    void sinksWithAGapMeasureDifferentlyOnceKeysMoveToTheirPlacesInTheCache() {
+        LlamaWeights w = SeededWeights.generate(SMALL, 13);
+        PolicyQuality.Row original = PolicyQuality.measure(w, b -> new AttentionSinks(4, b - 4, 1), 12, 48, RotaryMode.ORIGINAL);
+        PolicyQuality.Row cache = PolicyQuality.measure(w, b -> new AttentionSinks(4, b - 4, 1), 12, 48, RotaryMode.CACHE);
+        assertTrue(Math.abs(original.meanKl() - cache.meanKl()) > 1e-4, original + " vs " + cache);
+    }
+
+    @Test
+    void inCacheModeANewTokenIsRotatedAtItsPlaceAmongTheKeptTokens() {
+        LlamaWeights w = SeededWeights.generate(SMALL, 14);
+        try (MaskedKvStore s = new MaskedKvStore(SMALL, 48, RotaryMode.CACHE)) {
+            LlamaDecoder d = new LlamaDecoder(w, s);
+            d.forward(1);
+            d.forward(2);
+            d.forward(3);
+            s.evict(1);
+            s.reposition();
+            assertEquals(2, s.nextRopePosition(), "two kept tokens: the next one sits at place 2");
+            assertEquals(3, s.length());
+        }
+        try (MaskedKvStore s = new MaskedKvStore(SMALL, 48, RotaryMode.ORIGINAL)) {
+            LlamaDecoder d = new LlamaDecoder(w, s);
+            d.forward(1);
+            d.forward(2);
+            s.evict(0);
+            assertEquals(2, s.nextRopePosition(), "original positions ignore evictions");
+        }
+    }
 }
