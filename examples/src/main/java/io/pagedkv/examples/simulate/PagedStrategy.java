@@ -196,8 +196,7 @@ public final class PagedStrategy implements KvAllocationStrategy {
     }
 
     private int availableBlocks() {
-        CacheStats st = cache.stats();
-        return st.freeBlocks() + st.cachedBlocks();
+        return cache.availableBlocks();
     }
 
     @Override

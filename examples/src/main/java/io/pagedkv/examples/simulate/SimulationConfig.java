@@ -52,7 +52,12 @@ public record SimulationConfig(ModelShape model, KvDType dtype, long memoryBytes
         if (memoryBytes < 1) {
             throw new IllegalArgumentException("memory: " + memoryBytes + " bytes (expected: > 0)");
         }
-        long perToken = new CacheLayout(model, dtype, blockSize).bytesPerToken();
+        CacheLayout layout = new CacheLayout(model, dtype, blockSize);
+        long perToken = layout.bytesPerToken();
+        if (memoryBytes / layout.bytesPerBlock() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("memory: " + memoryBytes + " bytes holds " + memoryBytes / layout.bytesPerBlock()
+                    + " blocks (expected: <= " + Integer.MAX_VALUE + " blocks of " + layout.bytesPerBlock() + " bytes)");
+        }
         long oneRequest = perToken * maxContext;
         if (memoryBytes < oneRequest) {
             throw new IllegalArgumentException("memory: " + memoryBytes + " bytes holds " + memoryBytes / perToken
