@@ -461,6 +461,14 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Forgets the token ids from slot {@code from} on: its content is about to change (eviction), so
+     * no later {@code commitPrefix} may index a block at or after it under the old ids.
+     */
+    synchronized void forgetTokenIds(int from) {
+        knownTokens = Math.max(0, Math.min(knownTokens, from));
+    }
+
     /** Drops the slots from {@code newLength} on, releasing the blocks that no longer hold any. */
     synchronized void truncate(int newLength) {
         checkOpen();
@@ -476,6 +484,8 @@ public final class Sequence implements AutoCloseable {
         }
         blockCount = newCount;
         length = newLength;
+        knownTokens = Math.min(knownTokens, newLength);
+        chainLength = Math.min(chainLength, newLength / blockSize);
         cache.onAppend(newLength - len, -(bc - newCount) * blockSize);
     }
 
@@ -499,6 +509,8 @@ public final class Sequence implements AutoCloseable {
         }
         blockCount = bc - 1;
         length = len - blockSize;
+        knownTokens = Math.min(knownTokens, index * blockSize);
+        chainLength = Math.min(chainLength, index);
         pool.release(released);
         cache.onAppend(-blockSize, -blockSize);
     }
