@@ -19,7 +19,8 @@ import java.util.Arrays;
  *       hole, never a shift of every survivor.</li>
  * </ul>
  * Moves write through copy-on-write, so a block shared with a fork or a prefix is copied before it
- * changes. Memory order then differs from position order: {@link #positionOf(int)} gives a slot's
+ * changes; an eviction also stops the sequence's token ids at the evicted slot, so a later
+ * {@code commitPrefix} never indexes a block whose content no longer matches its ids. Memory order then differs from position order: {@link #positionOf(int)} gives a slot's
  * original position; K/V of slot s is read with the sequence's {@code readKey(layer, head, s, ...)}.
  *
  * <p>Not thread-safe: eviction runs on the engine's scheduler thread between decode steps, never
@@ -36,17 +37,22 @@ public final class EvictingSequence implements AutoCloseable {
     private int holeCount;
     private int live;
 
-    /** Wraps an empty, open sequence. */
+    /**
+     * Wraps an open sequence; tokens it already holds (e.g. a prefix-cache hit) keep their slots as
+     * positions ({@code positionOf(s) == s}).
+     */
     public EvictingSequence(Sequence seq) {
         if (seq == null || seq.isClosed()) {
             throw new IllegalArgumentException("seq: " + seq + " (expected: an open sequence)");
         }
-        if (seq.length() != 0) {
-            throw new IllegalArgumentException("seq.length: " + seq.length() + " (expected: 0, an empty sequence)");
-        }
         this.seq = seq;
-        this.positionOfSlot = new int[16];
+        int len = seq.length();
+        this.positionOfSlot = new int[Math.max(16, len)];
+        for (int s = 0; s < len; s++) {
+            positionOfSlot[s] = s;
+        }
         this.holes = new int[16];
+        this.live = len;
     }
 
     private EvictingSequence(Sequence seq, int[] positionOfSlot, int[] holes, int holeCount, int live) {
@@ -120,6 +126,7 @@ public final class EvictingSequence implements AutoCloseable {
         if (slot < 0 || slot >= seq.length() || positionOfSlot[slot] == HOLE) {
             throw new IllegalArgumentException("slot: " + slot + " (expected: a live slot below " + seq.length() + ")");
         }
+        seq.forgetTokenIds(slot);
         positionOfSlot[slot] = HOLE;
         if (holeCount == holes.length) {
             holes = Arrays.copyOf(holes, holes.length * 2);

@@ -476,6 +476,14 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Forgets the token ids from slot {@code from} on: its content is about to change (eviction), so
+     * no later {@code commitPrefix} may index a block at or after it under the old ids.
+     */
+    synchronized void forgetTokenIds(int from) {
+        forgetPrefixFrom(Math.max(0, from));
+    }
+
     /** Drops the slots from {@code newLength} on, releasing the blocks that no longer hold any. */
     synchronized void truncate(int newLength) {
         checkOpen();

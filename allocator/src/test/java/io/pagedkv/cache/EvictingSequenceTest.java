@@ -113,4 +113,19 @@ class EvictingSequenceTest {
             assertEquals(2, s.liveTokens());
         }
     }
+
+    @Test
+    void anEvictionStopsPrefixCommitsAtTheEvictedSlotSoNoBlockIsIndexedUnderStaleIds() {
+        try (PagedKvCache cache = new PagedKvCache(LAYOUT, 8)) {
+            int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+            Sequence seq = cache.openSequence(prompt);
+            seq.appendTokens(prompt, 0, prompt.length);
+            EvictingSequence s = new EvictingSequence(seq);
+            assertEquals(12, s.liveTokens());
+            assertEquals(7, s.positionOf(7), "adopted tokens keep their slots as positions");
+            s.evict(5);
+            assertEquals(1, seq.commitPrefix(), "only block 0 (slots 0..3) still matches its ids");
+            s.close();
+        }
+    }
 }

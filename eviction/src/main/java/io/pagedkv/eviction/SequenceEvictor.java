@@ -24,17 +24,25 @@ public final class SequenceEvictor {
     private long blocksReleased;
     private long slotMoves;
 
-    /** Binds {@code policy} to {@code seq}; both must be empty. */
+    /**
+     * Binds a fresh {@code policy} to {@code seq}; tokens the sequence already holds (a prefix-cache
+     * hit) are shown to the policy as appended, in slot order.
+     */
     public SequenceEvictor(EvictingSequence seq, EvictionPolicy policy) {
         if (seq == null || policy == null) {
             throw new IllegalArgumentException("seq, policy: " + seq + ", " + policy + " (expected: non-null)");
         }
-        if (seq.liveTokens() != 0 || policy.liveTokens() != 0) {
-            throw new IllegalArgumentException("live tokens: " + seq.liveTokens() + ", " + policy.liveTokens()
-                    + " (expected: 0 and 0, an empty sequence and a fresh policy)");
+        if (policy.liveTokens() != 0) {
+            throw new IllegalArgumentException("policy live tokens: " + policy.liveTokens() + " (expected: 0, a fresh policy)");
         }
         this.seq = seq;
         this.policy = policy;
+        for (int s = 0; s < seq.slots(); s++) {
+            int p = seq.positionOf(s);
+            if (p != EvictingSequence.HOLE) {
+                policy.onAppend(s, p);
+            }
+        }
         this.toPolicy = policy::onMove;
         this.victims = new int[Math.max(16, policy.budget() + policy.quantum())];
     }
