@@ -56,7 +56,7 @@ public abstract class AllocateFreeBenchmark {
     private PooledByteBufAllocator netty;
     private PooledByteBufAllocator nettyCached;
 
-    /** Creates the pool and touches all its chunks, so the steady state is measured. */
+    /** Creates the pool and touches all its chunks, creates and warms Netty: the steady state is measured. */
     @Setup(Level.Trial)
     public void setUp() {
         pool = new BlockPool(POOL_BLOCKS, blockBytes);
@@ -72,6 +72,9 @@ public abstract class AllocateFreeBenchmark {
                 PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
                 PooledByteBufAllocator.defaultMaxOrder(), PooledByteBufAllocator.defaultSmallCacheSize(),
                 PooledByteBufAllocator.defaultNormalCacheSize(), true);
+        // Netty's first buffer pays its one-time class initialisation (hundreds of ms): not a pair's cost.
+        netty.directBuffer(blockBytes, blockBytes).release();
+        nettyCached.directBuffer(blockBytes, blockBytes).release();
     }
 
     /** Frees the pool's memory. */

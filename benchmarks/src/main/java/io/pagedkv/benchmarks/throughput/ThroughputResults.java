@@ -21,7 +21,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <p>{@code --full}: the annotations' settings (1 fork, 3 warmup and 5 measured iterations of 1 s),
  * both block sizes, F16 and F32. {@code --short}: the smallest case only (4 KiB blocks, F16), one
- * fork, one 200 ms iteration without warmup. {@code --out DIR} also writes {@code throughput.md}
+ * fork, one 200 ms warmup and one 200 ms measured iteration. {@code --out DIR} also writes {@code throughput.md}
  * (or {@code throughput-short.md}) there. Not thread-safe; a command-line entry point.
  */
 public final class ThroughputResults {
@@ -70,7 +70,8 @@ public final class ThroughputResults {
                 .forks(forks);
         if (quick) {
             b.param("blockBytes", "4096").param("dtype", "F16")
-                    .warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(200));
+                    .warmupIterations(1).warmupTime(TimeValue.milliseconds(200))
+                    .measurementIterations(1).measurementTime(TimeValue.milliseconds(200));
         }
         return b;
     }

@@ -82,6 +82,10 @@ public class TokenWriteBenchmark {
         layerBytes = kvHeads * headBytes;
         int width = kvHeads * layout.shape().headDim();
         cache = new PagedKvCache(layout, (int) layout.blocksFor(TOKENS));
+        // The pool reserves (zero-fills) its memory on first use: do it here, measure the steady state.
+        seq = cache.openSequence();
+        seq.append(TOKENS);
+        seq.close();
         seq = cache.openSequence();
         arena = Arena.ofShared();
         flat = arena.allocate(TOKENS * layout.bytesPerToken());
