@@ -281,8 +281,11 @@ public final class PagedKvCache implements AutoCloseable {
         return nextSequenceId.getAndIncrement();
     }
 
-    /** Blocks an allocation may take now: free ones (and, with prefix caching, reclaimable ones). */
-    int availableBlocks() {
+    /**
+     * Blocks an allocation may take now: free ones plus cached-unreferenced prefix blocks, which an
+     * allocation reclaims on demand (use this, not {@link #freeBlocks()}, for admission).
+     */
+    public int availableBlocks() {
         return prefix.available();
     }
 

@@ -165,6 +165,20 @@ public final class Sequence implements AutoCloseable {
         return chainLength;
     }
 
+    /**
+     * Eviction changed what slot {@code slot} (and later ones) hold: stop the token ids and the prefix
+     * chain before it, so no later commit indexes a block that is not a prefix of the prompt.
+     */
+    private void forgetPrefixFrom(int slot) {
+        if (knownTokens > slot) {
+            knownTokens = slot;
+        }
+        int block = slot / blockSize;
+        if (chainLength > block) {
+            chainLength = block;
+        }
+    }
+
     /** Token ids known for positions {@code [0, knownTokens())} (appended with ids or reused). */
     public int knownTokens() {
         return knownTokens;
@@ -445,6 +459,7 @@ public final class Sequence implements AutoCloseable {
         checkPosition(to);
         int dstId = writableBlock(to / blockSize);
         int srcId = table[from / blockSize];
+        forgetPrefixFrom(to); // slot `to` now holds another token: no prefix chain may cover it
         MemorySegment src = pool.block(srcId);
         MemorySegment dst = pool.block(dstId);
         int fromSlot = from % blockSize;
@@ -471,9 +486,10 @@ public final class Sequence implements AutoCloseable {
         int bc = blockCount;
         int newCount = (newLength + blockSize - 1) / blockSize;
         int[] t = table;
-        for (int i = newCount; i < bc; i++) {
-            pool.release(t[i]);
+        for (int i = bc - 1; i >= newCount; i--) {
+            cache.releaseBlock(t[i]); // through the prefix index, so an indexed block joins its LRU
         }
+        forgetPrefixFrom(newLength);
         blockCount = newCount;
         length = newLength;
         cache.onAppend(newLength - len, -(bc - newCount) * blockSize);
@@ -499,7 +515,8 @@ public final class Sequence implements AutoCloseable {
         }
         blockCount = bc - 1;
         length = len - blockSize;
-        pool.release(released);
+        forgetPrefixFrom(index * blockSize); // later blocks are no longer a prefix of the prompt
+        cache.releaseBlock(released);
         cache.onAppend(-blockSize, -blockSize);
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -134,27 +135,43 @@ public final class HfConfigReader {
         if (hidden == 0 || !has(c, "vocab_size")) {
             return 0;
         }
-        long vocab = positive(c, "vocab_size");
+        BigInteger vocab = big(positive(c, "vocab_size"));
+        BigInteger h = big(hidden);
+        BigInteger total;
         if (type.equals("gpt2")) {
-            long positions = has(c, "n_positions") ? positive(c, "n_positions") : 1024;
-            long inner = has(c, "n_inner") ? positive(c, "n_inner") : 4 * hidden;
-            long perLayer = 4 * hidden + (hidden * 3 * hidden + 3 * hidden) + (hidden * hidden + hidden)
-                    + (hidden * inner + inner) + (inner * hidden + hidden);
-            return vocab * hidden + positions * hidden + layers * perLayer + 2 * hidden;
+            BigInteger positions = big(has(c, "n_positions") ? positive(c, "n_positions") : 1024);
+            BigInteger inner = has(c, "n_inner") ? big(positive(c, "n_inner")) : h.multiply(big(4));
+            BigInteger perLayer = h.multiply(big(4))
+                    .add(h.multiply(h).multiply(big(3)).add(h.multiply(big(3))))
+                    .add(h.multiply(h).add(h))
+                    .add(h.multiply(inner).add(inner))
+                    .add(inner.multiply(h).add(h));
+            total = vocab.multiply(h).add(positions.multiply(h)).add(big(layers).multiply(perLayer))
+                    .add(h.multiply(big(2)));
+        } else {
+            if (!has(c, "intermediate_size")) {
+                return 0;
+            }
+            BigInteger inter = big(positive(c, "intermediate_size"));
+            BigInteger qDim = big(heads * headDim);
+            BigInteger kvDim = big(kvHeads * headDim);
+            boolean tied = Boolean.TRUE.equals(c.get("tie_word_embeddings"))
+                    || (type.startsWith("gemma") && !Boolean.FALSE.equals(c.get("tie_word_embeddings")));
+            boolean bias = type.equals("qwen2") || Boolean.TRUE.equals(c.get("attention_bias"));
+            BigInteger norms = h.multiply(big(type.equals("gemma2") ? 4 : 2));
+            BigInteger perLayer = h.multiply(qDim).add(h.multiply(kvDim).multiply(big(2))).add(qDim.multiply(h))
+                    .add(h.multiply(inter).multiply(big(3))).add(norms)
+                    .add(bias ? qDim.add(kvDim.multiply(big(2))) : BigInteger.ZERO);
+            total = vocab.multiply(h).multiply(big(tied ? 1 : 2)).add(big(layers).multiply(perLayer)).add(h);
         }
-        if (!has(c, "intermediate_size")) {
-            return 0;
+        if (total.bitLength() > 62) {
+            throw new ModelFormatException("config.json: the sizes give " + total + " parameters (expected: < 2^62)");
         }
-        long inter = positive(c, "intermediate_size");
-        long qDim = heads * headDim;
-        long kvDim = kvHeads * headDim;
-        boolean tied = Boolean.TRUE.equals(c.get("tie_word_embeddings"))
-                || (type.startsWith("gemma") && !Boolean.FALSE.equals(c.get("tie_word_embeddings")));
-        boolean bias = type.equals("qwen2") || Boolean.TRUE.equals(c.get("attention_bias"));
-        long norms = type.equals("gemma2") ? 4 * hidden : 2 * hidden;
-        long perLayer = hidden * qDim + 2 * hidden * kvDim + qDim * hidden + 3 * hidden * inter + norms
-                + (bias ? qDim + 2 * kvDim : 0);
-        return vocab * hidden * (tied ? 1 : 2) + layers * perLayer + hidden;
+        return total.longValue();
+    }
+
+    private static BigInteger big(long v) {
+        return BigInteger.valueOf(v);
     }
 
     private static boolean has(Map<String, Object> c, String... keys) {

@@ -75,8 +75,14 @@ public record Llama2cHeader(int dim, int hiddenDim, int layers, int heads, int k
             } catch (ModelFormatException e) {
                 throw new ModelFormatException(file + ": " + e.getMessage(), e);
             }
-            if (size != h.fileBytes()) {
-                throw new ModelFormatException(file + ": " + size + " bytes (expected: " + h.fileBytes()
+            long expected;
+            try {
+                expected = h.fileBytes();
+            } catch (ArithmeticException e) {
+                throw new ModelFormatException(file + ": header " + h + " describes more than 2^63 bytes", e);
+            }
+            if (size != expected) {
+                throw new ModelFormatException(file + ": " + size + " bytes (expected: " + expected
                         + " for a llama2.c checkpoint with this header: " + h + ")");
             }
             return h;
@@ -93,18 +99,25 @@ public record Llama2cHeader(int dim, int hiddenDim, int layers, int heads, int k
         return (long) kvHeads * headDim();
     }
 
-    /** Number of trained parameters (weights and norms; not the legacy RoPE tables). */
+    /**
+     * Number of trained parameters (weights and norms; not the legacy RoPE tables).
+     *
+     * @throws ArithmeticException if the header's sizes overflow a long (no real checkpoint does)
+     */
     public long parameters() {
         long d = dim;
-        long perLayer = d + d * d + 2 * kvDim() * d + d * d + d + 3L * hiddenDim * d;
-        long classifier = sharedClassifier ? 0 : (long) vocabSize * d;
-        return (long) vocabSize * d + layers * perLayer + d + classifier;
+        long dd = Math.multiplyExact(d, d);
+        long perLayer = Math.addExact(Math.addExact(2 * d + 2 * dd, Math.multiplyExact(2 * kvDim(), d)),
+                Math.multiplyExact(3L * hiddenDim, d));
+        long embedding = Math.multiplyExact((long) vocabSize, d);
+        return Math.addExact(Math.addExact(embedding, Math.multiplyExact(layers, perLayer)),
+                d + (sharedClassifier ? 0 : embedding));
     }
 
     /** Exact size of a checkpoint with this header: header, parameters and the legacy RoPE tables. */
     public long fileBytes() {
         long ropeFloats = (long) seqLen * headDim();
-        return BYTES + 4L * (parameters() + ropeFloats);
+        return Math.addExact(BYTES, Math.multiplyExact(4L, Math.addExact(parameters(), ropeFloats)));
     }
 
     /** The attention shape of this checkpoint, named {@code name}. */

@@ -97,6 +97,8 @@ class PrefixCacheTest {
             assertEquals(2, st.cachedBlocks());
             assertEquals(0, st.usedBlocks());
             assertEquals(6, st.freeBlocks());
+            assertEquals(6, cache.freeBlocks());
+            assertEquals(8, cache.availableBlocks(), "cached blocks are reclaimable, so available");
             assertConservation(cache);
             Sequence again = prefill(cache, a, 0);
             assertEquals(8, again.reusedTokens());
@@ -246,6 +248,32 @@ class PrefixCacheTest {
             Sequence again = prefill(cache, new int[] {1, 2, 3, 4, 5, 6, 70, 80, 90}, 0);
             assertEquals(8, again.reusedTokens());
             assertReadsBack(again, new int[] {1, 2, 3, 4, 5, 6, 70, 80, 90});
+        }
+    }
+
+    @Test
+    void evictionPrimitivesReleaseIndexedBlocksIntoTheLruAndStopTheChain() {
+        try (PagedKvCache cache = new PagedKvCache(LAYOUT, 8)) {
+            int[] a = prompt(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+            Sequence s = prefill(cache, a, 0); // 3 full indexed blocks + 1 partial
+            int first = s.blockId(0);
+            s.unlinkBlock(0); // block-granular release of an indexed block
+            assertEquals(1, cache.stats().cachedBlocks(), "the released indexed block is cached, not leaked");
+            assertConservation(cache);
+            assertEquals(0, s.knownTokens(), "after eviction the sequence is no longer a prompt prefix");
+            assertEquals(0, s.commitPrefix());
+            s.truncate(4);
+            assertEquals(2, cache.stats().cachedBlocks());
+            assertConservation(cache);
+            // the indexed blocks were never changed: the whole prefix is still served, from the
+            // cached first block, the block s still holds, and the cached third block
+            Sequence again = cache.openSequence(a);
+            assertEquals(12, again.reusedTokens());
+            assertEquals(first, again.blockId(0));
+            assertEquals(s.blockId(0), again.blockId(1));
+            assertReadsBack(again, Arrays.copyOf(a, 12));
+            assertEquals(0, cache.stats().cachedBlocks());
+            assertConservation(cache);
         }
     }
 

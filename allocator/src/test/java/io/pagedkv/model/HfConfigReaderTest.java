@@ -120,6 +120,14 @@ class HfConfigReaderTest {
     }
 
     @Test
+    void sizesWhoseParameterCountOverflowsAreRefusedNotWrapped() {
+        String json = "{\"num_hidden_layers\": 2000000000, \"num_attention_heads\": 1, \"hidden_size\": 2000000000,"
+                + " \"intermediate_size\": 2000000000, \"vocab_size\": 2000000000}";
+        var e = assertThrows(ModelFormatException.class, () -> read(json, "huge"));
+        assertTrue(e.getMessage().contains("parameters (expected: < 2^62)"), e.getMessage());
+    }
+
+    @Test
     void missingOrBadFieldsAreNamed() {
         var e = assertThrows(ModelFormatException.class, () -> read("{\"num_attention_heads\": 8, \"head_dim\": 64}", "x"));
         assertTrue(e.getMessage().contains("num_hidden_layers / n_layer missing"), e.getMessage());

@@ -73,6 +73,9 @@ class Llama2cHeaderTest {
         Path neg = file(new int[] {16, 32, -1, 2, 1, 10, 4}, 0);
         e = assertThrows(ModelFormatException.class, () -> Llama2cHeader.read(neg));
         assertTrue(e.getMessage().contains("n_layers: -1"), e.getMessage());
+        Path huge = file(new int[] {1 << 30, 1 << 30, 1 << 30, 1, 1, 1 << 30, 1}, 0);
+        e = assertThrows(ModelFormatException.class, () -> Llama2cHeader.read(huge));
+        assertTrue(e.getMessage().contains("more than 2^63 bytes"), e.getMessage());
         Path tiny = Files.write(dir.resolve("tiny.bin"), new byte[5]);
         e = assertThrows(ModelFormatException.class, () -> Llama2cHeader.read(tiny));
         assertTrue(e.getMessage().contains("5 bytes"), e.getMessage());

@@ -6,7 +6,8 @@ package io.pagedkv.testkit;
  * <p>{@link #run} applies the operation to both and asserts the postcondition (the system's answer
  * agrees with the model's). {@code toString()} is what the failure report prints as a numbered
  * step, so make it read like code ({@code "free(3)"}); it is called after {@code run}, so it may
- * include the result ({@code "allocate() -> 3"}). A command is created for one step of one run.
+ * include the result ({@code "allocate() -> 3"}). A command is created for one step of one run
+ * and used on the checking thread only.
  *
  * @param <M> the model type
  * @param <S> the system-under-test type

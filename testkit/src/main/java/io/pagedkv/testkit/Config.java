@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@value #SHRINK_SECONDS_PROP} (default {@value #SHRINK_SECONDS_DEFAULT}): time cap on shrinking
  *       one failure; the smallest failure found so far is reported.</li>
  * </ul>
+ * Stateless: the properties are read afresh by each check, on its own thread.
  */
 public final class Config {
     /** System property: number of cases per property at scale 100. */

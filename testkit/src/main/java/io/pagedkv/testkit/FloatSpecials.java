@@ -6,7 +6,7 @@ import java.util.List;
  * The float values where numeric code breaks, named: IEEE specials, the f32 extremes and the
  * boundaries of the narrower KV formats (fp16, bf16, fp8). {@link Gens#floats()} produces each of
  * {@link #ALL} with probability about 1/80 per draw (a favourite magnitude 3 in 8 times, one of 15
- * magnitudes, either sign).
+ * magnitudes, either sign). Constants only; thread-safe.
  */
 public final class FloatSpecials {
     /** Largest finite IEEE half (fp16) value. */

@@ -12,6 +12,9 @@ import java.util.Objects;
  * result instead. Results are compared with {@link Objects#equals}. Sequentially, {@link #run}
  * applies both and asserts the results agree, so the same command works with {@link Stateful}.
  *
+ * <p>Threading: {@code onSystem} runs on a branch thread, concurrently with other branches'
+ * commands; {@code onModel} and {@code precondition} run on the checking thread only.
+ *
  * @param <M> the model type
  * @param <S> the system-under-test type
  */

@@ -6,7 +6,8 @@ package io.pagedkv.testkit;
  * failure as its cause. Tests of the kit assert on {@link #shrunk()} to prove shrinking quality.
  *
  * <p>For {@code forAll(a)} the inputs are the value itself; for {@code forAll(a, b[, c])} a
- * {@code List} of the arguments; for a state machine the {@code List<String>} of numbered steps.
+ * {@code List} of the arguments; for a state machine the {@code List<String>} of numbered steps;
+ * for the parallel mode a list of step lists (prefix, then each branch). Immutable once thrown.
  */
 public final class PropertyFailure extends AssertionError {
     private static final long serialVersionUID = 1L;

@@ -25,6 +25,9 @@ final class Runner {
         int maxDiscards = Math.max(100, plan.tries() * DISCARDS_PER_TRY);
         for (int i = 0; passed < plan.tries(); i++) {
             if (System.nanoTime() - start > capNanos) {
+                System.err.println("[pagedkv testkit] " + what + " stopped after " + passed + " of " + plan.tries()
+                        + " cases: time cap of " + plan.maxSeconds() + " s reached (" + Config.MAX_SECONDS_PROP
+                        + "; seed " + plan.seed() + ")");
                 return new Stats(passed, discarded, true);
             }
             Choices in = Choices.random(caseSeed(plan.seed(), i));

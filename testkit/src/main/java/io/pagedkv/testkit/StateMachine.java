@@ -10,6 +10,9 @@ package io.pagedkv.testkit;
  * A failing run is shrunk (fewer commands, simpler arguments, preconditions respected) and
  * reported as numbered steps. Implementations must be deterministic given the commands.
  *
+ * <p>Threading: every method is called on the checking thread; only the parallel mode's branch
+ * threads call {@link ParallelCommand#onSystem} concurrently on the system under test.
+ *
  * @param <M> the model type (mutable; commands update it)
  * @param <S> the system-under-test type
  */

@@ -119,6 +119,7 @@ public final class Stateful<M, S> {
         S sut = machine.newSystem();
         List<String> log = new ArrayList<>();
         Throwable failure = null;
+        boolean stepFailed = false;
         try {
             failure = invariants(model, sut);
             for (int step = 0; step < steps && failure == null; step++) {
@@ -137,6 +138,7 @@ public final class Stateful<M, S> {
                     failure = t;
                 }
                 log.add(command.toString());
+                stepFailed = failure != null;
                 in.endSpan(span);
             }
         } finally {
@@ -148,7 +150,7 @@ public final class Stateful<M, S> {
                 }
             }
         }
-        return new Outcome(Collections.unmodifiableList(numbered(log, failure)), show(log, failure), failure);
+        return new Outcome(Collections.unmodifiableList(numbered(log)), show(log, failure, stepFailed), failure);
     }
 
     private Command<M, S> next(Choices in, M model) {
@@ -173,7 +175,7 @@ public final class Stateful<M, S> {
         }
     }
 
-    private static List<String> numbered(List<String> log, Throwable failure) {
+    private static List<String> numbered(List<String> log) {
         List<String> out = new ArrayList<>(log.size());
         for (int i = 0; i < log.size(); i++) {
             out.add((i + 1) + ". " + log.get(i));
@@ -181,18 +183,21 @@ public final class Stateful<M, S> {
         return out;
     }
 
-    private static String show(List<String> log, Throwable failure) {
+    private static String show(List<String> log, Throwable failure, boolean stepFailed) {
         StringBuilder sb = new StringBuilder();
         sb.append(log.size()).append(log.size() == 1 ? " step" : " steps");
-        if (log.isEmpty()) {
-            sb.append(" (fails in the initial state)");
+        if (log.isEmpty() && failure != null) {
+            sb.append(" (fails in the initial state or in close())");
         }
-        List<String> lines = numbered(log, failure);
+        List<String> lines = numbered(log);
         for (int i = 0; i < lines.size(); i++) {
             sb.append('\n').append(lines.get(i));
-            if (failure != null && i == lines.size() - 1) {
+            if (stepFailed && i == lines.size() - 1) {
                 sb.append("   <-- fails: ").append(Show.failure(failure));
             }
+        }
+        if (failure != null && !stepFailed && !log.isEmpty()) {
+            sb.append("\nthen close() fails: ").append(Show.failure(failure));
         }
         return sb.toString();
     }

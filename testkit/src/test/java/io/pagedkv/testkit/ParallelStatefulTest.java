@@ -62,7 +62,7 @@ class ParallelStatefulTest {
         public int inc() throws InterruptedException {
             int read = value;
             try {
-                rendezvous.exchange(null, 200, TimeUnit.MILLISECONDS); // both threads read before either writes
+                rendezvous.exchange(null, 500, TimeUnit.MILLISECONDS); // both threads read before either writes
             } catch (TimeoutException alone) {
                 // no concurrent increment: carry on
             }

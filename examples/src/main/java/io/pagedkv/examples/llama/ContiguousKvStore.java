@@ -63,6 +63,15 @@ public final class ContiguousKvStore implements KvStore {
     }
 
     @Override
+    public void attendChunk(int layer, int start, int count, float[] q, float[] out) {
+        int dim = config.dim();
+        for (int i = 0; i < count; i++) {
+            ContiguousAttention.decode(config.heads(), config.kvHeads(), config.headSize(), q, i * dim, keys[layer],
+                    values[layer], start + i + 1, out, i * dim, scores, null);
+        }
+    }
+
+    @Override
     public String statistics() {
         long bytes = 2L * config.layers() * capacity * config.kvDim() * Float.BYTES;
         return "contiguous f32 cache: " + length + " tokens in " + capacity + " reserved slots, " + bytes + " bytes";

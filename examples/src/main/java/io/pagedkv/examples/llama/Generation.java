@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 /**
- * The decode loop: feeds the prompt's tokens one by one, then lets the sampler pick each next token
+ * The decode loop: runs the prompt as one chunk ({@link LlamaDecoder#prefill}), then lets the sampler pick each next token
  * until {@code steps} positions are done or, when asked, the model emits BOS (llama2.c's end-of-text
  * marker). Stateless and thread-safe; the decoder and sampler it drives are not.
  */
@@ -37,17 +37,20 @@ public final class Generation {
         int[] ids = new int[steps + 1];
         System.arraycopy(prompt, 0, ids, 0, prompt.length);
         int n = prompt.length;
-        for (int pos = 0; pos < steps; pos++) {
-            float[] logits = decoder.forward(ids[pos]);
-            if (pos + 1 < prompt.length) {
-                continue;
-            }
+        float[] logits = prompt.length == 1 ? decoder.forward(prompt[0]) : decoder.prefill(prompt);
+        int passes = prompt.length;
+        while (true) {
             int next = sampler.sample(logits);
             if (stopAtBos && next == Tokenizer.BOS) {
                 break;
             }
             ids[n++] = next;
             onToken.accept(next);
+            if (passes >= steps) {
+                break;
+            }
+            logits = decoder.forward(next);
+            passes++;
         }
         return Arrays.copyOf(ids, n);
     }

@@ -37,6 +37,13 @@ public interface KvStore extends AutoCloseable {
     /** Attends {@code q} (all query heads) over the stored tokens of {@code layer}, into {@code out}. */
     void attend(int layer, float[] q, float[] out);
 
+    /**
+     * Attends the queries of {@code count} consecutive tokens at positions {@code start ..} (token
+     * {@code i}'s query heads at {@code q[i * dim ..]}, output likewise) with a causal mask: the
+     * token at position {@code p} sees tokens {@code 0..p}. Their keys and values must be written.
+     */
+    void attendChunk(int layer, int start, int count, float[] q, float[] out);
+
     /** A one-line summary of the memory this store holds, for the end of a run. */
     String statistics();
 

@@ -33,6 +33,10 @@ public final class LlamaDecoder {
     private final float[] logits;
     private final float[] cos;
     private final float[] sin;
+    /** Chunk buffers of {@link #prefill}: residual streams, queries, attention outputs; grown per prompt. */
+    private float[] chunkX = new float[0];
+    private float[] chunkQ = new float[0];
+    private float[] chunkOut = new float[0];
 
     /** A decoder over {@code weights} that keeps its keys and values in {@code store}. */
     public LlamaDecoder(LlamaWeights weights, KvStore store) {
@@ -99,25 +103,90 @@ public final class LlamaDecoder {
             rotate(k, c.kvHeads(), ropePos);
             store.write(l, pos, k, v);
             store.attend(l, q, xb);
-            matmul(xb2, xb, w.wo()[l], dim, dim);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb2[i];
-            }
-            rmsnorm(xb, x, w.rmsFfn()[l], dim);
-            matmul(hb, xb, w.w1()[l], dim, c.hiddenDim());
-            matmul(hb2, xb, w.w3()[l], dim, c.hiddenDim());
-            for (int i = 0; i < c.hiddenDim(); i++) {
-                float a = hb[i];
-                hb[i] = a / (1f + (float) Math.exp(-a)) * hb2[i];
-            }
-            matmul(xb, hb, w.w2()[l], c.hiddenDim(), dim);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb[i];
-            }
+            feedForward(l);
         }
         rmsnorm(x, x, w.rmsFinal(), dim);
         matmul(logits, x, w.classifier(), dim, c.vocabSize());
         return logits;
+    }
+
+    /**
+     * Runs the tokens of a prompt chunk at the next positions, attending them together through
+     * {@link KvStore#attendChunk} (causal, in tiles for the paged store), and returns the logits
+     * after the last one: the same logits as {@link #forward} called token by token, up to float
+     * rounding. Buffers grow to the longest chunk seen; nothing is allocated per token.
+     *
+     * @return the logits after the last token; a buffer owned by this decoder
+     * @throws IllegalArgumentException if the chunk is empty or does not fit in the context
+     * @throws IndexOutOfBoundsException if a token is outside the vocabulary
+     */
+    public float[] prefill(int[] tokens) {
+        int n = tokens.length;
+        int start = store.length();
+        if (n == 0 || start + n > c.seqLen()) {
+            throw new IllegalArgumentException("tokens: " + n + " at position " + start
+                    + " (expected: 1 <= tokens <= seqLen " + c.seqLen() + " - position)");
+        }
+        for (int token : tokens) {
+            if (token < 0 || token >= c.vocabSize()) {
+                throw new IndexOutOfBoundsException("token: " + token + " (expected: 0 <= token < " + c.vocabSize() + ")");
+            }
+        }
+        int dim = c.dim();
+        if (chunkX.length < n * dim) {
+            chunkX = new float[n * dim];
+            chunkQ = new float[n * dim];
+            chunkOut = new float[n * dim];
+        }
+        int rope0 = store.nextRopePosition();
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(w.tokenEmbedding(), tokens[i] * dim, chunkX, i * dim, dim);
+            store.append();
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(chunkX, i * dim, x, 0, dim);
+                rmsnorm(xb, x, w.rmsAtt()[l], dim);
+                matmul(q, xb, w.wq()[l], dim, dim);
+                matmul(k, xb, w.wk()[l], dim, c.kvDim());
+                matmul(v, xb, w.wv()[l], dim, c.kvDim());
+                rotate(q, c.heads(), rope0 + i);
+                rotate(k, c.kvHeads(), rope0 + i);
+                store.write(l, start + i, k, v);
+                System.arraycopy(q, 0, chunkQ, i * dim, dim);
+            }
+            store.attendChunk(l, start, n, chunkQ, chunkOut);
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(chunkX, i * dim, x, 0, dim);
+                System.arraycopy(chunkOut, i * dim, xb, 0, dim);
+                feedForward(l);
+                System.arraycopy(x, 0, chunkX, i * dim, dim);
+            }
+        }
+        System.arraycopy(chunkX, (n - 1) * dim, x, 0, dim);
+        rmsnorm(x, x, w.rmsFinal(), dim);
+        matmul(logits, x, w.classifier(), dim, c.vocabSize());
+        return logits;
+    }
+
+    /** Output projection and residual of the attention result in {@code xb}, then the SwiGLU MLP and residual, on {@code x}. */
+    private void feedForward(int l) {
+        int dim = c.dim();
+        matmul(xb2, xb, w.wo()[l], dim, dim);
+        for (int i = 0; i < dim; i++) {
+            x[i] += xb2[i];
+        }
+        rmsnorm(xb, x, w.rmsFfn()[l], dim);
+        matmul(hb, xb, w.w1()[l], dim, c.hiddenDim());
+        matmul(hb2, xb, w.w3()[l], dim, c.hiddenDim());
+        for (int i = 0; i < c.hiddenDim(); i++) {
+            float a = hb[i];
+            hb[i] = a / (1f + (float) Math.exp(-a)) * hb2[i];
+        }
+        matmul(xb, hb, w.w2()[l], c.hiddenDim(), dim);
+        for (int i = 0; i < dim; i++) {
+            x[i] += xb[i];
+        }
     }
 
     /** Rotates every head of {@code vec} by the angles of {@code pos}, pair (2i, 2i+1) by angle i. */

@@ -146,39 +146,51 @@ public final class MaskedKvStore implements KvStore {
 
     @Override
     public void attend(int layer, float[] q, float[] out) {
+        attendUpTo(layer, q, 0, out, 0, length);
+    }
+
+    @Override
+    public void attendChunk(int layer, int start, int count, float[] q, float[] out) {
+        for (int i = 0; i < count; i++) {
+            attendUpTo(layer, q, i * c.dim(), out, i * c.dim(), start + i + 1);
+        }
+    }
+
+    /** Attends one token's query over the live tokens among the first {@code tokens}. */
+    private void attendUpTo(int layer, float[] q, int qOff, float[] out, int outOff, int tokens) {
         int hs = c.headSize();
         int kvDim = c.kvDim();
         int group = c.heads() / c.kvHeads();
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] w = weights[layer];
-        Arrays.fill(out, 0, c.dim(), 0f);
+        Arrays.fill(out, outOff, outOff + c.dim(), 0f);
         for (int h = 0; h < c.heads(); h++) {
             int kvOff = (h / group) * hs;
             float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < length; t++) {
+            for (int t = 0; t < tokens; t++) {
                 if (!live[t]) {
                     continue;
                 }
                 float dot = 0f;
                 for (int i = 0; i < hs; i++) {
-                    dot += q[h * hs + i] * keys[layer][t * kvDim + kvOff + i];
+                    dot += q[qOff + h * hs + i] * keys[layer][t * kvDim + kvOff + i];
                 }
                 scores[t] = dot * scale;
                 max = Math.max(max, scores[t]);
             }
             float sum = 0f;
-            for (int t = 0; t < length; t++) {
+            for (int t = 0; t < tokens; t++) {
                 if (live[t]) {
                     scores[t] = (float) Math.exp(scores[t] - max);
                     sum += scores[t];
                 }
             }
-            for (int t = 0; t < length; t++) {
+            for (int t = 0; t < tokens; t++) {
                 float p = live[t] ? scores[t] / sum : 0f;
                 w[h * capacity + t] = p;
                 if (p != 0f) {
                     for (int i = 0; i < hs; i++) {
-                        out[h * hs + i] += p * values[layer][t * kvDim + kvOff + i];
+                        out[outOff + h * hs + i] += p * values[layer][t * kvDim + kvOff + i];
                     }
                 }
             }

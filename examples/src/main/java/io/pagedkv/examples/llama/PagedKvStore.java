@@ -80,6 +80,11 @@ public final class PagedKvStore implements KvStore {
     }
 
     @Override
+    public void attendChunk(int layer, int start, int count, float[] q, float[] out) {
+        attention.prefill(table, start, count, layer, q, 0, out, 0);
+    }
+
+    @Override
     public String statistics() {
         CacheStats s = cache.stats();
         CacheLayout l = cache.layout();

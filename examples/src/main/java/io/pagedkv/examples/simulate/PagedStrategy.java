@@ -17,9 +17,9 @@ import java.util.Arrays;
  * <p>The pool holds {@code floor(budget / bytesPerBlock)} blocks of the <em>full-scale</em> layout,
  * so admission, growth, preemption and every byte figure are exactly those of the real model. The
  * blocks' storage uses a <em>scaled</em> layout of the same dtype and block size (1 layer, 1 KV head,
- * head dim 32; see {@link #scale()}), so a 24 GiB budget fits this machine; every token's synthetic K
- * and V are really encoded and written into its block. Admission needs blocks for the prefill plus the
- * first generated token. Allocates nothing per token. Confined to the scheduler thread.
+ * head dim 32 or the model's if smaller; see {@link #scale()}), so a 24 GiB budget fits this
+ * machine; every token's synthetic K and V are really encoded and written into its block.
+ * Admission needs blocks for the prefill plus the first generated token. Allocates nothing per token. Confined to the scheduler thread.
  *
  * <p>With an eviction policy every request gets its own policy instance with a token budget: after
  * each token is written the policy picks the tokens to drop, their slots go on the request's free
@@ -44,8 +44,8 @@ public final class PagedStrategy implements KvAllocationStrategy {
     private final PagedKvCache cache;
     private final long capacityBytes;
     private final int totalBlocks;
-    private final float[] keys = new float[SCALED_HEAD_DIM];
-    private final float[] values = new float[SCALED_HEAD_DIM];
+    private final float[] keys;
+    private final float[] values;
     private final EvictionChoice policy;
     private final int tokenBudget;
     private float[] scores = new float[64];
@@ -73,11 +73,13 @@ public final class PagedStrategy implements KvAllocationStrategy {
                     + fullLayout.bytesPerBlock() + " bytes (expected: 1 .. " + Integer.MAX_VALUE + " blocks)");
         }
         this.fullLayout = fullLayout;
-        this.storageLayout = new CacheLayout(ModelShape.of(fullLayout.shape().name() + "-scaled", 1, 1, 1, SCALED_HEAD_DIM),
-                fullLayout.dtype(), fullLayout.blockSize());
+        this.storageLayout = new CacheLayout(ModelShape.of(fullLayout.shape().name() + "-scaled", 1, 1, 1,
+                storageHeadDim(fullLayout)), fullLayout.dtype(), fullLayout.blockSize());
         this.capacityBytes = budgetBytes;
         this.totalBlocks = (int) blocks;
         this.cache = new PagedKvCache(storageLayout, totalBlocks);
+        this.keys = new float[storageLayout.shape().headDim()];
+        this.values = new float[storageLayout.shape().headDim()];
     }
 
     /** Per-request state under an eviction policy. */
@@ -96,6 +98,12 @@ public final class PagedStrategy implements KvAllocationStrategy {
         }
     }
 
+    /** {@value #SCALED_HEAD_DIM}, or the model's own head dim when smaller (and storable), so the scale is >= 1. */
+    private static int storageHeadDim(CacheLayout full) {
+        int dim = full.shape().headDim();
+        return dim < SCALED_HEAD_DIM && full.dtype().supports(dim) ? dim : SCALED_HEAD_DIM;
+    }
+
     /** The layout whose block size and bytes the figures use. */
     public CacheLayout fullLayout() {
         return fullLayout;
@@ -107,8 +115,8 @@ public final class PagedStrategy implements KvAllocationStrategy {
     }
 
     /** Full-scale bytes per physically stored byte (1024 for llama-3.1-8b). */
-    public long scale() {
-        return fullLayout.bytesPerBlock() / storageLayout.bytesPerBlock();
+    public double scale() {
+        return (double) fullLayout.bytesPerBlock() / storageLayout.bytesPerBlock();
     }
 
     /** Blocks in the pool. */
@@ -348,7 +356,7 @@ public final class PagedStrategy implements KvAllocationStrategy {
     }
 
     private void writeToken(Sequence seq, int id, int position) {
-        for (int i = 0; i < SCALED_HEAD_DIM; i++) {
+        for (int i = 0; i < keys.length; i++) {
             keys[i] = syntheticKey(id, position, i);
             values[i] = -keys[i];
         }

@@ -1,8 +1,8 @@
 package io.pagedkv.examples.simulate;
 
 import io.pagedkv.dtype.KvDType;
-import io.pagedkv.model.ModelPresets;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.model.ModelSource;
 import io.pagedkv.plan.ByteSize;
 import io.pagedkv.workload.Workload;
 import java.io.File;
@@ -28,7 +28,8 @@ public final class SimulateCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "llama-3.1-8b", description = "Model shape (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "llama-3.1-8b",
+            description = "A preset name, or a config.json, .gguf or llama2.c .bin file (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--memory", defaultValue = "4GiB", description = "KV cache memory budget, e.g. 24GiB (default: ${DEFAULT-VALUE}).")
@@ -103,7 +104,7 @@ public final class SimulateCommand implements Callable<Integer> {
     /** The validated configuration, or a {@link CommandLine.ParameterException} naming the bad flag. */
     SimulationConfig config() {
         try {
-            ModelShape shape = ModelPresets.byName(model);
+            ModelShape shape = ModelSource.resolve(model);
             KvDType kv = KvDType.parse(dtype);
             Workload w = Workload.parse(workload);
             long bytes = ByteSize.parse(memory).bytes();
@@ -112,7 +113,7 @@ public final class SimulateCommand implements Callable<Integer> {
             }
             int context = maxContext == 0 ? w.defaultMaxContext() : maxContext;
             return new SimulationConfig(shape, kv, bytes, w, requests, blockSize, seed, context, policy, kvBudget);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "simulate: " + e.getMessage(), e);
         }
     }

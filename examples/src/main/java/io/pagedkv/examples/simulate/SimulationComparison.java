@@ -14,11 +14,12 @@ import java.util.function.Function;
  * @param trace the replayed trace
  * @param pagedBlocks blocks in the paged pool
  * @param pagedScale full-scale bytes per byte the paged pool physically stores
+ * @param pagedStorageHeadDim head dim of the paged pool's scaled storage shape
  * @param pagedTokensWritten tokens whose K/V the paged run encoded and wrote (re-prefills included)
  * @param results one result per strategy, paged first
  */
-public record SimulationComparison(SimulationConfig config, Trace trace, long pagedBlocks, long pagedScale,
-        long pagedTokensWritten, List<SimulationResult> results) {
+public record SimulationComparison(SimulationConfig config, Trace trace, long pagedBlocks, double pagedScale,
+        int pagedStorageHeadDim, long pagedTokensWritten, List<SimulationResult> results) {
 
     /** Copies the list. */
     public SimulationComparison {
@@ -31,13 +32,15 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
         CacheLayout layout = config.layout();
         List<SimulationResult> results = new ArrayList<>();
         long blocks;
-        long scale;
+        double scale;
         long written;
+        int headDim;
         try (PagedStrategy paged = new PagedStrategy(layout, config.memoryBytes(), config.policy(), config.kvBudget())) {
             results.add(new ServingSimulator(trace, paged, progress.apply(paged.name())).run());
             blocks = paged.totalBlocks();
             scale = paged.scale();
             written = paged.tokensWritten();
+            headDim = paged.storageLayout().shape().headDim();
         }
         try (ContiguousStrategy max = ContiguousStrategy.maxContext(config.memoryBytes(), layout.bytesPerToken(),
                 config.maxContext())) {
@@ -46,7 +49,7 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
         try (ContiguousStrategy firstFit = ContiguousStrategy.promptPlusMaxOutput(config.memoryBytes(), layout.bytesPerToken())) {
             results.add(new ServingSimulator(trace, firstFit, progress.apply(firstFit.name())).run());
         }
-        return new SimulationComparison(config, trace, blocks, scale, written, results);
+        return new SimulationComparison(config, trace, blocks, scale, headDim, written, results);
     }
 
     /** The result of the strategy named {@code name}. */

@@ -29,8 +29,8 @@ public final class SimulationReport {
         out.printf(Locale.ROOT, "paged: %,d blocks of %d tokens (%,d bytes each); policy %s%n", c.pagedBlocks(),
                 cfg.blockSize(), layout.bytesPerBlock(), cfg.policy() == EvictionChoice.NONE ? "none"
                         : cfg.policy().create(cfg.kvBudget()).name() + " per request (paged only: the baselines keep every token)");
-        out.printf(Locale.ROOT, "paged K/V really written into a PagedKvCache at 1/%,d scale (1 layer, 1 KV head, head dim %d): "
-                + "%,d tokens%n", c.pagedScale(), PagedStrategy.SCALED_HEAD_DIM, c.pagedTokensWritten());
+        out.printf(Locale.ROOT, "paged K/V really written into a PagedKvCache at 1/%,.0f scale (1 layer, 1 KV head, head dim %d): "
+                + "%,d tokens%n", c.pagedScale(), c.pagedStorageHeadDim(), c.pagedTokensWritten());
         out.println("contiguous baselines are bookkeeping only (first-fit regions, nothing written)");
         out.println();
         List<SimulationResult> rs = c.results();
