@@ -1,0 +1,166 @@
+package io.pagedkv.benchmarks.throughput;
+
+import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.cache.PagedKvCache;
+import io.pagedkv.cache.Sequence;
+import io.pagedkv.dtype.KvCodecs;
+import io.pagedkv.dtype.KvDType;
+import io.pagedkv.model.ModelShape;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Nanoseconds per decoded token to append one slot to a {@link Sequence} and write that token's K and
+ * V for every layer (32 layers, 8 KV heads, head dim 128: Llama-3.1-8B), against plain
+ * {@code MemorySegment.copy} of the same stored bytes (the physical limit), same run.
+ *
+ * <ul>
+ *   <li>{@code sequenceAppendWrite}: {@code seq.append(1)} then {@code seq.write(layer, pos, k, v)}
+ *       for each layer from {@code float[kvHeads * headDim]} arrays, as an engine's decode step does;
+ *       the layout's codec encodes (F32: a copy; F16: a conversion).</li>
+ *   <li>{@code memoryCopy}: per layer, one copy of K and one of V of the stored bytes (already in the
+ *       stored dtype) to consecutive memory: 64 bulk copies of 8 KiB (F32) or 4 KiB (F16).</li>
+ *   <li>{@code headCopies}: the same bytes copied head by head to the offsets pagedkv's block layout
+ *       gives them (512 copies of 512 or 256 bytes), without block table, checks or codec: the cost
+ *       of the layout alone.</li>
+ * </ul>
+ * Every variant cycles through {@value #TOKENS} tokens of memory (the sequence is closed and a new one
+ * opened when full), so writes land in fresh cache lines as in a real decode.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class TokenWriteBenchmark {
+
+    /** Tokens of cache memory each variant cycles through. */
+    public static final int TOKENS = 512;
+
+    /** The KV storage type. */
+    @Param({"F16", "F32"})
+    public String dtype;
+
+    private CacheLayout layout;
+    private PagedKvCache cache;
+    private Sequence seq;
+    private float[][] keys;
+    private float[][] values;
+    private MemorySegment[] storedKeys;
+    private MemorySegment[] storedValues;
+    private Arena arena;
+    private MemorySegment flat;
+    private int layers;
+    private int kvHeads;
+    private long layerBytes;
+    private long headBytes;
+    private int copyPosition;
+
+    /** Builds the cache, the per-layer K/V vectors and their stored-dtype encodings, the copy target. */
+    @Setup(Level.Trial)
+    public void setUp() {
+        layout = new CacheLayout(ModelShape.of("llama-3.1-8b", 32, 32, 8, 128), KvDType.parse(dtype), 16);
+        layers = layout.shape().layers();
+        kvHeads = layout.shape().kvHeads();
+        headBytes = layout.headBytes();
+        layerBytes = kvHeads * headBytes;
+        int width = kvHeads * layout.shape().headDim();
+        cache = new PagedKvCache(layout, (int) layout.blocksFor(TOKENS));
+        // The pool reserves (zero-fills) its memory on first use: do it here, measure the steady state.
+        seq = cache.openSequence();
+        seq.append(TOKENS);
+        seq.close();
+        seq = cache.openSequence();
+        arena = Arena.ofShared();
+        flat = arena.allocate(TOKENS * layout.bytesPerToken());
+        keys = new float[layers][width];
+        values = new float[layers][width];
+        storedKeys = new MemorySegment[layers];
+        storedValues = new MemorySegment[layers];
+        SplittableRandom random = new SplittableRandom(1);
+        var codec = KvCodecs.of(layout.dtype());
+        for (int l = 0; l < layers; l++) {
+            for (int i = 0; i < width; i++) {
+                keys[l][i] = (float) random.nextGaussian();
+                values[l][i] = (float) random.nextGaussian();
+            }
+            storedKeys[l] = arena.allocate(layerBytes);
+            storedValues[l] = arena.allocate(layerBytes);
+            codec.encode(keys[l], 0, width, storedKeys[l], 0);
+            codec.encode(values[l], 0, width, storedValues[l], 0);
+        }
+    }
+
+    /** Frees the cache and the copy target. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        cache.close();
+        arena.close();
+    }
+
+    /** Append one slot and write its K/V in every layer through the sequence. */
+    @Benchmark
+    public int sequenceAppendWrite() {
+        if (seq.length() == TOKENS) {
+            seq.close();
+            seq = cache.openSequence();
+        }
+        seq.append(1);
+        int pos = seq.length() - 1;
+        for (int l = 0; l < layers; l++) {
+            seq.write(l, pos, keys[l], values[l]);
+        }
+        return pos;
+    }
+
+    /** The same stored bytes as two bulk copies per layer into consecutive memory. */
+    @Benchmark
+    public int memoryCopy() {
+        int pos = nextCopyPosition();
+        long base = pos * layout.bytesPerToken();
+        for (int l = 0; l < layers; l++) {
+            MemorySegment.copy(storedKeys[l], 0, flat, base + 2 * l * layerBytes, layerBytes);
+            MemorySegment.copy(storedValues[l], 0, flat, base + (2 * l + 1) * layerBytes, layerBytes);
+        }
+        return pos;
+    }
+
+    /** The same stored bytes copied head by head to pagedkv's in-block offsets. */
+    @Benchmark
+    public int headCopies() {
+        int pos = nextCopyPosition();
+        int slot = pos % layout.blockSize();
+        long block = (long) (pos / layout.blockSize()) * layout.bytesPerBlock();
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                MemorySegment.copy(storedKeys[l], h * headBytes, flat,
+                        block + layout.offset(l, CacheLayout.K, h, slot), headBytes);
+                MemorySegment.copy(storedValues[l], h * headBytes, flat,
+                        block + layout.offset(l, CacheLayout.V, h, slot), headBytes);
+            }
+        }
+        return pos;
+    }
+
+    private int nextCopyPosition() {
+        int pos = copyPosition;
+        copyPosition = pos + 1 == TOKENS ? 0 : pos + 1;
+        return pos;
+    }
+}
