@@ -374,6 +374,12 @@ public final class Sequence implements AutoCloseable {
         checkOpen();
         checkLayer(layer);
         checkPosition(position);
+        // Validate every head before the first write (and before a copy-on-write), so a value the
+        // dtype rejects (Q8_0/Q4_0: NaN, infinity) leaves the cache exactly as it was.
+        for (int h = 0; h < kvHeads; h++) {
+            codec.checkEncodable(keys, h * headDim, headDim);
+            codec.checkEncodable(values, h * headDim, headDim);
+        }
         MemorySegment block = pool.block(writableBlock(position / blockSize));
         int slot = position % blockSize;
         for (int h = 0; h < kvHeads; h++) {
@@ -409,6 +415,7 @@ public final class Sequence implements AutoCloseable {
         checkLayer(layer);
         checkHead(head);
         checkPosition(position);
+        codec.checkEncodable(src, off, headDim); // before any copy-on-write: a rejected value changes nothing
         MemorySegment block = pool.block(writableBlock(position / blockSize));
         codec.encode(src, off, headDim, block, layout.unsafeOffset(layer, kv, head, position % blockSize));
     }

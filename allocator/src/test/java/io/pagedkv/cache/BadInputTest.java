@@ -184,4 +184,31 @@ class BadInputTest {
         rejects(IllegalStateException.class, "blockId: " + id + " (expected: allocated, was: free)",
                 () -> pool.release(id));
     }
+
+    @Test
+    void aQ8_0ValueRejectedInTheLastHeadLeavesEveryHeadAndEveryBlockUnchanged() {
+        ModelShape shape = ModelShape.of("q8", 1, 2, 2, 32);
+        try (PagedKvCache q8 = new PagedKvCache(new CacheLayout(shape, KvDType.Q8_0, 4), 4)) {
+            Sequence parent = q8.openSequence();
+            parent.append(2);
+            float[] keys = new float[2 * 32];
+            float[] values = new float[2 * 32];
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = i * 0.25f;
+                values[i] = -i * 0.5f;
+            }
+            parent.write(0, 0, keys, values);
+            parent.write(0, 1, keys, values);
+            Sequence child = parent.fork(); // the block is shared: a rejected write must not copy it
+            CacheSnapshot before = CacheSnapshot.of(q8, List.of(parent, child));
+            float[] bad = values.clone();
+            bad[bad.length - 1] = Float.NaN; // last value of the last head
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> child.write(0, 1, keys, bad));
+            assertTrue(e.getMessage().contains("NaN"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> child.writeValue(0, 1, 1, bad, 32));
+            before.assertUnchanged(CacheSnapshot.of(q8, List.of(parent, child)));
+            assertEquals(0, q8.stats().copyOnWriteCopies());
+        }
+    }
 }
