@@ -2,6 +2,12 @@ package io.pagedkv.examples.llama;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.dtype.KvDType;
+import io.pagedkv.eviction.AttentionSinks;
+import io.pagedkv.eviction.EvictionPolicy;
+import io.pagedkv.eviction.HeavyHitters;
+import io.pagedkv.eviction.KeyNorm;
+import io.pagedkv.eviction.SlidingWindow;
+import io.pagedkv.eviction.Tova;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +64,44 @@ public final class GenerateCommand implements Callable<Integer> {
             + " first step whose token differs and the largest relative logit error")
     boolean compare;
 
+    @Option(names = "--policy", defaultValue = "none", description = "eviction policy of the paged cache:"
+            + " ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); needs --budget")
+    PolicyKind policy;
+
+    @Option(names = "--budget", description = "tokens the eviction policy keeps (>= " + MIN_BUDGET + ", >= the prompt)")
+    Integer budget;
+
+    /** Smallest {@code --budget} accepted. */
+    static final int MIN_BUDGET = 8;
+
+    /** The eviction policies {@code --policy} names, each built for a token budget. */
+    public enum PolicyKind {
+        /** Keep every token (no budget). */
+        none,
+        /** The most recent tokens. */
+        window,
+        /** StreamingLLM: the first tokens plus the most recent. */
+        sinks,
+        /** H2O: heavy hitters by accumulated attention (half the budget) plus the most recent. */
+        h2o,
+        /** TOVA: drop the token with the least attention from the newest query. */
+        tova,
+        /** Keep the keys of smallest L2 norm, with sinks and a recent window. */
+        knorm;
+
+        /** A fresh policy keeping {@code budget} tokens; throws IllegalArgumentException if it cannot. */
+        EvictionPolicy build(int budget) {
+            return switch (this) {
+                case none -> throw new IllegalArgumentException("policy: none (expected: an evicting policy)");
+                case window -> new SlidingWindow(budget);
+                case sinks -> new AttentionSinks(AttentionSinks.DEFAULT_SINKS, budget - AttentionSinks.DEFAULT_SINKS, 1);
+                case h2o -> new HeavyHitters(budget / 2, budget - budget / 2, HeavyHitters.Accumulation.SUM);
+                case tova -> new Tova(budget);
+                case knorm -> new KeyNorm(budget, AttentionSinks.DEFAULT_SINKS, budget / 4);
+            };
+        }
+    }
+
     /** Where the decoder keeps its keys and values. */
     public enum CacheKind {
         /** pagedkv: blocks of a paged off-heap pool, attention by PagedAttention. */
@@ -96,8 +140,34 @@ public final class GenerateCommand implements Callable<Integer> {
             err.println("--kv-dtype/--block-size: " + e.getMessage());
             return 2;
         }
+        EvictionPolicy evictor = null;
+        if (policy != PolicyKind.none || budget != null) {
+            if (budget == null) {
+                err.println("--policy: " + policy + " (expected: with --budget N)");
+                return 2;
+            }
+            if (policy == PolicyKind.none) {
+                err.println("--budget: " + budget + " (expected: with --policy window|sinks|h2o|tova|knorm)");
+                return 2;
+            }
+            if (cache != CacheKind.paged) {
+                err.println("--cache: " + cache + " (expected: paged with --policy)");
+                return 2;
+            }
+            if (budget < MIN_BUDGET || budget < promptIds.length) {
+                err.println("--budget: " + budget + " (expected: >= " + MIN_BUDGET + " and >= prompt length "
+                        + promptIds.length + ")");
+                return 2;
+            }
+            try {
+                evictor = policy.build(budget);
+            } catch (IllegalArgumentException e) {
+                err.println("--budget: " + budget + " (expected: enough for policy " + policy + ": " + e.getMessage() + ")");
+                return 2;
+            }
+        }
         boolean text = tok != null && !ids;
-        try (KvStore store = newStore(c, dtype)) {
+        try (KvStore store = evictor == null ? newStore(c, dtype) : new EvictingKvStore(c, dtype, blockSize, n, evictor)) {
             LlamaDecoder decoder = new LlamaDecoder(weights, store);
             Sampler sampler = new Sampler(c.vocabSize(), temperature, seed);
             if (text) {

@@ -7,6 +7,8 @@ import io.pagedkv.examples.PagedKvCli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -59,5 +61,59 @@ class GenerateCommandTest {
         assertEquals(2, run("generate", "--model", "/nonexistent/model.bin"));
         assertTrue(err.toString().contains("--model: /nonexistent/model.bin (expected: a readable llama2.c checkpoint)"),
                 err.toString());
+    }
+
+    private static long number(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertTrue(m.find(), regex + " in " + text);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void windowPolicyEvictsAndTheCacheNeverHoldsMoreThanBudgetPlusOneBlock() {
+        Path model = RealModels.file(RealModels.AIDREAMS);
+        Path tok = RealModels.file(RealModels.AIDREAMS_TOKENIZER);
+        assertEquals(0, run("generate", "--model", model.toString(), "--tokenizer", tok.toString(), "--steps", "100",
+                "--policy", "window", "--budget", "32"), err.toString());
+        String text = out.toString();
+        assertTrue(text.lines().findFirst().orElseThrow().trim().length() > 20, text);
+        long seen = number(text, "(\\d+) tokens seen");
+        long live = number(text, "(\\d+) live in");
+        long evicted = number(text, "evicted (\\d+) tokens");
+        assertTrue(evicted > 0, text);
+        assertEquals(seen - live, evicted, text);
+        assertTrue(number(text, "peak (\\d+) tokens") <= 32 + 16, text);
+        assertTrue(number(text, "in (\\d+) blocks \\(") <= 3, text);
+    }
+
+    @Test
+    void attentionAndKeyPoliciesDecodeWithinTheirBudget() {
+        Path model = RealModels.file(RealModels.AIDREAMS);
+        for (String policy : new String[] {"h2o", "tova", "knorm", "sinks"}) {
+            out.getBuffer().setLength(0);
+            assertEquals(0, run("generate", "--model", model.toString(), "--steps", "60", "--policy", policy,
+                    "--budget", "16", "--ids"), err.toString());
+            String text = out.toString();
+            // eviction runs before each append, so the newest token is attended with budget + 1 in the cache;
+            // a generated BOS may end the text before 60 tokens
+            long seen = number(text, "(\\d+) tokens seen");
+            assertTrue(seen > 16 + 1, policy + ": " + text);
+            assertEquals(seen - (16 + 1), number(text, "evicted (\\d+) tokens"), policy + ": " + text);
+            assertEquals(16 + 1, number(text, "peak (\\d+) tokens"), policy + ": " + text);
+        }
+    }
+
+    @Test
+    void badPolicyBudgetCombinationsExitWithTwo() {
+        Path model = RealModels.file(RealModels.AIDREAMS);
+        assertEquals(2, run("generate", "--model", model.toString(), "--budget", "32"));
+        assertTrue(err.toString().contains("--budget: 32 (expected: with --policy"), err.toString());
+        assertEquals(2, run("generate", "--model", model.toString(), "--policy", "window"));
+        assertTrue(err.toString().contains("--policy: window (expected: with --budget N)"), err.toString());
+        assertEquals(2, run("generate", "--model", model.toString(), "--policy", "window", "--budget", "7"));
+        assertTrue(err.toString().contains("--budget: 7 (expected: >= 8"), err.toString());
+        assertEquals(2, run("generate", "--model", model.toString(), "--policy", "window", "--budget", "32",
+                "--cache", "contiguous"));
+        assertTrue(err.toString().contains("--cache: contiguous (expected: paged with --policy)"), err.toString());
     }
 }
