@@ -90,7 +90,7 @@ public final class PagedKvStore implements KvStore {
         CacheLayout l = cache.layout();
         return String.format(java.util.Locale.ROOT,
                 "paged %s cache (%s loops): %d tokens in %d blocks of %d tokens (%d of %d blocks used), %d bytes used"
-                        + " (%d B/token), internal fragmentation %.1f%%, no evictions (generate keeps every token)",
+                        + " (%d B/token), internal fragmentation %.1f%%, no evictions (no --policy)",
                 l.dtype(), attention.loops(), s.liveTokens(), sequence.blockCount(), l.blockSize(), s.usedBlocks(),
                 s.totalBlocks(), s.usedBlocks() * l.bytesPerBlock(), l.bytesPerToken(), 100 * s.internalFragmentation());
     }
