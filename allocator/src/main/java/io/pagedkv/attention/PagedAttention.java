@@ -1,6 +1,7 @@
 package io.pagedkv.attention;
 
 import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.dtype.KvCodec;
 import io.pagedkv.dtype.KvCodecs;
 import java.lang.foreign.MemorySegment;
@@ -50,7 +51,7 @@ public final class PagedAttention {
     public static final int QUERY_TILE = 8;
 
     private final CacheLayout layout;
-    private final KvCodec codec;
+    private final KvCodec[] codecs; // (layer * 2 + kv) * kvHeads + head
     private final FloatOps ops;
     private final int queryHeads;
     private final int kvHeads;
@@ -68,8 +69,22 @@ public final class PagedAttention {
     private final float[] scores;
 
     private PagedAttention(CacheLayout layout, FloatOps ops) {
+        this(layout, ops, null);
+    }
+
+    private PagedAttention(CacheLayout layout, FloatOps ops, PagedKvCache cache) {
         this.layout = layout;
-        this.codec = KvCodecs.of(layout.dtype());
+        int nl = layout.shape().layers();
+        int nh = layout.shape().kvHeads();
+        KvCodec plain = cache == null ? KvCodecs.of(layout.dtype()) : null;
+        this.codecs = new KvCodec[nl * 2 * nh];
+        for (int l = 0; l < nl; l++) {
+            for (int kv = 0; kv < 2; kv++) {
+                for (int h = 0; h < nh; h++) {
+                    codecs[(l * 2 + kv) * nh + h] = cache == null ? plain : cache.codec(l, kv, h);
+                }
+            }
+        }
         this.ops = ops;
         this.queryHeads = layout.shape().queryHeads();
         this.kvHeads = layout.shape().kvHeads();
@@ -91,6 +106,17 @@ public final class PagedAttention {
     /** A kernel for {@code layout} on the fastest loops available (Vector API when present and the head dim is long enough). */
     public static PagedAttention create(CacheLayout layout) {
         return new PagedAttention(layout, FloatOps.best(layout.shape().headDim()));
+    }
+
+    /**
+     * A kernel for {@code cache}'s layout that decodes each (layer, K|V, head) with the cache's codec
+     * for it, so per-head FP8 scales ({@link io.pagedkv.cache.KvScales}) are honoured.
+     */
+    public static PagedAttention create(PagedKvCache cache) {
+        if (cache == null) {
+            throw new IllegalArgumentException("cache: null (expected: a PagedKvCache)");
+        }
+        return new PagedAttention(cache.layout(), FloatOps.best(cache.layout().shape().headDim()), cache);
     }
 
     /** A kernel for {@code layout} on plain scalar loops only. */
@@ -184,12 +210,14 @@ public final class PagedAttention {
             Arrays.fill(acc, 0, rows * headDim, 0f);
             long keyRun = layout.unsafeOffset(layer, CacheLayout.K, kvh, 0);
             long valueRun = layout.unsafeOffset(layer, CacheLayout.V, kvh, 0);
+            KvCodec keyCodec = codecs[(layer * 2 + CacheLayout.K) * kvHeads + kvh];
+            KvCodec valueCodec = codecs[(layer * 2 + CacheLayout.V) * kvHeads + kvh];
             for (int b = 0; b < blocks; b++) {
                 MemorySegment block = table.block(b);
                 int base = b * blockSize;
                 int n = Math.min(blockSize, last + 1 - base);
                 for (int slot = 0; slot < n; slot++) {
-                    codec.decode(block, keyRun + (long) slot * headBytes, headDim, key, 0);
+                    keyCodec.decode(block, keyRun + (long) slot * headBytes, headDim, key, 0);
                     int t = base + slot;
                     for (int i = 0; i < nq; i++) {
                         boolean visible = t <= first + i;
@@ -235,7 +263,7 @@ public final class PagedAttention {
                     sum[row] = l;
                 }
                 for (int slot = 0; slot < n; slot++) {
-                    codec.decode(block, valueRun + (long) slot * headBytes, headDim, value, 0);
+                    valueCodec.decode(block, valueRun + (long) slot * headBytes, headDim, value, 0);
                     for (int row = 0; row < rows; row++) {
                         float p = scores[row * blockSize + slot];
                         if (p != 0f) {

@@ -60,6 +60,7 @@ public final class PagedKvCache implements AutoCloseable {
     private final CacheLayout layout;
     private final BlockPool pool;
     private final KvCodec codec;
+    private final KvCodec[] codecs; // (layer * 2 + kv) * kvHeads + head
     private final PrefixCache prefix;
     private final AtomicLong nextSequenceId = new AtomicLong();
     private final AtomicInteger openSequences = new AtomicInteger();
@@ -93,6 +94,44 @@ public final class PagedKvCache implements AutoCloseable {
      * {@code hasher} (tests inject a colliding one).
      */
     public PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, PrefixHasher hasher) {
+        this(layout, blockCount, codec, null, hasher);
+    }
+
+    /**
+     * A cache of {@code blockCount} FP8 blocks with a separate K and V scale per (layer, KV head): the
+     * codec of each (layer, K|V, head) is built once here, so writes and reads allocate nothing.
+     *
+     * @throws IllegalArgumentException if {@code scales} is null, its shape is not the layout's
+     *     {@code layers x kvHeads}, or a scale is not 1 while the dtype is not FP8
+     */
+    public PagedKvCache(CacheLayout layout, int blockCount, KvScales scales) {
+        this(layout, blockCount, layout == null ? null : KvCodecs.of(layout.dtype()), checkScales(layout, scales),
+                PrefixHasher.standard());
+    }
+
+    private static KvScales checkScales(CacheLayout layout, KvScales scales) {
+        if (scales == null) {
+            throw new IllegalArgumentException("scales: null (expected: KvScales)");
+        }
+        if (layout == null) {
+            return scales; // the main constructor names the null layout
+        }
+        int layers = layout.shape().layers();
+        int heads = layout.shape().kvHeads();
+        if (scales.layers() != layers || scales.kvHeads() != heads) {
+            throw new IllegalArgumentException("scales: " + scales.layers() + " layers x " + scales.kvHeads()
+                    + " kv heads (expected: " + layers + " x " + heads + " of the layout)");
+        }
+        boolean fp8 = layout.dtype() == io.pagedkv.dtype.KvDType.FP8_E4M3
+                || layout.dtype() == io.pagedkv.dtype.KvDType.FP8_E5M2;
+        if (!fp8 && !scales.allOne()) {
+            throw new IllegalArgumentException("dtype: " + layout.dtype()
+                    + " with per-head scales (expected: fp8_e4m3 or fp8_e5m2; other dtypes take only scale 1)");
+        }
+        return scales;
+    }
+
+    private PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, KvScales scales, PrefixHasher hasher) {
         if (hasher == null) {
             throw new IllegalArgumentException("hasher: null (expected: a PrefixHasher)");
         }
@@ -103,7 +142,19 @@ public final class PagedKvCache implements AutoCloseable {
             throw new IllegalArgumentException("codec: " + (codec == null ? "null" : codec.dtype())
                     + " (expected: a codec of the layout's dtype " + layout.dtype() + ")");
         }
+        int layers = layout.shape().layers();
+        int heads = layout.shape().kvHeads();
+        KvCodec[] table = new KvCodec[layers * 2 * heads];
+        for (int l = 0; l < layers; l++) {
+            for (int kv = 0; kv < 2; kv++) {
+                for (int h = 0; h < heads; h++) {
+                    table[(l * 2 + kv) * heads + h] = scales == null ? codec
+                            : KvCodecs.of(layout.dtype(), scales.scale(l, kv, h));
+                }
+            }
+        }
         this.codec = codec;
+        this.codecs = table;
         this.layout = layout;
         this.pool = BlockPool.forLayout(layout, blockCount);
         this.prefix = new PrefixCache(pool, layout.blockSize(), hasher);
@@ -246,9 +297,38 @@ public final class PagedKvCache implements AutoCloseable {
         return layout;
     }
 
-    /** The codec of the layout's dtype that writes and reads K/V. */
+    /**
+     * The cache-wide codec of the layout's dtype; with per-head {@link KvScales} this is the unscaled
+     * codec and {@link #codec(int, int, int)} is the one that writes and reads each head.
+     */
     public KvCodec codec() {
         return codec;
+    }
+
+    /**
+     * The codec that writes and reads (layer, {@link CacheLayout#K} or {@link CacheLayout#V}, head):
+     * the same object on every call (no allocation).
+     *
+     * @throws IndexOutOfBoundsException if layer, kv or head is out of range
+     */
+    public KvCodec codec(int layer, int kv, int head) {
+        int layers = layout.shape().layers();
+        int heads = layout.shape().kvHeads();
+        if (layer < 0 || layer >= layers) {
+            throw new IndexOutOfBoundsException("layer: " + layer + " (expected: 0.." + (layers - 1) + ")");
+        }
+        if (kv != CacheLayout.K && kv != CacheLayout.V) {
+            throw new IndexOutOfBoundsException("kv: " + kv + " (expected: 0 (K) or 1 (V))");
+        }
+        if (head < 0 || head >= heads) {
+            throw new IndexOutOfBoundsException("head: " + head + " (expected: 0.." + (heads - 1) + ")");
+        }
+        return codecs[(layer * 2 + kv) * heads + head];
+    }
+
+    /** The per-(layer, K|V, head) codec table, indexed {@code (layer * 2 + kv) * kvHeads + head}; not copied. */
+    KvCodec[] codecTable() {
+        return codecs;
     }
 
     /** The underlying pool (for stats, handles and tests; sequences own the blocks they name). */

@@ -40,7 +40,7 @@ public final class Sequence implements AutoCloseable {
     private final PagedKvCache cache;
     private final BlockPool pool;
     private final CacheLayout layout;
-    private final KvCodec codec;
+    private final KvCodec[] codecs; // (layer * 2 + kv) * kvHeads + head, shared with the cache
     private final long id;
     private final int blockSize;
     private final int headDim;
@@ -72,7 +72,7 @@ public final class Sequence implements AutoCloseable {
         this.cache = cache;
         this.pool = cache.pool();
         this.layout = cache.layout();
-        this.codec = cache.codec();
+        this.codecs = cache.codecTable();
         this.id = id;
         this.blockSize = layout.blockSize();
         this.headDim = layout.shape().headDim();
@@ -377,14 +377,16 @@ public final class Sequence implements AutoCloseable {
         // Validate every head before the first write (and before a copy-on-write), so a value the
         // dtype rejects (Q8_0/Q4_0: NaN, infinity) leaves the cache exactly as it was.
         for (int h = 0; h < kvHeads; h++) {
-            codec.checkEncodable(keys, h * headDim, headDim);
-            codec.checkEncodable(values, h * headDim, headDim);
+            codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].checkEncodable(keys, h * headDim, headDim);
+            codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].checkEncodable(values, h * headDim, headDim);
         }
         MemorySegment block = pool.block(writableBlock(position / blockSize));
         int slot = position % blockSize;
         for (int h = 0; h < kvHeads; h++) {
-            codec.encode(keys, h * headDim, headDim, block, layout.unsafeOffset(layer, CacheLayout.K, h, slot));
-            codec.encode(values, h * headDim, headDim, block, layout.unsafeOffset(layer, CacheLayout.V, h, slot));
+            codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].encode(keys, h * headDim, headDim, block,
+                    layout.unsafeOffset(layer, CacheLayout.K, h, slot));
+            codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].encode(values, h * headDim, headDim, block,
+                    layout.unsafeOffset(layer, CacheLayout.V, h, slot));
         }
     }
 
@@ -403,8 +405,9 @@ public final class Sequence implements AutoCloseable {
         int slot = position % blockSize;
         long headFloatBytes = (long) headDim * Float.BYTES;
         for (int h = 0; h < kvHeads; h++) {
-            codec.encode(keys, h * headFloatBytes, headDim, block, layout.unsafeOffset(layer, CacheLayout.K, h, slot));
-            codec.encode(values, h * headFloatBytes, headDim, block,
+            codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].encode(keys, h * headFloatBytes, headDim, block,
+                    layout.unsafeOffset(layer, CacheLayout.K, h, slot));
+            codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].encode(values, h * headFloatBytes, headDim, block,
                     layout.unsafeOffset(layer, CacheLayout.V, h, slot));
         }
     }
@@ -415,6 +418,7 @@ public final class Sequence implements AutoCloseable {
         checkLayer(layer);
         checkHead(head);
         checkPosition(position);
+        KvCodec codec = codecs[(layer * 2 + kv) * kvHeads + head];
         codec.checkEncodable(src, off, headDim); // before any copy-on-write: a rejected value changes nothing
         MemorySegment block = pool.block(writableBlock(position / blockSize));
         codec.encode(src, off, headDim, block, layout.unsafeOffset(layer, kv, head, position % blockSize));
@@ -427,7 +431,7 @@ public final class Sequence implements AutoCloseable {
         checkHead(head);
         checkPosition(position);
         MemorySegment block = pool.block(writableBlock(position / blockSize));
-        codec.encode(src, srcOffset, headDim, block, layout.unsafeOffset(layer, kv, head, position % blockSize));
+        codecs[(layer * 2 + kv) * kvHeads + head].encode(src, srcOffset, headDim, block, layout.unsafeOffset(layer, kv, head, position % blockSize));
     }
 
     /** The block at table index {@code index}, copied first if shared. Lock-free when exclusive. */
@@ -555,7 +559,7 @@ public final class Sequence implements AutoCloseable {
         checkHead(head);
         checkPosition(position);
         int b = (int) INTS.getAcquire(table, position / blockSize);
-        codec.decode(pool.block(b), layout.unsafeOffset(layer, kv, head, position % blockSize), headDim, dst, off);
+        codecs[(layer * 2 + kv) * kvHeads + head].decode(pool.block(b), layout.unsafeOffset(layer, kv, head, position % blockSize), headDim, dst, off);
     }
 
     /** Zero-copy keys of one KV head for all slots of the block at table index {@code index}. */
