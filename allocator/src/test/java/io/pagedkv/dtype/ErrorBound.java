@@ -16,7 +16,16 @@ package io.pagedkv.dtype;
  *   <li>Q8_0 and Q4_0 groups whose fp16 scale underflows to zero decode to all zeros: the error is
  *       then |x| (&lt; 2^-25 * 127 for Q8_0, &lt; 2^-22 for Q4_0).
  * </ul>
- * Each bound gets a relative slack of 2^-20 for the fp32 arithmetic of the quantizer.
+ * <p>The quantizers compute {@code x * id} in fp32 with {@code id = fp32(1 / d)}: two roundings of
+ * relative error 2^-24 each, so the rounded quotient can sit up to {@code |x / d| * 2^-23} past the
+ * exact one, and a value within that distance of a rounding midpoint lands on the far side. That
+ * moves the decoded value by up to {@code |x| * 2^-23} beyond the half step, so the block bounds add
+ * {@code |x| * 2^-22}. (A relative slack on the half step alone is not enough: seed
+ * 2853544024763874972 found x = 0.88380724 beside amax 0.9977202, whose quotient 112.49999 rounded to
+ * 113 and erred 1.8e-6 relative beyond d / 2.) Q4_0 also adds {@code 8.5f} in fp32 before the
+ * truncation: one more rounding of at most 2^-20 steps (half an ulp at 16), so {@code d * 2^-19}.
+ * The products {@code q * fp16(d)} are exact in fp32 (8 + 11 significant bits).
+ * Each bound finally gets a relative slack of 2^-20 for the double arithmetic of the check itself.
  */
 final class ErrorBound {
 
@@ -56,7 +65,7 @@ final class ErrorBound {
         if (d16 == 0) {
             return Math.abs(x[i]);
         }
-        return (0.5 * d + Math.abs(q) * Math.abs(d - d16)) * (1 + SLACK);
+        return (0.5 * d + Math.abs(q) * Math.abs(d - d16) + Math.abs(x[i]) * 0x1p-22) * (1 + SLACK);
     }
 
     private static double q4(float[] x, int i, byte[] bytes) {
@@ -78,7 +87,8 @@ final class ErrorBound {
             return Math.abs(x[i]);
         }
         boolean clamped = Math.abs(x[i]) > 7.5 * d && Math.signum(x[i]) == -Math.signum(max);
-        return ((clamped ? 1.0 : 0.5) * d + Math.abs(q - 8) * Math.abs(d - d16)) * (1 + SLACK);
+        return ((clamped ? 1.0 : 0.5) * d + Math.abs(q - 8) * Math.abs(d - d16) + Math.abs(x[i]) * 0x1p-22
+                + d * 0x1p-19) * (1 + SLACK);
     }
 
     private static double scale(byte[] bytes, int at) {
