@@ -488,6 +488,49 @@ public final class Sequence implements AutoCloseable {
     }
 
     /**
+     * Makes the blocks at the distinct table indices {@code indices[0 .. n)} exclusive: every shared one
+     * is copied onto a fresh block, all fresh blocks taken in one all-or-nothing allocation. A copy
+     * keeps the bytes, so the sequence reads the same after it; later writes and {@link #copySlot}s
+     * into these blocks take no block.
+     *
+     * @return {@code false}, changing nothing, if the pool is short
+     */
+    synchronized boolean makeWritable(int[] indices, int n) {
+        checkOpen();
+        int bc = blockCount;
+        int need = 0;
+        for (int i = 0; i < n; i++) {
+            int index = indices[i];
+            if (index < 0 || index >= bc) {
+                throw new IndexOutOfBoundsException("index: " + index + " (expected: 0 <= index < blockCount " + bc + ")");
+            }
+            if (pool.refCount(table[index]) > 1) {
+                need++;
+            }
+        }
+        if (need == 0) {
+            return true;
+        }
+        if (scratch.length < need) {
+            scratch = new int[Math.max(need, scratch.length * 2)];
+        }
+        if (need > cache.availableBlocks() || !cache.allocateBlocks(need, scratch)) {
+            CacheEvents.poolExhausted(need, pool.freeBlocks(), pool.blockCount());
+            return false;
+        }
+        int used = 0;
+        for (int i = 0; i < n && used < need; i++) {
+            if (pool.refCount(table[indices[i]]) > 1) {
+                copyInto(indices[i], scratch[used++]);
+            }
+        }
+        while (used < need) {
+            pool.release(scratch[used++]); // another sharer closed meanwhile: the spare goes back
+        }
+        return true;
+    }
+
+    /**
      * Forgets the token ids from slot {@code from} on: its content is about to change (eviction), so
      * no later {@code commitPrefix} may index a block at or after it under the old ids.
      */

@@ -3,18 +3,20 @@ package io.pagedkv.eviction;
 import java.util.Arrays;
 
 /**
- * H2O, the heavy-hitter oracle: keeps the last {@code recent} tokens plus the {@code heavy} tokens
- * outside that window with the largest accumulated attention.
+ * H2O, the heavy-hitter oracle: keeps the last {@code recent} tokens plus, up to the budget, the
+ * tokens outside that window with the largest accumulated attention.
  *
- * <p>Each token's score starts at 0 when it is appended and adds the reduced weight of every later
- * {@link #onAttention} row: {@link Accumulation#SUM} keeps the raw sum (as the paper), {@link
- * Accumulation#NORM_SUM} divides it by the number of rows that saw the token, so old tokens are not
- * favoured for having been seen more often. An evicted token's score is dropped for good (its slot
- * starts again at 0). Among candidates the smallest score is evicted; ties evict the oldest position.
- * Defaults ({@link #forPrompt}): 10% heavy + 10% recent of the prompt, as the paper's scripts use.
+ * <p>The budget counts every kept token: {@code new HeavyHitters(64, 32, SUM)} keeps the 32 newest
+ * tokens and the 32 heaviest of the others. Each token's score starts at 0 when it is appended and
+ * adds every attention weight it receives afterwards, summed over layers and heads: {@link
+ * Accumulation#SUM} keeps the raw sum (as the paper), {@link Accumulation#NORM_SUM} divides it by the
+ * number of observations (decode steps, see {@link EvictionPolicy}) that saw the token, so old tokens
+ * are not favoured for having been seen more often. An evicted token's score is dropped for good (its
+ * slot starts again at 0). Among candidates the smallest score is evicted; ties evict the oldest
+ * position. {@link #forPrompt}: 10% heavy + 10% recent of the prompt, as the paper's scripts use.
  *
- * <p>Cost per decode step: one pass over the row (accumulate) and one pass over the candidates (pick
- * the minimum); no sort, no allocation. Not thread-safe.
+ * <p>Cost per decode step: one pass over each attention row (accumulate) and one pass over the
+ * candidates (pick the minimum); no sort, no allocation. Not thread-safe.
  */
 public final class HeavyHitters extends ScoredPolicy {
 
@@ -22,35 +24,42 @@ public final class HeavyHitters extends ScoredPolicy {
     public enum Accumulation {
         /** Raw sum of the softmax weights the token received (H2O paper). */
         SUM,
-        /** The sum divided by the number of queries that saw the token (a mean). */
+        /** The sum divided by the number of observations that saw the token (a mean). */
         NORM_SUM
     }
 
-    private final int heavy;
     private final Accumulation accumulation;
     private float[] sum;
     private int[] seen;
+    private int observedSlots;
 
-    /** Token-granular H2O with {@code heavy} heavy hitters and {@code recent} recent tokens. */
-    public HeavyHitters(int heavy, int recent, Accumulation accumulation) {
-        this(heavy, recent, accumulation, 1);
+    /** Token-granular H2O keeping {@code budget} tokens, of which the {@code recent} newest. */
+    public HeavyHitters(int budget, int recent, Accumulation accumulation) {
+        this(Budget.tokens(budget), recent, accumulation, 1);
     }
 
     /**
-     * H2O evicting {@code quantum} or more tokens at once.
+     * H2O keeping {@code budget} tokens, of which the {@code recent} newest, evicting whole quanta.
      *
-     * @throws IllegalArgumentException if a count is negative, {@code heavy + recent < 1}, or the
-     *     accumulation is null
+     * @throws IllegalArgumentException if {@code recent < 0}, {@code quantum < 1}, the budget is below
+     *     {@code recent + quantum}, or the accumulation is null
      */
-    public HeavyHitters(int heavy, int recent, Accumulation accumulation, int quantum) {
-        super(checkedBudget(heavy, recent), 0, recent, quantum);
+    public HeavyHitters(Budget budget, int recent, Accumulation accumulation, int quantum) {
+        super(budget, 0, recent, quantum);
         if (accumulation == null) {
             throw new IllegalArgumentException("accumulation: null (expected: SUM or NORM_SUM)");
         }
-        this.heavy = heavy;
         this.accumulation = accumulation;
         this.sum = new float[slotCapacity()];
         this.seen = new int[slotCapacity()];
+    }
+
+    private HeavyHitters(HeavyHitters other) {
+        super(other);
+        this.accumulation = other.accumulation;
+        this.sum = other.sum.clone();
+        this.seen = other.seen.clone();
+        this.observedSlots = other.observedSlots;
     }
 
     /** The paper's default for a prompt of {@code promptTokens}: 10% heavy + 10% recent (each at least 1). */
@@ -59,21 +68,12 @@ public final class HeavyHitters extends ScoredPolicy {
             throw new IllegalArgumentException("promptTokens: " + promptTokens + " (expected: >= 1)");
         }
         int tenth = Math.max(1, (int) Math.round(promptTokens * 0.1));
-        return new HeavyHitters(tenth, tenth, accumulation);
+        return new HeavyHitters(2 * tenth, tenth, accumulation);
     }
 
-    private static int checkedBudget(int heavy, int recent) {
-        long b = (long) heavy + recent;
-        if (heavy < 0 || recent < 0 || b < 1 || b > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("heavy: " + heavy + ", recent: " + recent
-                    + " (expected: both >= 0 and 1 <= heavy + recent <= " + Integer.MAX_VALUE + ")");
-        }
-        return (int) b;
-    }
-
-    /** Heavy hitters kept outside the recent window. */
-    public int heavy() {
-        return heavy;
+    @Override
+    public HeavyHitters copy() {
+        return new HeavyHitters(this);
     }
 
     /** The accumulation rule. */
@@ -90,7 +90,7 @@ public final class HeavyHitters extends ScoredPolicy {
     public String name() {
         String q = quantum() == 1 ? "" : ",q=" + quantum();
         String acc = accumulation == Accumulation.SUM ? "" : ",norm";
-        return "h2o(" + heavy + "+" + recent() + acc + q + ")";
+        return "h2o(" + budget() + ",recent=" + recent() + acc + q + ")";
     }
 
     @Override
@@ -99,17 +99,21 @@ public final class HeavyHitters extends ScoredPolicy {
     }
 
     @Override
-    public void onAttention(float[] scores, int slotCount) {
-        int n = Math.min(slotCount, sum.length);
-        if (slotCount > scores.length) {
-            throw new IllegalArgumentException("slotCount: " + slotCount + " (expected: <= scores.length "
-                    + scores.length + ")");
+    public void onAttention(int layer, int queryHead, float[] weights, int off, int slotCount) {
+        checkRow(weights, off, slotCount);
+        if (startsObservation()) {
+            observedSlots = 0;
+        }
+        int[] c = seen;
+        if (slotCount > observedSlots) {
+            for (int i = observedSlots; i < slotCount; i++) {
+                c[i]++; // once per observation; a free slot's count is reset when it is reused
+            }
+            observedSlots = slotCount;
         }
         float[] s = sum;
-        int[] c = seen;
-        for (int i = 0; i < n; i++) {
-            s[i] += scores[i];
-            c[i]++;
+        for (int i = 0; i < slotCount; i++) {
+            s[i] += weights[off + i];
         }
     }
 
@@ -147,5 +151,13 @@ public final class HeavyHitters extends ScoredPolicy {
     protected void released(int slot) {
         sum[slot] = 0f;
         seen[slot] = 0;
+    }
+
+    @Override
+    public void reset() {
+        super.reset();
+        Arrays.fill(sum, 0f);
+        Arrays.fill(seen, 0);
+        observedSlots = 0;
     }
 }

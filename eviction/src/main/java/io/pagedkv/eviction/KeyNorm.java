@@ -9,9 +9,11 @@ import java.util.Arrays;
  *
  * <p>For engines whose fused kernels do not expose attention weights. A token's norm is the mean of
  * the L2 norms of the keys passed to {@link #onKey} for it (one call per layer and KV head, or any
- * subset the engine chooses). Sinks and a recent window are protected as in {@link BudgetedPolicy}.
- * Candidates sit in an indexed heap: O(log n) per step, independent of the context length. Ties evict
- * the oldest. Not thread-safe.
+ * subset the engine chooses). A token whose keys were never shown counts as norm 0 and is kept:
+ * {@link SequenceEvictor} shows every token's keys, a prefix hit's included (read back from the
+ * cache). The budget counts every kept token; sinks and a recent window are protected as in {@link
+ * BudgetedPolicy}. Candidates sit in an indexed heap: O(log n) per step, independent of the context
+ * length. Ties evict the oldest. Not thread-safe.
  */
 public final class KeyNorm extends BudgetedPolicy implements SlotOrder {
 
@@ -21,7 +23,7 @@ public final class KeyNorm extends BudgetedPolicy implements SlotOrder {
 
     /** Token-granular key-norm eviction keeping {@code budget} tokens, of which the first {@code sinks} and last {@code recent}. */
     public KeyNorm(int budget, int sinks, int recent) {
-        this(budget, sinks, recent, 1);
+        this(Budget.tokens(budget), sinks, recent, 1);
     }
 
     /**
@@ -29,11 +31,23 @@ public final class KeyNorm extends BudgetedPolicy implements SlotOrder {
      *
      * @throws IllegalArgumentException naming the value and its limit (see {@link BudgetedPolicy})
      */
-    public KeyNorm(int budget, int sinks, int recent, int quantum) {
+    public KeyNorm(Budget budget, int sinks, int recent, int quantum) {
         super(budget, sinks, recent, quantum);
         this.candidates = new SlotHeap(this, slotCapacity());
         this.normSum = new float[slotCapacity()];
         this.keys = new int[slotCapacity()];
+    }
+
+    private KeyNorm(KeyNorm other) {
+        super(other);
+        this.candidates = other.candidates.copy(this);
+        this.normSum = other.normSum.clone();
+        this.keys = other.keys.clone();
+    }
+
+    @Override
+    public KeyNorm copy() {
+        return new KeyNorm(this);
     }
 
     @Override
@@ -48,16 +62,10 @@ public final class KeyNorm extends BudgetedPolicy implements SlotOrder {
     }
 
     @Override
-    public void onKey(int slot, float[] key, int offset, int length) {
-        if (!isLive(slot)) {
-            throw new IllegalArgumentException("slot: " + slot + " (expected: live)");
-        }
-        if (offset < 0 || length < 0 || offset > key.length - length) {
-            throw new IllegalArgumentException("offset: " + offset + ", length: " + length
-                    + " (expected: within key.length " + key.length + ")");
-        }
+    public void onKey(int layer, int kvHead, int slot, float[] key, int off, int len) {
+        checkVector("key", layer, kvHead, slot, key, off, len);
         double sq = 0;
-        for (int i = offset, end = offset + length; i < end; i++) {
+        for (int i = off, end = off + len; i < end; i++) {
             sq += key[i] * key[i];
         }
         normSum[slot] += (float) Math.sqrt(sq);

@@ -5,22 +5,38 @@ package io.pagedkv.eviction;
  *
  * <p>Selection never sorts: one victim is found by one pass over the candidates (the same pass length
  * as the attention row the score came from); a batch of k victims (after a prefill) builds a heap in
- * O(n) and pops k in O(k log n). Not thread-safe.
+ * O(n) and pops k in O(k log n). A subclass whose scores depend on the whole cache (KeyDiff's anchor)
+ * computes them in {@link #beforeSelection()}. Not thread-safe.
  */
 abstract class ScoredPolicy extends BudgetedPolicy implements SlotOrder {
 
     private final SlotSet candidates;
     private final SlotHeap batch;
 
-    ScoredPolicy(int budget, int sinks, int recent, int quantum) {
+    ScoredPolicy(Budget budget, int sinks, int recent, int quantum) {
         super(budget, sinks, recent, quantum);
         int initial = slotCapacity();
         this.candidates = new SlotSet(initial);
         this.batch = new SlotHeap(this, initial);
     }
 
+    ScoredPolicy(ScoredPolicy other) {
+        super(other);
+        this.candidates = other.candidates.copy();
+        this.batch = new SlotHeap(this, slotCapacity());
+    }
+
     /** The score of the token in {@code slot}; smaller is evicted first. */
     abstract float score(int slot);
+
+    /** Called once per eviction before any {@link #score} of a candidate is read. */
+    void beforeSelection() {
+    }
+
+    /** The candidates, for subclasses that score them all at once. */
+    final SlotSet candidates() {
+        return candidates;
+    }
 
     @Override
     public final boolean evictsBefore(int a, int b) {
@@ -45,6 +61,7 @@ abstract class ScoredPolicy extends BudgetedPolicy implements SlotOrder {
 
     @Override
     protected final int selectVictims(int count, int[] out) {
+        beforeSelection();
         if (count == 1) {
             int best = candidates.get(0);
             float bestScore = score(best);

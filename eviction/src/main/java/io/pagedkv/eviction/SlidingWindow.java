@@ -1,30 +1,42 @@
 package io.pagedkv.eviction;
 
 /**
- * Keeps the last {@code window} tokens and nothing else: the plain sliding window.
+ * Keeps the last {@code budget} tokens and nothing else: the plain sliding window.
  *
- * <p>Invariant: after each {@link #evict}, with quantum 1, the live tokens are exactly the last
- * {@code min(window, appended)} tokens appended. With a quantum Q (block granularity) the oldest Q or
- * more are dropped at once, so up to {@code window + Q - 1} are kept. O(1) per step; attention-free.
- * Not thread-safe.
+ * <p>Invariant: with quantum 1, after {@code evict(incoming, ...)} and the placement of the
+ * {@code incoming} tokens, the live tokens are exactly the last {@code min(budget, appended)} tokens
+ * appended. With a quantum Q (block granularity) the oldest Q are dropped at once, so between
+ * {@code budget - Q + 1} and {@code budget} of the newest are kept, and since tokens enter the cache
+ * in order and leave oldest first, each eviction of a block-aligned quantum empties a whole block.
+ * O(1) per step; attention-free. Not thread-safe.
  */
 public final class SlidingWindow extends BudgetedPolicy {
 
     private final SlotQueue old;
 
-    /** A token-granular window of {@code window} tokens. */
-    public SlidingWindow(int window) {
-        this(window, 1);
+    /** A token-granular window of {@code budget} tokens. */
+    public SlidingWindow(int budget) {
+        this(Budget.tokens(budget), 1);
     }
 
     /**
-     * A window of {@code window} tokens that evicts {@code quantum} or more at once.
+     * A window of {@code budget} tokens that evicts whole quanta of {@code quantum} tokens.
      *
-     * @throws IllegalArgumentException if {@code window < 1} or {@code quantum < 1}
+     * @throws IllegalArgumentException if {@code quantum < 1} or the budget is below the quantum
      */
-    public SlidingWindow(int window, int quantum) {
-        super(window, 0, window, quantum);
-        this.old = new SlotQueue(window + quantum + 1);
+    public SlidingWindow(Budget budget, int quantum) {
+        super(budget, 0, 0, quantum);
+        this.old = new SlotQueue(budget.minTokens() + quantum + 1);
+    }
+
+    private SlidingWindow(SlidingWindow other) {
+        super(other);
+        this.old = other.old.copy();
+    }
+
+    @Override
+    public SlidingWindow copy() {
+        return new SlidingWindow(this);
     }
 
     @Override

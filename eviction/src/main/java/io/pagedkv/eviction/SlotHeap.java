@@ -23,6 +23,18 @@ final class SlotHeap {
         Arrays.fill(indexOfSlot, -1);
     }
 
+    private SlotHeap(SlotHeap o, SlotOrder order) {
+        this.order = order;
+        heap = o.heap.clone();
+        indexOfSlot = o.indexOfSlot.clone();
+        size = o.size;
+    }
+
+    /** An independent heap with the same entries in the same layout, ordered by {@code order} (the copied policy). */
+    SlotHeap copy(SlotOrder order) {
+        return new SlotHeap(this, order);
+    }
+
     int size() {
         return size;
     }

@@ -25,6 +25,18 @@ final class SlotQueue {
         Arrays.fill(seqOfSlot, ABSENT);
     }
 
+    private SlotQueue(SlotQueue o) {
+        ring = o.ring.clone();
+        seqOfSlot = o.seqOfSlot.clone();
+        head = o.head;
+        tail = o.tail;
+    }
+
+    /** An independent queue with the same entries in the same order. */
+    SlotQueue copy() {
+        return new SlotQueue(this);
+    }
+
     int size() {
         return (int) (tail - head);
     }

@@ -18,6 +18,17 @@ final class SlotSet {
         Arrays.fill(indexOfSlot, -1);
     }
 
+    private SlotSet(SlotSet o) {
+        members = o.members.clone();
+        indexOfSlot = o.indexOfSlot.clone();
+        size = o.size;
+    }
+
+    /** An independent set with the same members in the same iteration order. */
+    SlotSet copy() {
+        return new SlotSet(this);
+    }
+
     int size() {
         return size;
     }

@@ -4,29 +4,42 @@ import java.util.Arrays;
 
 /**
  * TOVA (token omission via attention): keeps the {@code budget} tokens with the largest weight in the
- * current query's attention row only, with no memory of earlier rows and no protected window.
+ * current observation only (the last decode step's rows, summed over layers and heads), with no memory
+ * of earlier steps and no protected window.
  *
- * <p>A token not yet scored by any row (appended after the last {@link #onAttention}) ranks above
- * every scored one. Ties evict the oldest. One pass over the row and one over the candidates per
- * step; no sort, no allocation. Not thread-safe.
+ * <p>A token not yet covered by any row (appended after the last observation) ranks above every scored
+ * one. Ties evict the oldest. One pass over each row and one over the candidates per step; no sort, no
+ * allocation. Not thread-safe.
  */
 public final class Tova extends ScoredPolicy {
 
     private float[] last;
+    private int observedSlots;
 
     /** Token-granular TOVA keeping {@code budget} tokens. */
     public Tova(int budget) {
-        this(budget, 1);
+        this(Budget.tokens(budget), 1);
     }
 
     /**
-     * TOVA evicting {@code quantum} or more tokens at once.
+     * TOVA keeping {@code budget} tokens, evicting whole quanta of {@code quantum}.
      *
-     * @throws IllegalArgumentException if {@code budget < 1} or {@code quantum < 1}
+     * @throws IllegalArgumentException if {@code quantum < 1} or the budget is below it
      */
-    public Tova(int budget, int quantum) {
+    public Tova(Budget budget, int quantum) {
         super(budget, 0, 0, quantum);
         this.last = new float[slotCapacity()];
+    }
+
+    private Tova(Tova other) {
+        super(other);
+        this.last = other.last.clone();
+        this.observedSlots = other.observedSlots;
+    }
+
+    @Override
+    public Tova copy() {
+        return new Tova(this);
     }
 
     @Override
@@ -40,13 +53,19 @@ public final class Tova extends ScoredPolicy {
     }
 
     @Override
-    public void onAttention(float[] scores, int slotCount) {
-        if (slotCount > scores.length) {
-            throw new IllegalArgumentException("slotCount: " + slotCount + " (expected: <= scores.length "
-                    + scores.length + ")");
+    public void onAttention(int layer, int queryHead, float[] weights, int off, int slotCount) {
+        checkRow(weights, off, slotCount);
+        if (startsObservation()) {
+            observedSlots = 0;
         }
-        int n = Math.min(slotCount, last.length);
-        System.arraycopy(scores, 0, last, 0, n);
+        if (slotCount > observedSlots) {
+            Arrays.fill(last, observedSlots, slotCount, 0f); // a new observation replaces the old scores
+            observedSlots = slotCount;
+        }
+        float[] l = last;
+        for (int i = 0; i < slotCount; i++) {
+            l[i] += weights[off + i];
+        }
     }
 
     @Override

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.cache.BlockPool;
 import io.pagedkv.cache.CacheLayout;
-import io.pagedkv.cache.EvictingSequence;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
@@ -21,60 +20,52 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * A state machine on the testkit: eviction by a policy, slot reuse, block release and tail-fill
- * compaction interleaved with appends, forks, prefix-cache hits, overwrites and closes, on a real
- * paged cache, against a
- * plain model. After every step every kept token of every open sequence reads back exactly its K/V
- * (F32) and its original position, every block-table entry names a live block whose reference count
- * equals the number of tables naming it, and blocks are conserved.
+ * A state machine on the testkit: {@link SequenceEvictor}s on a real paged cache driven by a policy
+ * (decode steps that evict before placing, prompt chunks, compressions), forks that carry the policy
+ * state, prefix-cache hits, overwrites and closes, against a plain model. After every step every kept
+ * token of every open sequence reads back exactly its K/V (F32) by position, nothing appears that was
+ * never written, the cache never holds more than the budget after a decode step or a compression,
+ * every block-table entry names a live block whose reference count equals the number of tables naming
+ * it (+1 if the prefix index holds it), blocks are conserved, and the cached prefix still reads the
+ * donor's K/V. A twin fork (fork, then the same step on both) must keep the same positions.
  */
 class EvictingSequenceStatefulTest {
 
     static final ModelShape SHAPE = ModelShape.of("tiny", 2, 2, 2, 4);
     static final int LAYERS = 2;
+    static final int HEADS = 2;
     static final int WIDTH = 2 * 4; // kvHeads * headDim
     static final int BLOCK = 4;
     static final int MAX_OPEN = 4;
 
-    /** What one sequence should hold: per slot, the original position and the K/V of every layer. */
+    /** What one sequence should hold: the K/V of every kept position. */
     static final class SeqModel {
-        final TreeMap<Integer, Integer> position = new TreeMap<>();
         final Map<Integer, float[][]> kv = new HashMap<>();
 
         SeqModel copy() {
             SeqModel m = new SeqModel();
-            m.position.putAll(position);
-            kv.forEach((s, v) -> m.kv.put(s, Arrays.stream(v).map(float[]::clone).toArray(float[][]::new)));
+            kv.forEach((p, v) -> m.kv.put(p, Arrays.stream(v).map(float[]::clone).toArray(float[][]::new)));
             return m;
         }
-
-        void move(int from, int to) {
-            position.put(to, position.remove(from));
-            kv.put(to, kv.remove(from));
-        }
     }
 
-    /** The model: one SeqModel per open sequence (index 0 is the root, which runs the policy). */
     static final class Model {
         final List<SeqModel> seqs = new ArrayList<>(List.of(new SeqModel()));
-        int nextPosition;
     }
 
-    /** The system: a cache, the open sequences and the root's evictor. */
     static final class Sys {
         final PagedKvCache cache = new PagedKvCache(new CacheLayout(SHAPE, KvDType.F32, BLOCK), 256);
-        final List<EvictingSequence> open = new ArrayList<>();
-        final SequenceEvictor root;
+        final List<SequenceEvictor> open = new ArrayList<>();
+        final Supplier<EvictionPolicy> policy;
 
-        Sys(EvictionPolicy policy) {
-            EvictingSequence s = new EvictingSequence(cache.openSequence());
-            open.add(s);
-            root = new SequenceEvictor(s, policy);
+        Sys(Supplier<EvictionPolicy> policy) {
+            this.policy = policy;
+            open.add(new SequenceEvictor(cache.openSequence(), policy.get()));
             // A donor request writes PROMPT and commits its two full blocks to the prefix cache, then
             // closes: its blocks stay cached (unreferenced) for later prefix hits.
             try (var donor = cache.openSequence(PROMPT)) {
@@ -113,22 +104,23 @@ class EvictingSequenceStatefulTest {
 
         @Override
         public Sys newSystem() {
-            return new Sys(policy.get());
+            return new Sys(policy);
         }
 
         @Override
         public Gen<Command<Model, Sys>> commands(Model m) {
             Gen<Integer> seed = Gens.ints(0, 1 << 16);
-            Gen<Integer> fork = Gens.ints(1, MAX_OPEN - 1);
-            return Gens.choose(
-                    seed.map(DecodeStep::new),
-                    seed.map(DecodeStep::new),
-                    Gens.constant(0).map(x -> new CompactRoot()),
-                    Gens.constant(0).map(x -> new Fork()),
-                    Gens.zip(fork, Gens.ints(0, 3), seed, ForkOp::new),
-                    Gens.zip(Gens.ints(0, MAX_OPEN - 1), seed, Overwrite::new),
-                    fork.map(CloseFork::new),
-                    Gens.constant(0).map(x -> new PrefixHit()));
+            Gen<Integer> seq = Gens.ints(0, MAX_OPEN - 1);
+            return Gens.frequency(4, Gens.zip(seq, seed, DecodeStep::new),
+                    2, Gens.choose(
+                            Gens.zip(seq, Gens.ints(1, 6), seed, Prefill::new),
+                            seq.map(Compress::new),
+                            Gens.zip(seq, seed, Overwrite::new)),
+                    1, Gens.choose(
+                            seq.map(Fork::new),
+                            Gens.zip(seq, seed, TwinFork::new),
+                            seq.map(Close::new),
+                            Gens.constant(0).map(x -> new PrefixHit())));
         }
 
         @Override
@@ -147,117 +139,121 @@ class EvictingSequenceStatefulTest {
         }
     }
 
-    /** Root: append a token, write its K/V, show the policy its keys or attention, let it evict. */
-    static final class DecodeStep implements Command<Model, Sys> {
-        final int seed;
-        String result = "";
+    static int pick(Model m, int index) {
+        return index % m.seqs.size();
+    }
 
-        DecodeStep(int seed) {
-            this.seed = seed;
+    /** Writes fresh K/V for {@code pos} through the evictor (which shows it to the policy) and records it. */
+    static void write(SequenceEvictor ev, SeqModel sm, int pos, SplittableRandom rnd) {
+        float[][] kv = new float[2 * LAYERS][WIDTH];
+        for (int l = 0; l < LAYERS; l++) {
+            for (int i = 0; i < WIDTH; i++) {
+                kv[2 * l][i] = (float) rnd.nextGaussian();
+                kv[2 * l + 1][i] = (float) rnd.nextGaussian();
+            }
+            ev.write(l, pos, kv[2 * l], kv[2 * l + 1]);
         }
+        sm.kv.put(pos, kv);
+    }
 
-        @Override
-        public void run(Model m, Sys sys) {
-            SplittableRandom rnd = new SplittableRandom(seed);
-            int pos = m.nextPosition++;
-            int slot = sys.root.append(pos);
-            write(sys.open.get(0), m.seqs.get(0), slot, pos, rnd, sys.root.policy());
-            EvictionPolicy p = sys.root.policy();
-            if (p.usesAttention()) {
-                float[] row = new float[sys.open.get(0).slots()];
+    /** Attention rows of every (layer, query head) over the slots, coarse so that ties happen. */
+    static void attend(SequenceEvictor ev, SplittableRandom rnd) {
+        if (!ev.usesAttention()) {
+            return;
+        }
+        float[] row = new float[ev.slots()];
+        for (int l = 0; l < LAYERS; l++) {
+            for (int h = 0; h < HEADS; h++) {
                 for (int s = 0; s < row.length; s++) {
-                    row[s] = sys.open.get(0).positionOf(s) >= 0 ? rnd.nextInt(4) / 4f : 0f;
+                    row[s] = ev.isHole(s) ? 5f : rnd.nextInt(4) / 4f;
                 }
-                p.onAttention(row, row.length);
+                ev.attention(l, h, row, 0);
             }
-            int n = sys.root.evict();
-            resyncRoot(m, sys);
-            assertTrue(p.liveTokens() <= p.budget() + p.quantum() - 1, "budget bound");
-            result = "pos=" + pos + " slot=" + slot + " evicted=" + n;
+        }
+    }
+
+    /** The policy decides what is kept: the model follows, checking nothing appears from nowhere. */
+    static void resync(SequenceEvictor ev, SeqModel sm) {
+        Map<Integer, float[][]> kept = new HashMap<>();
+        int live = 0;
+        for (int s = 0; s < ev.slots(); s++) {
+            int p = ev.positionOf(s);
+            if (p >= 0) {
+                live++;
+                assertEquals(s, ev.slotOf(p), "slotOf inverts positionOf");
+                assertTrue(sm.kv.containsKey(p), "position " + p + " appeared from nowhere");
+                kept.put(p, sm.kv.get(p));
+            }
+        }
+        assertEquals(live, ev.liveTokens());
+        sm.kv.clear();
+        sm.kv.putAll(kept);
+    }
+
+    static void decode(SequenceEvictor ev, SeqModel sm, int seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int pos = ev.append(seed);
+        sm.kv.put(pos, null);
+        write(ev, sm, pos, rnd);
+        attend(ev, rnd);
+        resync(ev, sm);
+        int budget = ev.budget().tokensAt(ev.nextPosition());
+        assertTrue(ev.liveTokens() <= budget, "a decode step never leaves more than the budget: " + ev.liveTokens() + " > " + budget);
+    }
+
+    /** A decode step: evict first, place, write K/V, show the policy the step's attention. */
+    record DecodeStep(int index, int seed) implements Command<Model, Sys> {
+        @Override
+        public void run(Model m, Sys sys) {
+            int i = pick(m, index);
+            decode(sys.open.get(i), m.seqs.get(i), seed);
         }
 
         @Override
         public String toString() {
-            return "decode(" + seed + ") " + result;
+            return "decode(seq " + index + ", " + seed + ")";
         }
     }
 
-    /** Root: release all-hole blocks, then tail-fill; at most one move per hole. */
-    static final class CompactRoot implements Command<Model, Sys> {
-        String result = "";
-
+    /** A prompt chunk of n tokens, placed with no eviction. */
+    record Prefill(int index, int n, int seed) implements Command<Model, Sys> {
         @Override
         public void run(Model m, Sys sys) {
-            int holes = sys.open.get(0).holes();
-            int moves = sys.root.compact();
-            resyncRoot(m, sys);
-            assertTrue(moves <= holes, "moves " + moves + " > holes " + holes);
-            assertEquals(0, sys.open.get(0).holes());
-            result = " -> " + moves + " moves";
-        }
-
-        @Override
-        public String toString() {
-            return "compactRoot()" + result;
-        }
-    }
-
-    /** Fork the root (shares every block). */
-    static final class Fork implements Command<Model, Sys> {
-        @Override
-        public boolean precondition(Model m) {
-            return m.seqs.size() < MAX_OPEN;
-        }
-
-        @Override
-        public void run(Model m, Sys sys) {
-            sys.open.add(sys.open.get(0).fork());
-            m.seqs.add(m.seqs.get(0).copy());
-        }
-
-        @Override
-        public String toString() {
-            return "fork()";
-        }
-    }
-
-    /** On a fork, by hand: append+write (slot reuse), evict a slot, compact, or release empty blocks. */
-    record ForkOp(int index, int kind, int seed) implements Command<Model, Sys> {
-        @Override
-        public boolean precondition(Model m) {
-            return index < m.seqs.size();
-        }
-
-        @Override
-        public void run(Model m, Sys sys) {
-            EvictingSequence e = sys.open.get(index);
-            SeqModel sm = m.seqs.get(index);
+            int i = pick(m, index);
+            SequenceEvictor ev = sys.open.get(i);
             SplittableRandom rnd = new SplittableRandom(seed);
-            switch (kind) {
-                case 0 -> {
-                    int pos = m.nextPosition++;
-                    write(e, sm, e.append(pos), pos, rnd, null);
-                }
-                case 1 -> {
-                    if (!sm.position.isEmpty()) {
-                        List<Integer> slots = new ArrayList<>(sm.position.keySet());
-                        int slot = slots.get(rnd.nextInt(slots.size()));
-                        e.evict(slot);
-                        sm.position.remove(slot);
-                        sm.kv.remove(slot);
-                    }
-                }
-                case 2 -> {
-                    int holes = e.holes();
-                    assertTrue(e.compact(sm::move) <= holes, "at most one move per hole");
-                }
-                default -> e.releaseEmptyBlocks(sm::move);
+            int[] ids = new int[n];
+            Arrays.fill(ids, seed);
+            int first = ev.prefill(ids, 0, n);
+            for (int p = first; p < first + n; p++) {
+                write(ev, m.seqs.get(i), p, rnd);
             }
+            attend(ev, rnd);
+            resync(ev, m.seqs.get(i));
         }
 
         @Override
         public String toString() {
-            return "fork" + index + "." + List.of("append", "evict", "compact", "release").get(kind) + "(" + seed + ")";
+            return "prefill(seq " + index + ", " + n + " tokens, " + seed + ")";
+        }
+    }
+
+    /** Evict to the budget, release all-hole blocks, tail-fill. */
+    record Compress(int index) implements Command<Model, Sys> {
+        @Override
+        public void run(Model m, Sys sys) {
+            int i = pick(m, index);
+            SequenceEvictor ev = sys.open.get(i);
+            ev.compress();
+            resync(ev, m.seqs.get(i));
+            assertEquals(0, ev.holes(), "no hole after a compression");
+            assertEquals(ev.liveTokens(), ev.slots());
+            assertTrue(ev.liveTokens() <= ev.budget().tokensAt(ev.nextPosition()), "within the budget");
+        }
+
+        @Override
+        public String toString() {
+            return "compress(seq " + index + ")";
         }
     }
 
@@ -265,16 +261,16 @@ class EvictingSequenceStatefulTest {
     record Overwrite(int index, int seed) implements Command<Model, Sys> {
         @Override
         public boolean precondition(Model m) {
-            return index < m.seqs.size() && !m.seqs.get(index).position.isEmpty();
+            return !m.seqs.get(pick(m, index)).kv.isEmpty();
         }
 
         @Override
         public void run(Model m, Sys sys) {
-            SeqModel sm = m.seqs.get(index);
+            int i = pick(m, index);
+            SeqModel sm = m.seqs.get(i);
             SplittableRandom rnd = new SplittableRandom(seed);
-            List<Integer> slots = new ArrayList<>(sm.position.keySet());
-            int slot = slots.get(rnd.nextInt(slots.size()));
-            write(sys.open.get(index), sm, slot, sm.position.get(slot), rnd, null);
+            List<Integer> kept = new ArrayList<>(new TreeSet<>(sm.kv.keySet()));
+            write(sys.open.get(i), sm, kept.get(rnd.nextInt(kept.size())), rnd);
         }
 
         @Override
@@ -283,7 +279,56 @@ class EvictingSequenceStatefulTest {
         }
     }
 
-    /** A new request hits the donor's cached prefix: an evicting sequence over the shared blocks. */
+    /** Fork a sequence: blocks shared, the policy copied with its state. */
+    record Fork(int index) implements Command<Model, Sys> {
+        @Override
+        public boolean precondition(Model m) {
+            return m.seqs.size() < MAX_OPEN;
+        }
+
+        @Override
+        public void run(Model m, Sys sys) {
+            int i = pick(m, index);
+            sys.open.add(sys.open.get(i).fork());
+            m.seqs.add(m.seqs.get(i).copy());
+        }
+
+        @Override
+        public String toString() {
+            return "fork(seq " + index + ")";
+        }
+    }
+
+    /** Fork, then the same decode step on parent and fork: the copied policy keeps the same positions. */
+    record TwinFork(int index, int seed) implements Command<Model, Sys> {
+        @Override
+        public boolean precondition(Model m) {
+            return m.seqs.size() < MAX_OPEN;
+        }
+
+        @Override
+        public void run(Model m, Sys sys) {
+            int i = pick(m, index);
+            SequenceEvictor parent = sys.open.get(i);
+            SequenceEvictor child = parent.fork();
+            sys.open.add(child);
+            m.seqs.add(m.seqs.get(i).copy());
+            SeqModel childModel = m.seqs.get(m.seqs.size() - 1);
+            for (int k = 0; k < 3; k++) {
+                decode(parent, m.seqs.get(i), seed + k);
+                decode(child, childModel, seed + k);
+                assertEquals(new TreeSet<>(m.seqs.get(i).kv.keySet()), new TreeSet<>(childModel.kv.keySet()),
+                        "the fork keeps the same positions as its parent on the same step");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "twinFork(seq " + index + ", " + seed + ")";
+        }
+    }
+
+    /** A new request hits the donor's cached prefix: an evictor over the shared blocks, keys read back. */
     static final class PrefixHit implements Command<Model, Sys> {
         @Override
         public boolean precondition(Model m) {
@@ -292,15 +337,13 @@ class EvictingSequenceStatefulTest {
 
         @Override
         public void run(Model m, Sys sys) {
-            var seq = sys.cache.openSequence(PROMPT);
-            assertEquals(2 * BLOCK, seq.reusedTokens(), "the two committed blocks are reused");
-            EvictingSequence e = new EvictingSequence(seq);
+            SequenceEvictor ev = new SequenceEvictor(sys.cache.openSequence(PROMPT), sys.policy.get());
+            assertEquals(2 * BLOCK, ev.liveTokens(), "the two committed blocks are reused");
             SeqModel sm = new SeqModel();
             for (int p = 0; p < 2 * BLOCK; p++) {
-                sm.position.put(p, p);
                 sm.kv.put(p, prefixKv(p));
             }
-            sys.open.add(e);
+            sys.open.add(ev);
             m.seqs.add(sm);
         }
 
@@ -310,64 +353,23 @@ class EvictingSequenceStatefulTest {
         }
     }
 
-    /** Close a fork: its exclusive blocks go back to the pool, shared ones stay with the others. */
-    record CloseFork(int index) implements Command<Model, Sys> {
-        @Override
-        public boolean precondition(Model m) {
-            return index < m.seqs.size();
-        }
-
+    /** Close a sequence (the root too); with none left, a fresh one opens. */
+    record Close(int index) implements Command<Model, Sys> {
         @Override
         public void run(Model m, Sys sys) {
-            sys.open.remove(index).close();
-            m.seqs.remove(index);
+            int i = pick(m, index);
+            sys.open.remove(i).close();
+            m.seqs.remove(i);
+            if (m.seqs.isEmpty()) {
+                sys.open.add(new SequenceEvictor(sys.cache.openSequence(), sys.policy.get()));
+                m.seqs.add(new SeqModel());
+            }
         }
 
         @Override
         public String toString() {
-            return "close(fork " + index + ")";
+            return "close(seq " + index + ")";
         }
-    }
-
-    static void write(EvictingSequence e, SeqModel sm, int slot, int pos, SplittableRandom rnd, EvictionPolicy keysTo) {
-        float[][] kv = new float[2 * LAYERS][WIDTH];
-        for (int l = 0; l < LAYERS; l++) {
-            for (int i = 0; i < WIDTH; i++) {
-                kv[2 * l][i] = (float) rnd.nextGaussian();
-                kv[2 * l + 1][i] = (float) rnd.nextGaussian();
-            }
-            e.sequence().write(l, slot, kv[2 * l], kv[2 * l + 1]);
-            if (keysTo != null && keysTo.usesKeys()) {
-                keysTo.onKey(slot, kv[2 * l], 0, WIDTH);
-            }
-        }
-        sm.position.put(slot, pos);
-        sm.kv.put(slot, kv);
-    }
-
-    /**
-     * The policy decides what the root keeps, so the model follows the system's slot map, checking
-     * that it only ever holds positions the model knew (with their K/V, checked by the invariants) and
-     * that the policy and the sequence agree on every slot.
-     */
-    static void resyncRoot(Model m, Sys sys) {
-        EvictingSequence root = sys.open.get(0);
-        EvictionPolicy p = sys.root.policy();
-        SeqModel sm = m.seqs.get(0);
-        Map<Integer, float[][]> kvByPos = new HashMap<>();
-        sm.position.forEach((slot, pos) -> kvByPos.put(pos, sm.kv.get(slot)));
-        sm.position.clear();
-        sm.kv.clear();
-        for (int s = 0; s < root.slots(); s++) {
-            int pos = root.positionOf(s);
-            assertEquals(pos, p.positionOf(s), "policy and sequence agree on slot " + s);
-            if (pos >= 0) {
-                assertTrue(kvByPos.containsKey(pos), "position " + pos + " appeared from nowhere");
-                sm.position.put(s, pos);
-                sm.kv.put(s, kvByPos.get(pos));
-            }
-        }
-        assertEquals(p.liveTokens(), root.liveTokens(), "live tokens of policy and sequence");
     }
 
     static void check(Sys sys, Model m) {
@@ -375,33 +377,26 @@ class EvictingSequenceStatefulTest {
         float[] got = new float[4];
         assertEquals(m.seqs.size(), sys.open.size());
         for (int i = 0; i < sys.open.size(); i++) {
-            EvictingSequence e = sys.open.get(i);
+            SequenceEvictor ev = sys.open.get(i);
             SeqModel sm = m.seqs.get(i);
-            int live = 0;
-            for (int s = 0; s < e.slots(); s++) {
-                Integer want = sm.position.get(s);
-                assertEquals(want == null ? EvictingSequence.HOLE : want, e.positionOf(s), "seq " + i + " position of slot " + s);
-                if (want != null) {
-                    live++;
-                    float[][] kv = sm.kv.get(s);
-                    for (int l = 0; l < LAYERS; l++) {
-                        for (int h = 0; h < 2; h++) {
-                            e.sequence().readKey(l, h, s, got, 0);
-                            assertArrayEquals(Arrays.copyOfRange(kv[2 * l], h * 4, h * 4 + 4), got,
-                                    "seq " + i + " key of slot " + s + " position " + want + " layer " + l + " head " + h);
-                            e.sequence().readValue(l, h, s, got, 0);
-                            assertArrayEquals(Arrays.copyOfRange(kv[2 * l + 1], h * 4, h * 4 + 4), got,
-                                    "seq " + i + " value of slot " + s + " position " + want);
-                        }
+            assertEquals(sm.kv.size(), ev.liveTokens(), "seq " + i + " live tokens");
+            for (Map.Entry<Integer, float[][]> e : sm.kv.entrySet()) {
+                int p = e.getKey();
+                float[][] kv = e.getValue();
+                for (int l = 0; l < LAYERS; l++) {
+                    for (int h = 0; h < HEADS; h++) {
+                        ev.readKey(l, h, p, got, 0);
+                        assertArrayEquals(Arrays.copyOfRange(kv[2 * l], h * 4, h * 4 + 4), got,
+                                "seq " + i + " key of position " + p + " layer " + l + " head " + h);
+                        ev.readValue(l, h, p, got, 0);
+                        assertArrayEquals(Arrays.copyOfRange(kv[2 * l + 1], h * 4, h * 4 + 4), got,
+                                "seq " + i + " value of position " + p);
                     }
                 }
             }
-            assertEquals(sm.position.size(), live, "seq " + i + ": the model has slots beyond the sequence");
-            assertEquals(live, e.liveTokens(), "seq " + i + " live tokens");
-            int blocks = e.sequence().blockCount();
-            assertEquals((e.slots() + BLOCK - 1) / BLOCK, blocks, "block count covers the slots exactly");
-            for (int b = 0; b < blocks; b++) {
-                namedBy.merge(e.sequence().blockId(b), 1, Integer::sum);
+            assertEquals((ev.slots() + BLOCK - 1) / BLOCK, ev.blockCount(), "block count covers the slots exactly");
+            for (int b = 0; b < ev.blockCount(); b++) {
+                namedBy.merge(ev.blockId(b), 1, Integer::sum);
             }
         }
         BlockPool pool = sys.cache.pool();
@@ -431,21 +426,31 @@ class EvictingSequenceStatefulTest {
 
     @Test
     void windowKeepsKvPositionsAndBlocksThroughEvictionForksAndCompaction() {
-        Stateful.of(new Machine(() -> new SlidingWindow(6))).steps(60).tries(60).check();
+        Stateful.of(new Machine(() -> new SlidingWindow(6))).steps(60).tries(40).check();
     }
 
     @Test
     void blockGranularSinksReleaseWholeBlocksAndKeepKvPositionsAndBlocks() {
-        Stateful.of(new Machine(() -> new AttentionSinks(2, 5, BLOCK))).steps(60).tries(60).check();
+        Stateful.of(new Machine(() -> new AttentionSinks(Budget.tokens(12), 2, BLOCK))).steps(60).tries(40).check();
     }
 
     @Test
     void heavyHittersKeepKvPositionsAndBlocksThroughEvictionForksAndCompaction() {
-        Stateful.of(new Machine(() -> new HeavyHitters(3, 3, HeavyHitters.Accumulation.SUM))).steps(60).tries(60).check();
+        Stateful.of(new Machine(() -> new HeavyHitters(6, 3, HeavyHitters.Accumulation.SUM))).steps(60).tries(40).check();
     }
 
     @Test
     void keyNormKeepsKvPositionsAndBlocksThroughEvictionForksAndCompaction() {
-        Stateful.of(new Machine(() -> new KeyNorm(7, 1, 2))).steps(60).tries(60).check();
+        Stateful.of(new Machine(() -> new KeyNorm(7, 1, 2))).steps(60).tries(40).check();
+    }
+
+    @Test
+    void keyDiffWithARatioBudgetKeepsKvPositionsAndBlocks() {
+        Stateful.of(new Machine(() -> new KeyDiff(Budget.ratio(0.5, 6), 1, 1, 1))).steps(60).tries(30).check();
+    }
+
+    @Test
+    void lagKvKeepsKvPositionsAndBlocks() {
+        Stateful.of(new Machine(() -> new LagKv(10, 2, 3))).steps(60).tries(30).check();
     }
 }

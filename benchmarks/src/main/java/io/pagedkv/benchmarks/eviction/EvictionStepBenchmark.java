@@ -23,9 +23,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One decode step of an eviction policy in steady state: append the new token into the slot the last
- * victim freed, hand the policy its key (key norm) or the step's reduced attention row (H2O, TOVA),
- * and evict one token. The sequence has seen {@code context} tokens; the policy keeps
+ * One decode step of an eviction policy in steady state, in the library's step order: evict one token
+ * to make room, place the new token in the victim's slot, hand the policy its key (key norm) or the
+ * step's reduced attention row (H2O, TOVA). The sequence has seen {@code context} tokens; the policy keeps
  * {@code budget}: {@code fixed} = 1024 tokens whatever the context, {@code fifth} = 20% of the
  * context (live tokens then grow with it, and so does the attention row an attention-based policy
  * must read). {@code h2o-sort} is a baseline that does what this library avoids: H2O that sorts its
@@ -56,7 +56,6 @@ public class EvictionStepBenchmark {
     private float[][] rows;
     private float[] key;
     private int[] victims;
-    private int freeSlot;
     private int position;
     private int step;
     private int slots;
@@ -67,8 +66,8 @@ public class EvictionStepBenchmark {
         int b = budget.equals("fixed") ? 1024 : context / 5;
         p = switch (policy) {
             case "window" -> new SlidingWindow(b);
-            case "sinks" -> new AttentionSinks(4, b - 4, 1);
-            case "h2o", "h2o-sort" -> new HeavyHitters(b / 2, b - b / 2, HeavyHitters.Accumulation.SUM);
+            case "sinks" -> new AttentionSinks(b);
+            case "h2o", "h2o-sort" -> new HeavyHitters(b, b - b / 2, HeavyHitters.Accumulation.SUM);
             case "tova" -> new Tova(b);
             case "knorm" -> new KeyNorm(b, 4, b / 2);
             default -> throw new IllegalArgumentException("policy: " + policy);
@@ -80,7 +79,7 @@ public class EvictionStepBenchmark {
             p.onAppend(t, t);
             if (p.usesKeys()) {
                 fillKey(rnd);
-                p.onKey(t, key, 0, key.length);
+                p.onKey(0, 0, t, key, 0, key.length);
             }
         }
         rows = new float[ROWS][context];
@@ -89,8 +88,8 @@ public class EvictionStepBenchmark {
                 row[i] = (float) (rnd.nextDouble() / context);
             }
         }
-        p.onAttention(rows[0], context);
-        int n = p.evict(victims);
+        p.onAttention(0, 0, rows[0], 0, context);
+        int n = p.evict(0, victims);
         // Compact by hand so that live slots are 0 .. b-1 and the step's rows cover b + 1 slots.
         int live = p.liveTokens();
         int hole = 0;
@@ -109,8 +108,7 @@ public class EvictionStepBenchmark {
             free[hole] = false;
             free[from] = true;
         }
-        slots = live + 1;
-        freeSlot = live;
+        slots = live;
         position = context;
         if (policy.equals("h2o-sort")) {
             sorting = new SortingH2o((HeavyHitters) p, slots);
@@ -129,23 +127,23 @@ public class EvictionStepBenchmark {
     /** One decode step; returns the victim's slot so nothing is dead code. */
     @Benchmark
     public int step() {
-        p.onAppend(freeSlot, position++);
-        if (p.usesKeys()) {
-            key[step & 127] = (float) (step & 7);
-            p.onKey(freeSlot, key, 0, key.length);
-        }
-        if (p.usesAttention()) {
-            p.onAttention(rows[step & (ROWS - 1)], slots);
-        }
-        step++;
         if (sorting != null) {
             sorting.sortCandidates();
         }
-        int n = p.evict(victims);
+        int n = p.evict(1, victims);
         if (n != 1) {
             throw new IllegalStateException("evicted " + n + " (expected: 1)");
         }
-        freeSlot = victims[0];
+        int freeSlot = victims[0];
+        p.onAppend(freeSlot, position++);
+        if (p.usesKeys()) {
+            key[step & 127] = (float) (step & 7);
+            p.onKey(0, 0, freeSlot, key, 0, key.length);
+        }
+        if (p.usesAttention()) {
+            p.onAttention(0, 0, rows[step & (ROWS - 1)], 0, slots);
+        }
+        step++;
         return freeSlot;
     }
 

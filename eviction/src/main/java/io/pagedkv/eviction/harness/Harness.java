@@ -1,11 +1,8 @@
 package io.pagedkv.eviction.harness;
 
-import io.pagedkv.eviction.AttentionSinks;
 import io.pagedkv.eviction.EvictionPolicy;
 import io.pagedkv.eviction.HeavyHitters;
-import io.pagedkv.eviction.KeyNorm;
-import io.pagedkv.eviction.SlidingWindow;
-import io.pagedkv.eviction.Tova;
+import io.pagedkv.eviction.StandardPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -14,13 +11,15 @@ import java.util.function.Supplier;
  * Replays one {@link SyntheticTrace} through several policies side by side, next to a shadow full
  * cache (the trace's own rows over every position), and reports a {@link PolicyResult} per policy.
  *
- * <p>The replay: the prompt is prefilled token by token (each policy that uses attention sees every
- * prompt row, as an engine computing the prompt's attention would show it); at the end of the prompt
- * each policy compresses the cache to its budget (tail-fill compaction frees the trailing blocks);
- * then every decode step appends one token, measures the full rows against what the policy kept,
- * shows the policy the rows restricted to its kept tokens (renormalised, what the engine sees), and
- * lets it evict (one in, one out, the freed slot reused). Shared policies see all heads reduced with
- * SUM (one decision per sequence); the per-head reference runs one policy per head, mask-only.
+ * <p>The replay runs each policy through a real {@link io.pagedkv.eviction.SequenceEvictor} on a small
+ * F32 paged cache: the prompt is prefilled token by token with no eviction (each policy that uses
+ * attention sees every prompt row, each one that uses keys or values sees them as they are written);
+ * at the end of the prompt each policy compresses the cache to its budget (whole empty blocks
+ * released, then tail-fill); then every decode step makes room (the policy evicts first, so the cache
+ * never exceeds the budget), places the token in the freed slot, measures the full rows against what
+ * is kept, and shows the policy each head's row restricted to its kept tokens (renormalised, what the
+ * engine sees). Shared policies see every head (one decision per sequence); the per-head reference runs
+ * one policy per head on its own sequence, mask-only.
  *
  * <p>Cost O(tokens^2 x heads x policies): a research tool, not a hot path. Stateless; thread-safe.
  */
@@ -33,28 +32,24 @@ public final class Harness {
     }
 
     /**
-     * The standard line-up at a budget of {@code budget} tokens: window, sinks + recent, H2O (half heavy,
-     * half recent) with SUM and NORM_SUM, TOVA, and key norm (4 sinks, half recent).
+     * The standard line-up at a budget of {@code budget} tokens (every policy keeps exactly that many,
+     * sinks included): every {@link StandardPolicy}, in declaration order.
      */
     public static List<Supplier<EvictionPolicy>> standardPolicies(int budget) {
-        if (budget < 8) {
-            throw new IllegalArgumentException("budget: " + budget + " (expected: >= 8 tokens)");
+        if (budget < StandardPolicy.MIN_BUDGET) {
+            throw new IllegalArgumentException("budget: " + budget + " (expected: >= " + StandardPolicy.MIN_BUDGET + " tokens)");
         }
-        int half = budget / 2;
         List<Supplier<EvictionPolicy>> list = new ArrayList<>();
-        list.add(() -> new SlidingWindow(budget));
-        list.add(() -> new AttentionSinks(AttentionSinks.DEFAULT_SINKS, budget - AttentionSinks.DEFAULT_SINKS, 1));
-        list.add(() -> new HeavyHitters(budget - half, half, HeavyHitters.Accumulation.SUM));
-        list.add(() -> new HeavyHitters(budget - half, half, HeavyHitters.Accumulation.NORM_SUM));
-        list.add(() -> new Tova(budget));
-        list.add(() -> new KeyNorm(budget, 4, half));
+        for (StandardPolicy p : StandardPolicy.values()) {
+            list.add(() -> p.create(budget));
+        }
         return list;
     }
 
-    /** The per-head reference: H2O with SUM, half heavy and half recent, one instance per head. */
+    /** The per-head reference: H2O with SUM, half recent, one instance per head. */
     public static Supplier<EvictionPolicy> perHeadReference(int budget) {
         int half = budget / 2;
-        return () -> new HeavyHitters(budget - half, half, HeavyHitters.Accumulation.SUM);
+        return () -> new HeavyHitters(budget, half, HeavyHitters.Accumulation.SUM);
     }
 
     /**
@@ -78,60 +73,60 @@ public final class Harness {
         TraceSpec spec = trace.spec();
         int heads = spec.heads();
         List<PolicyRun> runs = new ArrayList<>();
-        for (Supplier<EvictionPolicy> s : shared) {
-            runs.add(new PolicyRun(trace, s.get(), -1, blockSize));
-        }
         List<PolicyRun> perHeadRuns = new ArrayList<>();
-        if (perHead != null) {
-            for (int h = 0; h < heads; h++) {
-                PolicyRun r = new PolicyRun(trace, perHead.get(), h, blockSize);
-                perHeadRuns.add(r);
-                runs.add(r);
+        try {
+            for (Supplier<EvictionPolicy> s : shared) {
+                runs.add(new PolicyRun(trace, s.get(), -1, blockSize));
             }
-        }
-        boolean anyAttention = false;
-        for (PolicyRun r : runs) {
-            anyAttention |= r.policy.usesAttention();
-        }
-        int total = spec.totalTokens();
-        int prompt = spec.promptTokens();
-        float[][] rows = new float[heads][total];
-        for (int t = 0; t < total; t++) {
-            boolean decode = t >= prompt;
+            if (perHead != null) {
+                for (int h = 0; h < heads; h++) {
+                    PolicyRun r = new PolicyRun(trace, perHead.get(), h, blockSize);
+                    perHeadRuns.add(r);
+                    runs.add(r);
+                }
+            }
+            boolean anyAttention = false;
             for (PolicyRun r : runs) {
-                r.append(t);
+                anyAttention |= r.ev.usesAttention();
             }
-            if (!decode && !anyAttention) {
-                if (t == prompt - 1) {
-                    for (PolicyRun r : runs) {
-                        r.evict(true);
+            int total = spec.totalTokens();
+            int prompt = spec.promptTokens();
+            float[][] rows = new float[heads][total];
+            for (int t = 0; t < total; t++) {
+                boolean decode = t >= prompt;
+                for (PolicyRun r : runs) {
+                    r.place(t, !decode);
+                }
+                if (decode || anyAttention) {
+                    for (int h = 0; h < heads; h++) {
+                        trace.row(t, h, rows[h]);
                     }
                 }
-                continue;
+                for (PolicyRun r : runs) {
+                    if (decode) {
+                        r.measure(t, rows);
+                    }
+                    r.observe(rows);
+                    if (t == prompt - 1) {
+                        r.compress();
+                    }
+                }
             }
-            for (int h = 0; h < heads; h++) {
-                trace.row(t, h, rows[h]);
-            }
+            List<PolicyResult> results = new ArrayList<>();
             for (PolicyRun r : runs) {
-                if (decode) {
-                    r.measure(t, rows);
-                }
-                r.observe(t, rows);
-                if (decode || t == prompt - 1) {
-                    r.evict(!decode);
+                if (r.head < 0) {
+                    results.add(result(r.name, List.of(r), bytesPerToken));
                 }
             }
-        }
-        List<PolicyResult> results = new ArrayList<>();
-        for (PolicyRun r : runs) {
-            if (r.head < 0) {
-                results.add(result(r.policy.name(), List.of(r), bytesPerToken));
+            if (!perHeadRuns.isEmpty()) {
+                results.add(result(perHeadRuns.get(0).name + PER_HEAD_SUFFIX, perHeadRuns, bytesPerToken));
+            }
+            return results;
+        } finally {
+            for (PolicyRun r : runs) {
+                r.close();
             }
         }
-        if (!perHeadRuns.isEmpty()) {
-            results.add(result(perHeadRuns.get(0).policy.name() + PER_HEAD_SUFFIX, perHeadRuns, bytesPerToken));
-        }
-        return results;
     }
 
     private static PolicyResult result(String name, List<PolicyRun> group, long bytesPerToken) {
@@ -157,9 +152,9 @@ public final class Harness {
         long kept;
         if (group.size() == 1) {
             PolicyRun r = group.get(0);
-            kept = r.policy.liveTokens();
-            freed = r.blocksFreed;
-            moves = r.slotMoves;
+            kept = r.ev.liveTokens();
+            freed = r.ev.blocksFreed();
+            moves = r.ev.slotMoves();
         } else {
             // Mask-only: a token stays in memory while any head keeps it; nothing is freed or moved.
             int n = group.get(0).kept.length;

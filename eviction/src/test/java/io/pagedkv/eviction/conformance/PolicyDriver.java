@@ -13,26 +13,42 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Plays an engine against one policy and checks every invariant of the {@link EvictionPolicy}
- * contract after every operation, against a plain model (slot to position map, append order).
+ * Plays an engine against one policy, in the library's step order (evict, then place), and checks
+ * every invariant of the {@link EvictionPolicy} contract after every operation against a plain model
+ * (slot to position map, append order).
  *
- * <p>A program is a list of op codes: {@code op % 5} is 0-2 a decode step (append, keys, attention,
- * evict), 3 a burst append without eviction, 4 a tail-fill compaction; the rest of the code seeds the
- * step's random weights and keys, so a shrunk program is still a valid one.
+ * <p>A program is a list of op codes: {@code op % 6} is 0-2 a decode step ({@code evict(1)}, place,
+ * keys and values of {@value #LAYERS} layers x {@value #KV_HEADS} KV heads, queries and attention
+ * rows of {@value #LAYERS} x {@value #QUERY_HEADS} query heads), 3 a prompt token placed with no
+ * eviction (keys, values and rows too), 4 a compression ({@code evict(0)} then tail-fill compaction),
+ * 5 a fork: the first one copies the policy and runs the rest of the program on the copy first, then
+ * the original must make exactly the same decisions on the same future. The rest of the code seeds
+ * the step's random weights, keys, values and queries, so a shrunk program is still a valid one.
  */
 public final class PolicyDriver {
 
+    /** Layers the driver feeds. */
+    public static final int LAYERS = 2;
+    /** KV heads per layer the driver feeds. */
+    public static final int KV_HEADS = 2;
+    /** Query heads per layer the driver feeds. */
+    public static final int QUERY_HEADS = 4;
+    /** Head dim of the driver's keys, values and queries. */
+    public static final int HEAD_DIM = 8;
+
     private final EvictionPolicy policy;
     private final int[] posOfSlot;
-    private final List<Integer> appendOrder = new ArrayList<>();
+    private final List<Integer> appendOrder;
     private final int[] victims;
     private final float[] row;
-    private final float[] key = new float[8];
+    private final float[] vec = new float[HEAD_DIM];
     private int slotTop;
     private int nextPosition;
     private final int[] freeSlots;
     private int freeCount;
-    private final List<String> log = new ArrayList<>();
+    private final List<String> log;
+    private final List<String> decisions = new ArrayList<>();
+    private boolean forked;
 
     /** A driver for {@code policy} able to run up to {@code maxTokens} appends. */
     public PolicyDriver(EvictionPolicy policy, int maxTokens) {
@@ -42,28 +58,55 @@ public final class PolicyDriver {
         this.victims = new int[maxTokens];
         this.row = new float[maxTokens];
         this.freeSlots = new int[maxTokens];
+        this.appendOrder = new ArrayList<>();
+        this.log = new ArrayList<>();
+    }
+
+    private PolicyDriver(PolicyDriver parent, EvictionPolicy copy) {
+        this.policy = copy;
+        this.posOfSlot = parent.posOfSlot.clone();
+        this.appendOrder = new ArrayList<>(parent.appendOrder);
+        this.victims = new int[parent.victims.length];
+        this.row = new float[parent.row.length];
+        this.slotTop = parent.slotTop;
+        this.nextPosition = parent.nextPosition;
+        this.freeSlots = parent.freeSlots.clone();
+        this.freeCount = parent.freeCount;
+        this.log = new ArrayList<>();
+        this.forked = true;
     }
 
     /** Runs the program, asserting the invariants after every step. */
     public void run(List<Integer> program) {
-        for (int i = 0; i < program.size() && nextPosition < posOfSlot.length; i++) {
+        run(program, 0);
+        // Drain: the bound must hold after a final compression whatever the program did.
+        compress();
+        checkInvariants();
+    }
+
+    private void run(List<Integer> program, int from) {
+        for (int i = from; i < program.size() && nextPosition < posOfSlot.length; i++) {
             int op = program.get(i);
-            int kind = Math.floorMod(op, 5);
+            int kind = Math.floorMod(op, 6);
             SplittableRandom rnd = new SplittableRandom(op * 31L + i);
-            if (kind == 4) {
-                compact();
-            } else {
-                append(rnd);
-                if (kind != 3) {
-                    attend(rnd);
-                    evict();
+            switch (kind) {
+                case 3 -> {
+                    place(rnd, false);
+                    observe(rnd);
+                }
+                case 4 -> compress();
+                case 5 -> {
+                    if (fork(program, i + 1)) {
+                        return; // the rest of the program ran inside the fork
+                    }
+                }
+                default -> {
+                    place(rnd, true);
+                    observe(rnd);
                 }
             }
             checkInvariants();
         }
-        // Drain: the bound must hold after a final eviction whatever the program did.
-        evict();
-        checkInvariants();
     }
 
     /** Steps taken, for failure messages. */
@@ -71,51 +114,108 @@ public final class PolicyDriver {
         return log;
     }
 
-    private void append(SplittableRandom rnd) {
+    /** The live positions in append order (the model's view). */
+    public List<Integer> livePositions() {
+        return List.copyOf(appendOrder);
+    }
+
+    private boolean fork(List<Integer> program, int next) {
+        if (forked) {
+            log.add("fork (ignored: one per program)");
+            return false;
+        }
+        forked = true;
+        EvictionPolicy copy = policy.copy();
+        assertEquals(policy.liveTokens(), copy.liveTokens(), "a copy keeps the live tokens");
+        assertEquals(policy.appended(), copy.appended(), "a copy keeps the context");
+        PolicyDriver child = new PolicyDriver(this, copy);
+        child.run(program, next);
+        int mark = decisions.size();
+        run(program, next);
+        List<String> mine = decisions.subList(mark, decisions.size());
+        assertEquals(child.decisions, mine, "a copy must decide exactly as the original on the same future"
+                + " (child log " + child.log + ")");
+        log.add("fork: copy made the same " + child.decisions.size() + " decisions");
+        return true;
+    }
+
+    private void place(SplittableRandom rnd, boolean evictFirst) {
+        if (evictFirst) {
+            evict(1);
+        }
         int slot = freeCount > 0 ? freeSlots[--freeCount] : slotTop++;
         int pos = nextPosition++;
         policy.onAppend(slot, pos);
         posOfSlot[slot] = pos;
         appendOrder.add(pos);
-        log.add("append slot=" + slot + " pos=" + pos);
-        if (policy.usesKeys()) {
-            for (int h = 0; h < 2; h++) {
-                for (int k = 0; k < key.length; k++) {
-                    key[k] = (float) rnd.nextGaussian();
+        log.add((evictFirst ? "decode" : "prompt") + " slot=" + slot + " pos=" + pos);
+        for (int l = 0; l < LAYERS; l++) {
+            for (int h = 0; h < KV_HEADS; h++) {
+                if (policy.usesKeys()) {
+                    fill(rnd);
+                    policy.onKey(l, h, slot, vec, 0, HEAD_DIM);
                 }
-                policy.onKey(slot, key, 0, key.length);
+                if (policy.usesValues()) {
+                    fill(rnd);
+                    policy.onValue(l, h, slot, vec, 0, HEAD_DIM);
+                }
             }
         }
     }
 
-    private void attend(SplittableRandom rnd) {
-        if (!policy.usesAttention()) {
-            return;
+    private void fill(SplittableRandom rnd) {
+        for (int k = 0; k < HEAD_DIM; k++) {
+            vec[k] = (float) rnd.nextGaussian();
         }
-        double sum = 0;
-        for (int s = 0; s < slotTop; s++) {
-            // Coarse weights so ties happen and the tie rule is exercised.
-            row[s] = posOfSlot[s] >= 0 ? rnd.nextInt(4) : 0f;
-            sum += row[s];
-        }
-        for (int s = 0; s < slotTop && sum > 0; s++) {
-            row[s] = (float) (row[s] / sum);
-        }
-        policy.onAttention(row, slotTop);
     }
 
-    private void evict() {
-        int pending = policy.pendingEvictions();
+    private void observe(SplittableRandom rnd) {
+        for (int l = 0; l < LAYERS; l++) {
+            for (int h = 0; h < QUERY_HEADS; h++) {
+                if (policy.usesQueries()) {
+                    fill(rnd);
+                    policy.onQuery(l, h, vec, 0, HEAD_DIM);
+                }
+                if (policy.usesAttention()) {
+                    double sum = 0;
+                    for (int s = 0; s < slotTop; s++) {
+                        // Coarse weights so ties happen and the tie rule is exercised; holes carry
+                        // garbage the policy must ignore.
+                        row[s] = posOfSlot[s] >= 0 ? rnd.nextInt(4) : 7f;
+                        sum += posOfSlot[s] >= 0 ? row[s] : 0;
+                    }
+                    for (int s = 0; s < slotTop && sum > 0; s++) {
+                        if (posOfSlot[s] >= 0) {
+                            row[s] = (float) (row[s] / sum);
+                        }
+                    }
+                    policy.onAttention(l, h, row, 0, slotTop);
+                }
+            }
+        }
+    }
+
+    private void evict(int incoming) {
+        int pending = policy.pendingEvictions(incoming);
         int liveBefore = policy.liveTokens();
+        int budget = policy.budget().tokensAt(policy.appended() + incoming);
         if (pending > 0) {
             int[] small = new int[pending - 1];
-            assertThrows(IllegalArgumentException.class, () -> policy.evict(small),
+            assertThrows(IllegalArgumentException.class, () -> policy.evict(incoming, small),
                     "evict with a buffer one short must refuse");
             assertEquals(liveBefore, policy.liveTokens(), "a refused evict must leave the policy as it was");
+            assertEquals(pending, policy.pendingEvictions(incoming), "a refused evict must leave the policy as it was");
         }
-        int n = policy.evict(victims);
+        int n = policy.evict(incoming, victims);
         assertEquals(pending, n, "evict returned a different count than pendingEvictions said");
+        assertEquals(0, n % policy.quantum(), "evictions come in whole quanta of " + policy.quantum());
+        assertTrue(policy.liveTokens() + incoming <= budget, "budget bound: live " + policy.liveTokens() + " + incoming "
+                + incoming + " > budget " + budget + " (" + policy.budget() + " at context " + (policy.appended() + incoming) + ")");
+        long excess = (long) liveBefore + incoming - budget;
+        assertTrue(n < Math.max(0, excess) + policy.quantum(), "evicted " + n + " for an excess of " + excess
+                + ": more than a quantum " + policy.quantum() + " beyond what the budget needs");
         boolean[] seen = new boolean[slotTop];
+        StringBuilder d = new StringBuilder("evict(" + incoming + "):");
         for (int i = 0; i < n; i++) {
             int slot = victims[i];
             assertTrue(slot >= 0 && slot < slotTop && posOfSlot[slot] >= 0, "victim slot " + slot + " was not live");
@@ -124,13 +224,16 @@ public final class PolicyDriver {
             assertFalse(policy.isLive(slot), "victim slot " + slot + " still live");
             assertEquals(-1, policy.positionOf(slot), "victim slot " + slot + " still has a position");
             appendOrder.remove(Integer.valueOf(posOfSlot[slot]));
+            d.append(' ').append(posOfSlot[slot]);
             posOfSlot[slot] = -1;
             freeSlots[freeCount++] = slot;
         }
-        log.add("evict " + n);
+        decisions.add(d.toString());
+        log.add(d.toString());
     }
 
-    private void compact() {
+    private void compress() {
+        evict(0);
         int live = policy.liveTokens();
         int hole = 0;
         int moves = 0;
@@ -163,14 +266,11 @@ public final class PolicyDriver {
             }
         }
         assertEquals(live, policy.liveTokens(), "live tokens");
+        assertEquals(nextPosition, policy.appended(), "tokens appended since reset");
         int[] listed = new int[Math.max(1, live)];
         assertEquals(live, policy.liveSlots(listed), "liveSlots count");
         for (int i = 0; i < live; i++) {
             assertTrue(posOfSlot[listed[i]] >= 0, "liveSlots listed free slot " + listed[i]);
-        }
-        if (policy.pendingEvictions() == 0) {
-            assertTrue(live <= policy.budget() + policy.quantum() - 1,
-                    "budget bound: live " + live + " > budget " + policy.budget() + " + quantum " + policy.quantum() + " - 1");
         }
         if (policy instanceof BudgetedPolicy b) {
             int appended = nextPosition;
@@ -181,10 +281,5 @@ public final class PolicyDriver {
                 assertTrue(appendOrder.contains(p), "recent position " + p + " was evicted (appended " + appended + ")");
             }
         }
-    }
-
-    /** The live positions in append order (the model's view). */
-    public List<Integer> livePositions() {
-        return List.copyOf(appendOrder);
     }
 }

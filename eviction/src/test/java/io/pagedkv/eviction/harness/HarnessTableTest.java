@@ -29,11 +29,14 @@ class HarnessTableTest {
         return results.stream().filter(r -> r.policy().startsWith(prefix)).findFirst().orElseThrow();
     }
 
-    /** The mean over decode steps of kept / length: what any policy gets when attention is uniform. */
+    /**
+     * The mean over decode steps of kept / length: what any policy gets when attention is uniform
+     * (the cache holds exactly the budget at every step: evict first, then place).
+     */
     static double budgetOverLength() {
         double sum = 0;
         for (int t = PROMPT; t < PROMPT + DECODE; t++) {
-            sum += (BUDGET + 1.0) / (t + 1.0);
+            sum += BUDGET / (t + 1.0);
         }
         return sum / DECODE;
     }
@@ -55,10 +58,13 @@ class HarnessTableTest {
     }
 
     @Test
-    void onTheNeedleTraceEveryPolicyMissesTheNeedleAtEveryStepWhereItMatters() {
+    void onTheNeedleTraceEveryAttentionOrPositionPolicyMissesTheNeedleAtEveryStepWhereItMatters() {
         for (PolicyResult r : table(TraceKind.NEEDLE)) {
             assertEquals(3 * 4, r.needleChecks(), r.policy());
-            assertEquals(0, r.needleHits(), r.policy() + " kept the needle");
+            if (r.policy().startsWith("window") || r.policy().startsWith("sinks") || r.policy().startsWith("h2o")
+                    || r.policy().startsWith("tova")) {
+                assertEquals(0, r.needleHits(), r.policy() + " kept the needle");
+            }
         }
     }
 

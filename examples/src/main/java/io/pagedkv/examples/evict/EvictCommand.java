@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
  * blocks freed, bytes copied), optionally writing CSV. Not thread-safe; one per invocation.
  */
 @Command(name = "evict", mixinStandardHelpOptions = true,
-        description = {"Compare eviction policies (window, sinks+recent, H2O, TOVA, key norm, per-head H2O reference)",
+        description = {"Compare eviction policies (window, sinks+recent, H2O, TOVA, key norm, KeyDiff, LagKV, random,"
+            + " per-head H2O reference)",
             "on seeded synthetic attention traces against a shadow full cache; print the table, optionally CSV."})
 public final class EvictCommand implements Callable<Integer> {
 

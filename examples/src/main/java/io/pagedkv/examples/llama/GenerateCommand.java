@@ -2,12 +2,8 @@ package io.pagedkv.examples.llama;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.dtype.KvDType;
-import io.pagedkv.eviction.AttentionSinks;
 import io.pagedkv.eviction.EvictionPolicy;
-import io.pagedkv.eviction.HeavyHitters;
-import io.pagedkv.eviction.KeyNorm;
-import io.pagedkv.eviction.SlidingWindow;
-import io.pagedkv.eviction.Tova;
+import io.pagedkv.eviction.StandardPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,18 +83,20 @@ public final class GenerateCommand implements Callable<Integer> {
         /** TOVA: drop the token with the least attention from the newest query. */
         tova,
         /** Keep the keys of smallest L2 norm, with sinks and a recent window. */
-        knorm;
+        knorm,
+        /** KeyDiff: keep the most distinctive keys. */
+        keydiff,
+        /** LagKV: score keys and values against the next partition. */
+        lagkv,
+        /** Random victims: the baseline. */
+        random;
 
-        /** A fresh policy keeping {@code budget} tokens; throws IllegalArgumentException if it cannot. */
+        /** A fresh policy keeping {@code budget} tokens ({@link StandardPolicy}); throws IllegalArgumentException if it cannot. */
         EvictionPolicy build(int budget) {
-            return switch (this) {
-                case none -> throw new IllegalArgumentException("policy: none (expected: an evicting policy)");
-                case window -> new SlidingWindow(budget);
-                case sinks -> new AttentionSinks(AttentionSinks.DEFAULT_SINKS, budget - AttentionSinks.DEFAULT_SINKS, 1);
-                case h2o -> new HeavyHitters(budget / 2, budget - budget / 2, HeavyHitters.Accumulation.SUM);
-                case tova -> new Tova(budget);
-                case knorm -> new KeyNorm(budget, AttentionSinks.DEFAULT_SINKS, budget / 4);
-            };
+            if (this == none) {
+                throw new IllegalArgumentException("policy: none (expected: an evicting policy)");
+            }
+            return StandardPolicy.parse(name()).create(budget);
         }
     }
 
@@ -147,7 +145,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 return 2;
             }
             if (policy == PolicyKind.none) {
-                err.println("--budget: " + budget + " (expected: with --policy window|sinks|h2o|tova|knorm)");
+                err.println("--budget: " + budget + " (expected: with --policy window|sinks|h2o|tova|knorm|keydiff|lagkv|random)");
                 return 2;
             }
             if (cache != CacheKind.paged) {

@@ -139,6 +139,11 @@ public final class MaskedKvStore implements KvStore {
         return keys[layer];
     }
 
+    /** The values of {@code layer}, laid out like {@link #keys(int)}. */
+    public float[] values(int layer) {
+        return values[layer];
+    }
+
     /** The latest step's weights of {@code layer}: query head {@code h}, slot {@code s} at {@code h * capacity + s}. */
     public float[] weights(int layer) {
         return weights[layer];

@@ -1,15 +1,16 @@
 package io.pagedkv.examples.llama;
 
-import io.pagedkv.eviction.AttentionReducer;
 import io.pagedkv.eviction.EvictionPolicy;
 import java.util.function.IntFunction;
 
 /**
  * Measures what an eviction policy costs a real model: a full-cache decoder and an evicting one run
- * in lockstep on the same tokens (the full decoder's greedy picks from BOS); after every step the
- * policy sees the evicting decoder's attention weights (reduced over layers and heads by SUM) and
- * drops tokens to its budget. Over the steps where the evicting cache holds fewer tokens than the
- * full one, it reports how often the next token agrees, the KL divergence of the next-token
+ * in lockstep on the same tokens (the full decoder's greedy picks from BOS). The library's step order:
+ * before each token is placed the policy evicts to make room (so the evicting cache never holds more
+ * than the budget), then the token is placed, its keys and values are shown to the policy (per layer
+ * and KV head, if it uses them), and after the step the evicting decoder's attention rows (per layer
+ * and query head) are shown to it. Over the steps where the evicting cache holds fewer tokens than
+ * the full one, it reports how often the next token agrees, the KL divergence of the next-token
  * distribution {@code KL(full || evicted)}, and the attention-mass recall: the share of the full
  * decoder's attention weight (mean over layers and heads) that falls on the tokens still kept.
  * Keys stay rotated at their original positions, or follow StreamingLLM's rule ({@link RotaryMode}).
@@ -50,24 +51,32 @@ public final class PolicyQuality {
         MaskedKvStore evicted = new MaskedKvStore(c, steps, mode);
         LlamaDecoder fullDecoder = new LlamaDecoder(weights, full);
         LlamaDecoder evictedDecoder = new LlamaDecoder(weights, evicted);
-        AttentionReducer reducer = new AttentionReducer(c.shape("quality"), AttentionReducer.Granularity.SEQUENCE,
-                AttentionReducer.Reduction.SUM, steps);
         int[] victims = new int[steps];
-        float[] key = new float[c.headSize()];
+        int kvDim = c.kvDim();
+        int hs = c.headSize();
         int token = Tokenizer.BOS;
         int measured = 0;
         int agree = 0;
         double kl = 0;
         double recall = 0;
         for (int t = 0; t < steps; t++) {
+            int n = p.evict(1, victims);
+            for (int i = 0; i < n; i++) {
+                evicted.evict(victims[i]);
+            }
+            if (n > 0) {
+                evicted.reposition();
+            }
             p.onAppend(t, t);
             float[] ref = fullDecoder.forward(token);
             float[] cand = evictedDecoder.forward(token);
-            if (p.usesKeys()) {
-                for (int l = 0; l < c.layers(); l++) {
-                    for (int h = 0; h < c.kvHeads(); h++) {
-                        System.arraycopy(evicted.keys(l), (t * c.kvHeads() + h) * c.headSize(), key, 0, c.headSize());
-                        p.onKey(t, key, 0, key.length);
+            for (int l = 0; l < c.layers() && (p.usesKeys() || p.usesValues()); l++) {
+                for (int h = 0; h < c.kvHeads(); h++) {
+                    if (p.usesKeys()) {
+                        p.onKey(l, h, t, evicted.keys(l), t * kvDim + h * hs, hs);
+                    }
+                    if (p.usesValues()) {
+                        p.onValue(l, h, t, evicted.values(l), t * kvDim + h * hs, hs);
                     }
                 }
             }
@@ -81,21 +90,11 @@ public final class PolicyQuality {
                 recall += keptMass(c, full, evicted, t + 1);
             }
             if (p.usesAttention()) {
-                reducer.begin(t + 1);
                 for (int l = 0; l < c.layers(); l++) {
                     for (int h = 0; h < c.heads(); h++) {
-                        reducer.add(l, h, evicted.weights(l), h * steps);
+                        p.onAttention(l, h, evicted.weights(l), h * steps, t + 1);
                     }
                 }
-                reducer.finish();
-                p.onAttention(reducer.row(0), t + 1);
-            }
-            int n = p.evict(victims);
-            for (int i = 0; i < n; i++) {
-                evicted.evict(victims[i]);
-            }
-            if (n > 0) {
-                evicted.reposition();
             }
             token = next;
         }

@@ -1,14 +1,11 @@
 package io.pagedkv.examples.llama;
 
-import io.pagedkv.eviction.AttentionSinks;
 import io.pagedkv.eviction.EvictionPolicy;
-import io.pagedkv.eviction.HeavyHitters;
-import io.pagedkv.eviction.KeyNorm;
-import io.pagedkv.eviction.SlidingWindow;
-import io.pagedkv.eviction.Tova;
+import io.pagedkv.eviction.StandardPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -43,14 +40,15 @@ public final class QualityCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "0", description = "positions decoded from BOS (0 = the model's context length)")
     int steps;
 
-    /** The policies of the table, each built for a token budget. */
+    /** The policies of the table: every {@link StandardPolicy} but H2O's NORM_SUM variant, each built for a token budget. */
     static List<IntFunction<EvictionPolicy>> policies() {
-        return List.of(
-                SlidingWindow::new,
-                b -> new AttentionSinks(AttentionSinks.DEFAULT_SINKS, b - AttentionSinks.DEFAULT_SINKS, 1),
-                b -> new HeavyHitters(b / 2, b - b / 2, HeavyHitters.Accumulation.SUM),
-                Tova::new,
-                b -> new KeyNorm(b, AttentionSinks.DEFAULT_SINKS, b / 4));
+        List<IntFunction<EvictionPolicy>> list = new ArrayList<>();
+        for (StandardPolicy p : StandardPolicy.values()) {
+            if (p != StandardPolicy.H2O_NORM) {
+                list.add(p::create);
+            }
+        }
+        return list;
     }
 
     @Override
@@ -68,20 +66,20 @@ public final class QualityCommand implements Callable<Integer> {
             return 2;
         }
         for (int b : budgets) {
-            if (b <= AttentionSinks.DEFAULT_SINKS || b >= n) {
-                err.println("--budgets: " + b + " (expected: " + AttentionSinks.DEFAULT_SINKS + " < budget < steps " + n + ")");
+            if (b < StandardPolicy.MIN_BUDGET || b >= n) {
+                err.println("--budgets: " + b + " (expected: " + StandardPolicy.MIN_BUDGET + " <= budget < steps " + n + ")");
                 return 2;
             }
         }
         out.printf(Locale.ROOT, "%s, %d steps greedy from BOS%n", model.getFileName(), n);
-        out.printf(Locale.ROOT, "| %-28s | %-8s | %6s | %5s | %9s | %8s | %7s |%n", "policy", "rotary", "budget", "steps",
+        out.printf(Locale.ROOT, "| %-32s | %-8s | %6s | %5s | %9s | %8s | %7s |%n", "policy", "rotary", "budget", "steps",
                 "agreement", "KL nats", "recall");
-        out.println("|------------------------------|----------|--------|-------|-----------|----------|---------|");
+        out.println("|----------------------------------|----------|--------|-------|-----------|----------|---------|");
         for (int b : budgets) {
             for (IntFunction<EvictionPolicy> p : policies()) {
                 for (RotaryMode mode : rotary) {
                     PolicyQuality.Row r = PolicyQuality.measure(w, p, b, n, mode);
-                    out.printf(Locale.ROOT, "| %-28s | %-8s | %6d | %5d | %8.1f%% | %8.4f | %6.1f%% |%n", r.policy(),
+                    out.printf(Locale.ROOT, "| %-32s | %-8s | %6d | %5d | %8.1f%% | %8.4f | %6.1f%% |%n", r.policy(),
                             mode.name().toLowerCase(Locale.ROOT), r.budget(), r.steps(), 100 * r.agreement(), r.meanKl(),
                             100 * r.recall());
                     out.flush();

@@ -1,9 +1,7 @@
 package io.pagedkv.examples.simulate;
 
-import io.pagedkv.eviction.AttentionSinks;
 import io.pagedkv.eviction.EvictionPolicy;
-import io.pagedkv.eviction.HeavyHitters;
-import io.pagedkv.eviction.SlidingWindow;
+import io.pagedkv.eviction.StandardPolicy;
 import java.util.Locale;
 
 /**
@@ -15,9 +13,9 @@ public enum EvictionChoice {
     NONE,
     /** Sliding window: the last {@code budget} tokens. */
     WINDOW,
-    /** Attention sinks plus a recent window (StreamingLLM): 4 sinks and {@code budget - 4} recent tokens. */
+    /** Attention sinks plus a recent window (StreamingLLM): {@code budget} tokens, 4 of them sinks. */
     SINKS,
-    /** Heavy hitters plus recent tokens (H2O): half the budget each, attention summed. */
+    /** Heavy hitters plus recent tokens (H2O): {@code budget} tokens, half of them recent, attention summed. */
     H2O;
 
     /** Smallest accepted token budget. */
@@ -36,9 +34,9 @@ public enum EvictionChoice {
     public EvictionPolicy create(int budget) {
         return switch (this) {
             case NONE -> throw new IllegalStateException("policy none (expected: window, sinks or h2o)");
-            case WINDOW -> new SlidingWindow(budget);
-            case SINKS -> new AttentionSinks(AttentionSinks.DEFAULT_SINKS, budget - AttentionSinks.DEFAULT_SINKS, 1);
-            case H2O -> new HeavyHitters(budget / 2, budget - budget / 2, HeavyHitters.Accumulation.SUM);
+            case WINDOW -> StandardPolicy.WINDOW.create(budget);
+            case SINKS -> StandardPolicy.SINKS.create(budget);
+            case H2O -> StandardPolicy.H2O.create(budget);
         };
     }
 }

@@ -21,11 +21,11 @@ import java.util.Arrays;
  * machine; every token's synthetic K and V are really encoded and written into its block.
  * Admission needs blocks for the prefill plus the first generated token. Allocates nothing per token. Confined to the scheduler thread.
  *
- * <p>With an eviction policy every request gets its own policy instance with a token budget: after
- * each token is written the policy picks the tokens to drop, their slots go on the request's free
- * list and the next token is written into a freed slot before the sequence grows, so a request never
- * holds more than {@code budget + 1} slots. H2O reads synthetic attention (see {@link
- * #syntheticAttention}).
+ * <p>With an eviction policy every request gets its own policy instance with a token budget, in the
+ * library's step order: before each token is placed the policy picks the tokens to drop (their slots
+ * go on the request's free list), then the token is written into a freed slot before the sequence
+ * grows, so a request never holds more than {@code budget} slots. H2O reads synthetic attention (see
+ * {@link #syntheticAttention}).
  *
  * <p>Without a policy, requests that carry token ids (the agent trace) use the cache's prefix
  * caching: a request opens its sequence with its prompt's ids and reuses the longest chain of cached
@@ -207,7 +207,7 @@ public final class PagedStrategy implements KvAllocationStrategy {
     /** Slots the prefill and the first generated token can occupy at most. */
     private long slotsToAdmit(SimRequest request) {
         long tokens = request.tokensToPrefill() + 1L;
-        return policy == EvictionChoice.NONE ? tokens : Math.min(tokens, tokenBudget + 1L);
+        return policy == EvictionChoice.NONE ? tokens : Math.min(tokens, tokenBudget);
     }
 
     @Override
@@ -322,8 +322,13 @@ public final class PagedStrategy implements KvAllocationStrategy {
         return ((h >>> 29) == 0) ? 1f : 0.05f;
     }
 
-    /** Writes token {@code position} into a freed slot or a new one, then lets the policy evict. */
+    /** Lets the policy make room (evict first), then writes token {@code position} into a freed slot or a new one. */
     private boolean addToken(Evicting e, int id, int position) {
+        int n = e.policy.evict(1, e.victims);
+        for (int i = 0; i < n; i++) {
+            e.freeSlots[e.freeCount++] = e.victims[i];
+        }
+        tokensEvicted += n;
         int slot;
         if (e.freeCount > 0) {
             slot = e.freeSlots[--e.freeCount];
@@ -344,13 +349,8 @@ public final class PagedStrategy implements KvAllocationStrategy {
                 int p = e.policy.positionOf(s);
                 scores[s] = p < 0 ? 0f : syntheticAttention(p);
             }
-            e.policy.onAttention(scores, slots);
+            e.policy.onAttention(0, 0, scores, 0, slots);
         }
-        int n = e.policy.evict(e.victims);
-        for (int i = 0; i < n; i++) {
-            e.freeSlots[e.freeCount++] = e.victims[i];
-        }
-        tokensEvicted += n;
         return true;
     }
 

@@ -31,11 +31,13 @@ class EvictCommandTest {
         String[] r = run("evict", "--trace", "power-law", "--prompt", "128", "--decode", "32", "--budget", "0.25",
                 "--csv", csv.toString());
         assertEquals("0", r[0], r[2]);
-        assertTrue(r[1].contains("h2o(16+16)"), r[1]);
-        assertTrue(r[1].contains("window(32)"), r[1]);
-        assertTrue(r[1].contains("-per-head(mask)"), r[1]);
+        for (String name : new String[] {"window(32)", "sinks(32,first=4)", "h2o(32,recent=16)", "tova(32)",
+            "knorm(32,sinks=4,recent=8)", "keydiff(32,sinks=4,recent=4)", "lagkv(32,sinks=4,lag=13)", "random(32)",
+            "-per-head(mask)"}) {
+            assertTrue(r[1].contains(name), name + " in " + r[1]);
+        }
         List<String> lines = Files.readAllLines(csv);
-        assertEquals(1 + 7, lines.size(), String.join("\n", lines));
+        assertEquals(1 + 10, lines.size(), String.join("\n", lines));
         assertTrue(lines.get(0).startsWith("trace,policy,tokens_kept"));
         assertTrue(lines.get(1).startsWith("power-law,\"window(32)\",32,"), lines.get(1));
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.eviction.AttentionSinks;
 import io.pagedkv.eviction.SlidingWindow;
+import io.pagedkv.eviction.StandardPolicy;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -66,14 +67,24 @@ class PolicyQualityTest {
     @Test
     void onAidreamsALargerBudgetKeepsMoreAttentionMassAndLowersKl() throws IOException {
         LlamaWeights w = RealModels.weights(RealModels.AIDREAMS);
-        PolicyQuality.Row small = PolicyQuality.measure(w, b -> new AttentionSinks(4, b - 4, 1), 16, 128);
-        PolicyQuality.Row large = PolicyQuality.measure(w, b -> new AttentionSinks(4, b - 4, 1), 64, 128);
-        // tokens exceed the budget first at step B (B + 1 tokens); eviction follows it, so steps B+1 .. 127 are measured
-        assertEquals(127 - 16, small.steps());
-        assertEquals(127 - 64, large.steps());
+        PolicyQuality.Row small = PolicyQuality.measure(w, AttentionSinks::new, 16, 128);
+        PolicyQuality.Row large = PolicyQuality.measure(w, AttentionSinks::new, 64, 128);
+        // before token B is placed the policy evicts one (evict first, then place), so steps B .. 127 are measured
+        assertEquals(128 - 16, small.steps());
+        assertEquals(128 - 64, large.steps());
         assertTrue(large.recall() > small.recall(), large + " vs " + small);
         assertTrue(large.meanKl() < small.meanKl(), large + " vs " + small);
         assertTrue(small.recall() > 0 && large.recall() < 1, small + " " + large);
+    }
+
+    @Test
+    void everyStandardPolicyRunsOnAModelAndMeasuresTheStepsPastItsBudget() {
+        LlamaWeights w = SeededWeights.generate(SMALL, 15);
+        for (StandardPolicy p : StandardPolicy.values()) {
+            PolicyQuality.Row r = PolicyQuality.measure(w, p::create, 12, 40);
+            assertEquals(40 - 12, r.steps(), p.label());
+            assertTrue(r.recall() > 0 && r.recall() < 1, p.label() + " " + r);
+        }
     }
 
     @Test
@@ -91,8 +102,8 @@ class PolicyQualityTest {
     @Test
     void sinksWithAGapMeasureDifferentlyOnceKeysMoveToTheirPlacesInTheCache() {
         LlamaWeights w = SeededWeights.generate(SMALL, 13);
-        PolicyQuality.Row original = PolicyQuality.measure(w, b -> new AttentionSinks(4, b - 4, 1), 12, 48, RotaryMode.ORIGINAL);
-        PolicyQuality.Row cache = PolicyQuality.measure(w, b -> new AttentionSinks(4, b - 4, 1), 12, 48, RotaryMode.CACHE);
+        PolicyQuality.Row original = PolicyQuality.measure(w, AttentionSinks::new, 12, 48, RotaryMode.ORIGINAL);
+        PolicyQuality.Row cache = PolicyQuality.measure(w, AttentionSinks::new, 12, 48, RotaryMode.CACHE);
         assertTrue(Math.abs(original.meanKl() - cache.meanKl()) > 1e-4, original + " vs " + cache);
     }
 
