@@ -102,6 +102,22 @@ class PolicyConformanceTests {
     }
 
     @Nested
+    class TovaByBlocks extends EvictionPolicyConformance {
+        @Override
+        protected EvictionPolicy newPolicy() {
+            return new Tova(Budget.tokens(12), 4);
+        }
+    }
+
+    @Nested
+    class KeyNormByRatio extends EvictionPolicyConformance {
+        @Override
+        protected EvictionPolicy newPolicy() {
+            return new KeyNorm(RATIO, 2, 4, 1);
+        }
+    }
+
+    @Nested
     class KeyNormPolicy extends EvictionPolicyConformance {
         @Override
         protected EvictionPolicy newPolicy() {
