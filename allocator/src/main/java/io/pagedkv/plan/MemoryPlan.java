@@ -15,7 +15,7 @@ import io.pagedkv.model.ModelShape;
  *   blocks(n)               = ceil(n / blockSize)       (a paged cache allocates whole blocks)
  *   weights                 = ceil(parameters * bitsPerWeight / 8)
  *   total                   = overhead + weights + cache per request * concurrency
- *   fits                    = total <= memory
+ *   fits                    = total &lt;= memory
  * </pre>
  *
  * <p>Prefill needs more for a moment: while a chunk of {@code prefillChunkTokens} prompt tokens is
