@@ -10,6 +10,10 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code pagedkv} command line: one subcommand per program. Not thread-safe; one per process.
+ *
+ * <p>Exit status: 0 on success, {@value #EXIT_BAD_FILE} when a file cannot be read or is not what it
+ * should be (one line on standard error naming the file, the byte offset and what was expected, never
+ * a stack trace), 2 for a bad flag. Any other exception is a bug and prints its stack trace.
  */
 @Command(
         name = "pagedkv",
@@ -25,6 +29,9 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class
         })
 public final class PagedKvCli implements Runnable {
+
+    /** Exit status when an input file cannot be read or is malformed. */
+    public static final int EXIT_BAD_FILE = 1;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -43,7 +50,22 @@ public final class PagedKvCli implements Runnable {
     public static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new PagedKvCli());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler(PagedKvCli::badFile);
         return cl;
+    }
+
+    /** Answers an unreadable or malformed input file with one line; anything else is rethrown as a bug. */
+    private static int badFile(Exception e, CommandLine cl, CommandLine.ParseResult parsed) throws Exception {
+        Throwable io = e instanceof java.io.UncheckedIOException u ? u.getCause() : e;
+        if (!(io instanceof java.io.IOException)) {
+            throw e;
+        }
+        String message = io instanceof java.nio.file.NoSuchFileException n ? n.getFile() + ": no such file"
+                : io instanceof java.nio.file.AccessDeniedException a ? a.getFile() + ": permission denied"
+                : io.getMessage();
+        cl.getErr().println("pagedkv " + cl.getCommandName() + ": " + message);
+        cl.getErr().flush();
+        return EXIT_BAD_FILE;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.pagedkv.examples.llama;
 
+import io.pagedkv.model.ModelFormatException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,30 +30,48 @@ public final class CheckpointReader {
     private CheckpointReader() {
     }
 
+    /** The header's int32 fields in file order; field {@code i} is at byte {@code 4 * i}. */
+    private static final String[] HEADER_FIELDS = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads",
+        "vocab_size", "seq_len"};
+
     /**
      * Reads the checkpoint at {@code file}.
      *
+     * @throws ModelFormatException naming the file, the byte offset and what was expected, if the
+     *     header is invalid or the size does not match it
      * @throws IOException if the file cannot be read
-     * @throws IllegalArgumentException if the header is invalid or the size does not match it
      */
     public static LlamaWeights read(Path file) throws IOException {
         try (Arena arena = Arena.ofConfined();
              FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < HEADER_BYTES) {
-                throw new IllegalArgumentException(file + ": " + size + " bytes (expected: >= " + HEADER_BYTES
-                        + " for the llama2.c header)");
+                throw new ModelFormatException(file + ": ends at byte " + size + " (expected: a " + HEADER_BYTES
+                        + "-byte llama2.c header of 7 int32)");
             }
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return parse(seg, file.toString());
         }
     }
 
-    /** Parses a checkpoint held in {@code seg}; {@code name} appears in error messages. */
-    public static LlamaWeights parse(MemorySegment seg, String name) {
+    /**
+     * Parses a checkpoint held in {@code seg}; {@code name} appears in error messages.
+     *
+     * @throws ModelFormatException naming the byte offset and what was expected
+     */
+    public static LlamaWeights parse(MemorySegment seg, String name) throws ModelFormatException {
         long size = seg.byteSize();
         if (size < HEADER_BYTES) {
-            throw new IllegalArgumentException(name + ": " + size + " bytes (expected: >= " + HEADER_BYTES + ")");
+            throw new ModelFormatException(name + ": ends at byte " + size + " (expected: a " + HEADER_BYTES
+                    + "-byte llama2.c header of 7 int32)");
+        }
+        for (int i = 0; i < HEADER_FIELDS.length; i++) {
+            int v = seg.get(LE_INT, 4L * i);
+            boolean ok = i == 5 ? v != 0 && v != Integer.MIN_VALUE : v > 0; // vocab_size < 0: separate classifier
+            if (!ok) {
+                throw new ModelFormatException(name + ": at byte " + 4 * i + ": llama2.c header " + HEADER_FIELDS[i]
+                        + " = " + v + " (expected: " + (i == 5 ? "non-zero" : "> 0") + "; not a llama2.c checkpoint?)");
+            }
         }
         int vocab = seg.get(LE_INT, 20);
         LlamaConfig c;
@@ -60,12 +79,20 @@ public final class CheckpointReader {
             c = new LlamaConfig(seg.get(LE_INT, 0), seg.get(LE_INT, 4), seg.get(LE_INT, 8), seg.get(LE_INT, 12),
                     seg.get(LE_INT, 16), Math.abs(vocab), seg.get(LE_INT, 24), vocab > 0);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": bad llama2.c header: " + e.getMessage(), e);
+            throw new ModelFormatException(name + ": at bytes 0-" + (HEADER_BYTES - 1) + ": bad llama2.c header: "
+                    + e.getMessage() + "; not a llama2.c checkpoint?", e);
         }
-        long expected = HEADER_BYTES + 4L * (c.parameterCount() + (long) c.seqLen() * c.headSize());
+        long expected;
+        try {
+            expected = Math.addExact(HEADER_BYTES, Math.multiplyExact(4L,
+                    Math.addExact(c.parameterCount(), (long) c.seqLen() * c.headSize())));
+        } catch (ArithmeticException e) {
+            throw new ModelFormatException(name + ": at bytes 0-" + (HEADER_BYTES - 1) + ": llama2.c header " + c
+                    + " describes more than 2^63 bytes (expected: a real model)", e);
+        }
         if (size != expected) {
-            throw new IllegalArgumentException(name + ": " + size + " bytes (expected: " + expected
-                    + " for " + c + ")");
+            throw new ModelFormatException(name + ": ends at byte " + size + " (expected: " + expected
+                    + " bytes for the header's " + c + ")");
         }
         Cursor in = new Cursor(seg, HEADER_BYTES);
         int dim = c.dim();

@@ -70,6 +70,11 @@ public final class LlamaDecoder {
         return c;
     }
 
+    /** The weights this decoder runs (not copied). */
+    public LlamaWeights weights() {
+        return w;
+    }
+
     /** The store this decoder keeps its keys and values in. */
     public KvStore store() {
         return store;

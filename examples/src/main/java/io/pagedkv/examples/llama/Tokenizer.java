@@ -1,6 +1,7 @@
 package io.pagedkv.examples.llama;
 
 import java.io.ByteArrayOutputStream;
+import io.pagedkv.model.ModelFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -60,25 +61,31 @@ public final class Tokenizer {
     /**
      * Reads a llama2.c tokenizer file with {@code vocabSize} tokens.
      *
-     * @throws IllegalArgumentException if the file ends early or holds a negative length
+     * @throws ModelFormatException naming the file, the byte offset and what was expected, if the file
+     *     ends early or holds an impossible length
+     * @throws IOException if the file cannot be read
      */
     public static Tokenizer read(Path file, int vocabSize) throws IOException {
         ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         if (in.remaining() < 4) {
-            throw new IllegalArgumentException(file + ": " + in.remaining() + " bytes (expected: >= 4)");
+            throw new ModelFormatException(file + ": ends at byte " + in.remaining()
+                    + " (expected: an int32 max_token_length, then " + vocabSize + " tokens)");
         }
         in.getInt(); // max_token_length, only a buffer size hint in llama2.c
         List<byte[]> pieces = new ArrayList<>(vocabSize);
         float[] scores = new float[vocabSize];
         for (int i = 0; i < vocabSize; i++) {
             if (in.remaining() < 8) {
-                throw new IllegalArgumentException(file + ": ends at token " + i + " (expected: " + vocabSize + " tokens)");
+                throw new ModelFormatException(file + ": ends at byte " + in.limit() + " after " + i
+                        + " tokens (expected: " + vocabSize + " tokens, the model's vocabulary)");
             }
             scores[i] = in.getFloat();
+            int at = in.position();
             int len = in.getInt();
             if (len < 0 || len > in.remaining()) {
-                throw new IllegalArgumentException(file + ": token " + i + " has length " + len
-                        + " (expected: 0 <= length <= " + in.remaining() + " remaining bytes)");
+                throw new ModelFormatException(file + ": at byte " + at + ": token " + i + " has length " + len
+                        + " (expected: 0 <= length <= " + in.remaining() + " remaining bytes; not a llama2.c"
+                        + " tokenizer?)");
             }
             byte[] b = new byte[len];
             in.get(b);

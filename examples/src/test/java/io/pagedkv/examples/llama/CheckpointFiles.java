@@ -7,12 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Writes weights in the llama2.c checkpoint format, for reader tests. */
-final class CheckpointFiles {
+public final class CheckpointFiles {
 
     private CheckpointFiles() {
     }
 
-    static byte[] bytes(LlamaWeights w) {
+    public static byte[] bytes(LlamaWeights w) {
         LlamaConfig c = w.config();
         long floats = c.parameterCount() + (long) c.seqLen() * c.headSize();
         ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(CheckpointReader.HEADER_BYTES + 4 * floats))

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pagedkv.model.ModelFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,8 +46,9 @@ class CheckpointReaderTest {
         byte[] b = CheckpointFiles.bytes(w);
         Path f = dir.resolve("short.bin");
         Files.write(f, Arrays.copyOf(b, b.length - 4));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CheckpointReader.read(f));
-        assertTrue(e.getMessage().contains((b.length - 4) + " bytes (expected: " + b.length), e.getMessage());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> CheckpointReader.read(f));
+        assertTrue(e.getMessage().contains("ends at byte " + (b.length - 4) + " (expected: " + b.length + " bytes"),
+                e.getMessage());
     }
 
     @Test
@@ -55,16 +57,18 @@ class CheckpointReaderTest {
         h.putInt(10).putInt(12).putInt(1).putInt(3).putInt(1).putInt(7).putInt(5);
         Path f = dir.resolve("bad.bin");
         Files.write(f, h.array());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CheckpointReader.read(f));
-        assertTrue(e.getMessage().contains("dim: 10 (expected: a multiple of heads 3)"), e.getMessage());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> CheckpointReader.read(f));
+        assertTrue(e.getMessage().contains("at bytes 0-27: bad llama2.c header: dim: 10 (expected: a multiple of heads 3)"),
+                e.getMessage());
     }
 
     @Test
     void rejectsAFileShorterThanTheHeader() throws IOException {
         Path f = dir.resolve("tiny.bin");
         Files.write(f, new byte[5]);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CheckpointReader.read(f));
-        assertTrue(e.getMessage().contains("5 bytes (expected: >= 28"), e.getMessage());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> CheckpointReader.read(f));
+        assertTrue(e.getMessage().contains("tiny.bin: ends at byte 5 (expected: a 28-byte llama2.c header"),
+                e.getMessage());
     }
 
     private static void assertSameTensors(LlamaWeights w, LlamaWeights r) {
