@@ -470,6 +470,67 @@ public final class EvictingSequence implements AutoCloseable {
         seq.write(layer, slotFor(position), keys, values);
     }
 
+    /**
+     * Writes K and V of all KV heads of the token at {@code position} from an engine's packed buffers:
+     * {@code keys[keysOff .. keysOff + kvHeads * headDim)} and the same for values, head-major. Every
+     * head is checked encodable before the first is written, so a rejected value changes nothing.
+     *
+     * @throws IllegalArgumentException if a range is outside its array, the position is not kept, or
+     *     the dtype rejects a value
+     */
+    public void write(int layer, int position, float[] keys, int keysOff, float[] values, int valuesOff) {
+        int slot = slotFor(position);
+        CacheLayout layout = seq.cache().layout();
+        int kvHeads = layout.shape().kvHeads();
+        int headDim = layout.shape().headDim();
+        int width = kvHeads * headDim;
+        checkRange("keys", keys, keysOff, width);
+        checkRange("values", values, valuesOff, width);
+        if (layer < 0 || layer >= layout.shape().layers()) {
+            throw new IndexOutOfBoundsException("layer: " + layer + " (expected: 0 <= layer < " + layout.shape().layers() + ")");
+        }
+        PagedKvCache cache = seq.cache();
+        for (int h = 0; h < kvHeads; h++) {
+            cache.codec(layer, CacheLayout.K, h).checkEncodable(keys, keysOff + h * headDim, headDim);
+            cache.codec(layer, CacheLayout.V, h).checkEncodable(values, valuesOff + h * headDim, headDim);
+        }
+        for (int h = 0; h < kvHeads; h++) {
+            seq.writeKey(layer, h, slot, keys, keysOff + h * headDim);
+            seq.writeValue(layer, h, slot, values, valuesOff + h * headDim);
+        }
+    }
+
+    /**
+     * Writes K and V of all KV heads of one token from packed segments: {@code kvHeads * headDim}
+     * little-endian binary32 values at byte {@code keysOffset} of {@code keys}, and the same for values.
+     */
+    public void write(int layer, int position, MemorySegment keys, long keysOffset, MemorySegment values, long valuesOffset) {
+        int slot = slotFor(position);
+        CacheLayout layout = seq.cache().layout();
+        int kvHeads = layout.shape().kvHeads();
+        long headBytes = (long) layout.shape().headDim() * Float.BYTES;
+        checkRange("keys", keys, keysOffset, kvHeads * headBytes);
+        checkRange("values", values, valuesOffset, kvHeads * headBytes);
+        for (int h = 0; h < kvHeads; h++) {
+            seq.writeKey(layer, h, slot, keys, keysOffset + h * headBytes);
+            seq.writeValue(layer, h, slot, values, valuesOffset + h * headBytes);
+        }
+    }
+
+    private static void checkRange(String what, float[] a, int off, int n) {
+        if (a == null || off < 0 || off > a.length - n) {
+            throw new IllegalArgumentException(what + " range: off " + off + ", " + n + " floats of length "
+                    + (a == null ? "null" : a.length) + " (expected: 0 <= off <= length - kvHeads * headDim)");
+        }
+    }
+
+    private static void checkRange(String what, MemorySegment s, long off, long bytes) {
+        if (s == null || off < 0 || off > s.byteSize() - bytes) {
+            throw new IllegalArgumentException(what + " range: offset " + off + ", " + bytes + " bytes of "
+                    + (s == null ? "null" : s.byteSize()) + " (expected: 0 <= offset <= byteSize - kvHeads * headDim * 4)");
+        }
+    }
+
     /** Writes the key of KV head {@code head} of the token at {@code position} from {@code src[off .. off + headDim)}. */
     public void writeKey(int layer, int head, int position, float[] src, int off) {
         seq.writeKey(layer, head, slotFor(position), src, off);

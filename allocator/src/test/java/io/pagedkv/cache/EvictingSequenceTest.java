@@ -71,6 +71,32 @@ class EvictingSequenceTest {
     }
 
     @Test
+    void packedBuffersAreWrittenFromTheirOffsetsAndARejectedValueChangesNothing() {
+        CacheLayout q8 = new CacheLayout(ModelShape.of("q8", 1, 2, 2, 32), KvDType.Q8_0, 4);
+        try (PagedKvCache cache = new PagedKvCache(q8, 4)) {
+            EvictingSequence s = new EvictingSequence(cache.openSequence());
+            int p = s.append(1);
+            float[] packed = new float[10 + 64];
+            for (int i = 0; i < 64; i++) {
+                packed[10 + i] = i;
+            }
+            s.write(0, p, packed, 10, packed, 10);
+            float[] k = new float[32];
+            s.readKey(0, 1, p, k, 0);
+            assertEquals(40f, k[8], 0.5f, "head 1 starts 32 floats after the offset");
+            float[] other = new float[74];
+            java.util.Arrays.fill(other, 100f);
+            float[] bad = packed.clone();
+            bad[10 + 40] = Float.NaN; // a value of head 1: q8_0 cannot store NaN
+            assertThrows(IllegalArgumentException.class, () -> s.write(0, p, other, 10, bad, 10));
+            s.readKey(0, 0, p, k, 0);
+            assertEquals(8f, k[8], 0.5f, "no head was written: the key of head 0 is still the old one");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.write(0, p, packed, 11, packed, 0));
+            assertTrue(e.getMessage().startsWith("keys range: off 11, 64 floats of length 74"), e.getMessage());
+        }
+    }
+
+    @Test
     void aBlockOfHolesIsReleasedWithoutCopyingAndTheTableIsRelinked() {
         try (PagedKvCache cache = new PagedKvCache(LAYOUT, 8)) {
             EvictingSequence s = new EvictingSequence(cache.openSequence());

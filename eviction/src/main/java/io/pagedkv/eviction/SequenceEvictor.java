@@ -293,6 +293,26 @@ public final class SequenceEvictor implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes K and V of all KV heads of the kept token at {@code position} from an engine's packed
+     * buffers ({@code kvHeads * headDim} floats from each offset, head-major) and shows them to the
+     * policy; every head is checked encodable before the first is written.
+     */
+    public void write(int layer, int position, float[] keys, int keysOff, float[] values, int valuesOff) {
+        seq.write(layer, position, keys, keysOff, values, valuesOff);
+        int slot = seq.slotOf(position);
+        if (policy.usesKeys()) {
+            for (int h = 0; h < kvHeads; h++) {
+                policy.onKey(layer, h, slot, keys, keysOff + h * headDim, headDim);
+            }
+        }
+        if (policy.usesValues()) {
+            for (int h = 0; h < kvHeads; h++) {
+                policy.onValue(layer, h, slot, values, valuesOff + h * headDim, headDim);
+            }
+        }
+    }
+
     /** Writes the key of KV head {@code head} of the token at {@code position} from {@code src[off ..]} and shows it to the policy. */
     public void writeKey(int layer, int head, int position, float[] src, int off) {
         seq.writeKey(layer, head, position, src, off);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pagedkv.cache.BlockPool;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.dtype.KvDType;
@@ -399,7 +398,7 @@ class EvictingSequenceStatefulTest {
                 namedBy.merge(ev.blockId(b), 1, Integer::sum);
             }
         }
-        BlockPool pool = sys.cache.pool();
+        var pool = sys.cache.pool();
         for (Map.Entry<Integer, Integer> b : namedBy.entrySet()) {
             int rc = pool.refCount(b.getKey());
             // The prefix index may hold one more reference on a block it indexes.
