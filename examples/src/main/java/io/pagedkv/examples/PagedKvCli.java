@@ -4,6 +4,7 @@ import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
 import io.pagedkv.examples.llama.QualityCommand;
 import io.pagedkv.examples.plan.PlanCommand;
+import io.pagedkv.examples.serve.ServeCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             QualityCommand.class,
             EvictCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PagedKvCli implements Runnable {
