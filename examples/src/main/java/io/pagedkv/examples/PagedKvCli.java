@@ -1,5 +1,6 @@
 package io.pagedkv.examples;
 
+import io.pagedkv.examples.benchserve.BenchServeCommand;
 import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
 import io.pagedkv.examples.llama.QualityCommand;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
             QualityCommand.class,
             EvictCommand.class,
             ServeCommand.class,
+            BenchServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PagedKvCli implements Runnable {
