@@ -16,7 +16,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  * worker runs {@link #runStep()}, and the step hand-off orders its writes before the scheduler's
  * next reads. {@link #cancel()} and {@link #events()} are safe from any thread.
  */
-public final class EngineRequest {
+public final class EngineRequest implements StepTask {
 
     final String id;
     final CompletionRequest request;
@@ -110,7 +110,8 @@ public final class EngineRequest {
      * The worker's part of a step: runs the scheduled chunk through the decoder and, when the chunk
      * reaches the last token, samples the next one and decides whether the completion ends.
      */
-    void runStep() {
+    @Override
+    public void runStep() {
         sampled = -1;
         kept = false;
         try {

@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The worker threads of the engine: {@link #run} runs {@link EngineRequest#runStep()} of every
- * request of a step in parallel (the calling scheduler thread works too) and returns when all are
+ * The worker threads of the engine: {@link #run} runs {@link StepTask#runStep()} of every
+ * task of a step in parallel (the calling scheduler thread works too) and returns when all are
  * done. Tasks are taken one at a time from a shared index, so a long prefill chunk and many one-token
  * decodes balance across threads. Nothing is allocated per step. {@link #run} must be called by one
  * thread at a time.
@@ -18,7 +18,7 @@ final class StepWorkers implements AutoCloseable {
     private final AtomicLong cursor = new AtomicLong();
     private final AtomicInteger done = new AtomicInteger();
     // guarded by lock; a worker copies them when it wakes for a step
-    private EngineRequest[] batch = new EngineRequest[0];
+    private StepTask[] batch = new EngineRequest[0];
     private int batchCount;
     private int generation;
     private boolean closed;
@@ -43,7 +43,7 @@ final class StepWorkers implements AutoCloseable {
     }
 
     /** Runs {@code tasks[0 .. count)} in parallel and returns when every one has finished. */
-    void run(EngineRequest[] tasks, int count) {
+    void run(StepTask[] tasks, int count) {
         if (count == 0) {
             return;
         }
@@ -73,7 +73,7 @@ final class StepWorkers implements AutoCloseable {
     }
 
     /** Claims and runs tasks of step {@code gen} until none is left; a late worker of an older step claims nothing. */
-    private void work(int gen, EngineRequest[] tasks, int count) {
+    private void work(int gen, StepTask[] tasks, int count) {
         while (true) {
             long c = cursor.get();
             if ((int) (c >>> 32) != gen) {
@@ -98,7 +98,7 @@ final class StepWorkers implements AutoCloseable {
     private void workLoop() {
         int seen = 0;
         while (true) {
-            EngineRequest[] tasks;
+            StepTask[] tasks;
             int count;
             synchronized (lock) {
                 while (generation == seen && !closed) {
