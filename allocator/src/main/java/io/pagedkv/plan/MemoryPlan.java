@@ -15,15 +15,18 @@ import io.pagedkv.model.ModelShape;
  *   blocks(n)               = ceil(n / blockSize)       (a paged cache allocates whole blocks)
  *   weights                 = ceil(parameters * bitsPerWeight / 8)
  *   total                   = overhead + weights + cache per request * concurrency
- *   fits                    = total <= memory
+ *   fits                    = total &lt;= memory
  * </pre>
  *
  * <p>Prefill needs more for a moment: while a chunk of {@code prefillChunkTokens} prompt tokens is
- * processed, one layer's attention scores ({@code queryHeads * chunk * context} float32 values, as a
- * kernel without flash attention materializes them) and the chunk's activations (about
- * {@value #ACTIVATION_WIDTHS} float32 vectors of width {@code queryHeads * headDim} per token:
- * residual, norm, Q, K, V, attention output and the gated MLP's wider intermediates) are live at
- * once. {@link #prefillTransientBytes()} reports that estimate as a separate, visible term; {@link
+ * processed, the chunk's activations (about {@value #ACTIVATION_WIDTHS} float32 vectors of width
+ * {@code queryHeads * headDim} per token: residual, norm, Q, K, V, attention output and the gated
+ * MLP's wider intermediates) and the attention kernel's scratch are live at once. The scratch depends
+ * on the {@link AttentionKernel}: with {@link AttentionKernel#FLASH} (the default, what current engines
+ * run) it is two float32 softmax statistics per query row, {@code queryHeads * chunk * 2 * 4} bytes;
+ * with {@link AttentionKernel#EAGER} it is one layer's score matrix, {@code queryHeads * chunk *
+ * context} float32 values. {@link #prefillTransientBytes()} reports that estimate as a separate,
+ * visible term; {@link
  * #fits()}, {@link #maxContext()} and {@link #maxConcurrency()} are about the steady state, and
  * {@link #fitsWithPrefill()} adds the transient.
  *
@@ -39,9 +42,10 @@ import io.pagedkv.model.ModelShape;
  * @param contextTokens tokens per request (prompt + output)
  * @param concurrency requests held at once
  * @param prefillChunkTokens prompt tokens processed per prefill step
+ * @param attention the prefill attention kernel's memory behaviour
  */
 public record MemoryPlan(ModelShape shape, KvDType kvDtype, int blockSize, WeightFormat weights, long overheadBytes,
-        long memoryBytes, long contextTokens, long concurrency, long prefillChunkTokens) {
+        long memoryBytes, long contextTokens, long concurrency, long prefillChunkTokens, AttentionKernel attention) {
 
     /** Result of {@link #maxContext()} and {@link #maxConcurrency()} when there is no upper limit. */
     public static final long UNLIMITED = Long.MAX_VALUE;
@@ -56,9 +60,9 @@ public record MemoryPlan(ModelShape shape, KvDType kvDtype, int blockSize, Weigh
 
     /** Validates every term; the messages name the value and its limit. */
     public MemoryPlan {
-        if (shape == null || kvDtype == null || weights == null) {
-            throw new IllegalArgumentException("shape, kvDtype, weights: " + shape + ", " + kvDtype + ", " + weights
-                    + " (expected: all non-null)");
+        if (shape == null || kvDtype == null || weights == null || attention == null) {
+            throw new IllegalArgumentException("shape, kvDtype, weights, attention: " + shape + ", " + kvDtype + ", "
+                    + weights + ", " + attention + " (expected: all non-null)");
         }
         if (!kvDtype.supports(shape.headDim())) {
             throw new IllegalArgumentException("kv dtype " + kvDtype + ": head dim " + shape.headDim() + " of "
@@ -85,7 +89,14 @@ public record MemoryPlan(ModelShape shape, KvDType kvDtype, int blockSize, Weigh
         }
     }
 
-    /** A plan with the default block size, overhead 0 and the default prefill chunk. */
+    /** A plan with a {@link AttentionKernel#FLASH} prefill kernel (what current engines run). */
+    public MemoryPlan(ModelShape shape, KvDType kvDtype, int blockSize, WeightFormat weights, long overheadBytes,
+            long memoryBytes, long contextTokens, long concurrency, long prefillChunkTokens) {
+        this(shape, kvDtype, blockSize, weights, overheadBytes, memoryBytes, contextTokens, concurrency,
+                prefillChunkTokens, AttentionKernel.FLASH);
+    }
+
+    /** A plan with the default block size, overhead 0, the default prefill chunk and a flash kernel. */
     public static MemoryPlan of(ModelShape shape, KvDType kvDtype, WeightFormat weights, long memoryBytes,
             long contextTokens, long concurrency) {
         return new MemoryPlan(shape, kvDtype, DEFAULT_BLOCK_SIZE, weights, 0, memoryBytes, contextTokens, concurrency,
@@ -95,19 +106,25 @@ public record MemoryPlan(ModelShape shape, KvDType kvDtype, int blockSize, Weigh
     /** This plan with another KV dtype. */
     public MemoryPlan withKvDtype(KvDType d) {
         return new MemoryPlan(shape, d, blockSize, weights, overheadBytes, memoryBytes, contextTokens, concurrency,
-                prefillChunkTokens);
+                prefillChunkTokens, attention);
     }
 
     /** This plan with another context length. */
     public MemoryPlan withContext(long tokens) {
         return new MemoryPlan(shape, kvDtype, blockSize, weights, overheadBytes, memoryBytes, tokens, concurrency,
-                prefillChunkTokens);
+                prefillChunkTokens, attention);
     }
 
     /** This plan with another concurrency. */
     public MemoryPlan withConcurrency(long requests) {
         return new MemoryPlan(shape, kvDtype, blockSize, weights, overheadBytes, memoryBytes, contextTokens, requests,
-                prefillChunkTokens);
+                prefillChunkTokens, attention);
+    }
+
+    /** This plan with another prefill attention kernel. */
+    public MemoryPlan withAttention(AttentionKernel kernel) {
+        return new MemoryPlan(shape, kvDtype, blockSize, weights, overheadBytes, memoryBytes, contextTokens,
+                concurrency, prefillChunkTokens, kernel);
     }
 
     /** K and V bytes of one token in one layer. */
@@ -167,10 +184,19 @@ public record MemoryPlan(ModelShape shape, KvDType kvDtype, int blockSize, Weigh
         return total == Long.MAX_VALUE ? Long.MIN_VALUE : memoryBytes - total;
     }
 
-    /** Attention scores of one layer for one prefill chunk over the whole context, float32. */
+    /**
+     * The attention kernel's scratch for one prefill chunk: with {@link AttentionKernel#FLASH} the
+     * running maximum and denominator of every query row ({@code queryHeads * chunk * 2} float32);
+     * with {@link AttentionKernel#EAGER} one layer's scores over the whole context ({@code queryHeads
+     * * chunk * context} float32).
+     */
     public long prefillAttentionScratchBytes() {
         long chunk = Math.min(prefillChunkTokens, Math.max(contextTokens, 1));
-        return mul(mul(mul(shape.queryHeads(), chunk), Math.max(contextTokens, 1)), Float.BYTES);
+        long rows = mul(shape.queryHeads(), chunk);
+        return switch (attention) {
+            case FLASH -> mul(mul(rows, 2), Float.BYTES);
+            case EAGER -> mul(mul(rows, Math.max(contextTokens, 1)), Float.BYTES);
+        };
     }
 
     /** Activations of one prefill chunk: {@value #ACTIVATION_WIDTHS} float32 vectors per token. */

@@ -110,11 +110,27 @@ class MemoryPlanTest {
     @Test
     void prefillTransientIsAVisibleSeparateTerm() {
         MemoryPlan p = new MemoryPlan(ModelPresets.LLAMA_3_1_8B, KvDType.F16, 16, WeightFormat.F16, 0, 24 * GIB,
-                8192, 1, 512);
+                8192, 1, 512, AttentionKernel.EAGER);
         assertEquals(32L * 512 * 8192 * 4, p.prefillAttentionScratchBytes());
         assertEquals(512L * 4096 * MemoryPlan.ACTIVATION_WIDTHS * 4, p.prefillActivationBytes());
         assertEquals(p.totalBytes() + p.prefillTransientBytes(), p.peakBytes());
         assertEquals(p.peakBytes() <= p.memoryBytes(), p.fitsWithPrefill());
+    }
+
+    @Test
+    void flashPrefillKeepsTwoFloatsPerQueryRowWhereEagerKeepsTheWholeScoreMatrix() {
+        MemoryPlan eager = new MemoryPlan(ModelPresets.LLAMA_3_1_70B, KvDType.Q8_0, 16, WeightFormat.Q4_K_M, GIB,
+                80 * GIB, 131_072, 4, 512, AttentionKernel.EAGER);
+        MemoryPlan flash = eager.withAttention(AttentionKernel.FLASH);
+        assertEquals(64L * 512 * 131_072 * 4, eager.prefillAttentionScratchBytes()); // 16 GiB
+        assertEquals(64L * 512 * 2 * 4, flash.prefillAttentionScratchBytes());        // 256 KiB
+        assertEquals(eager.prefillActivationBytes(), flash.prefillActivationBytes());
+        assertEquals(eager.totalBytes(), flash.totalBytes());
+        assertEquals(AttentionKernel.FLASH, new MemoryPlan(ModelPresets.LLAMA_3_1_8B, KvDType.F16, 16,
+                WeightFormat.F16, 0, GIB, 1, 1, 512).attention());
+        assertEquals(AttentionKernel.EAGER, AttentionKernel.parse(" Eager "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionKernel.parse("sdpa"));
+        assertEquals("attention: sdpa (expected: flash or eager)", e.getMessage());
     }
 
     @Test

@@ -188,12 +188,11 @@ public final class BenchServeCommand implements Callable<Integer> {
         double[] v = {-1, -1, -1};
         try {
             for (String line : c.get("/metrics").split("\n")) {
-                if (line.startsWith("pagedkv_preemptions_total ")) {
-                    v[0] = Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
-                } else if (line.startsWith("pagedkv_kv_blocks_total_blocks ")) {
-                    v[1] = Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
-                } else if (line.startsWith("pagedkv_kv_block_tokens ")) {
-                    v[2] = Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+                int i = line.startsWith("pagedkv_preemptions_total") ? 0
+                        : line.startsWith("pagedkv_blocks_total_objects") ? 1
+                        : line.startsWith("pagedkv_kv_block_tokens") ? 2 : -1;
+                if (i >= 0) {
+                    v[i] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1).trim());
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {

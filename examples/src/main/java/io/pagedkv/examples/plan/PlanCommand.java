@@ -3,6 +3,7 @@ package io.pagedkv.examples.plan;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
 import io.pagedkv.model.ModelSource;
+import io.pagedkv.plan.AttentionKernel;
 import io.pagedkv.plan.ByteSize;
 import io.pagedkv.plan.Hardware;
 import io.pagedkv.plan.MemoryPlan;
@@ -80,6 +81,12 @@ public final class PlanCommand implements Callable<Integer> {
             description = "Prompt tokens per prefill step, for the transient term. Default: ${DEFAULT-VALUE}.")
     String prefillChunk;
 
+    @Option(names = "--attention", paramLabel = "KERNEL", defaultValue = "flash",
+            description = "Prefill attention kernel for the peak: flash (tiled online softmax, no score matrix in"
+                    + " memory; what current engines run) or eager (one layer's score matrix materialised)."
+                    + " Both transients are printed. Default: ${DEFAULT-VALUE}.")
+    String attention;
+
     @Option(names = "--json", description = "Print the same figures as JSON, for scripts.")
     boolean json;
 
@@ -132,6 +139,7 @@ public final class PlanCommand implements Callable<Integer> {
         long overheadBytes = parse("--overhead", () -> ByteSize.parse(overhead).bytes());
         int block = parse("--block-size", () -> (int) Math.min(Integer.MAX_VALUE, positiveLong("block size", blockSize)));
         long chunk = parse("--prefill-chunk", () -> positiveLong("prefill chunk", prefillChunk));
+        AttentionKernel kernel = parse("--attention", () -> AttentionKernel.parse(attention));
         if (memory != null && gpu != null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--memory " + memory + " and --gpu " + gpu + " both given (expected: one memory budget)");
@@ -147,7 +155,7 @@ public final class PlanCommand implements Callable<Integer> {
                     + shape.headDim() + " (try f16, bf16 or fp8_e4m3)");
         }
         return parse("--model", () -> new MemoryPlan(shape, dtype, block, format, overheadBytes, budget, tokens,
-                requests, chunk));
+                requests, chunk, kernel));
     }
 
     private Hardware hardware() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.plan.AttentionKernel;
 import io.pagedkv.plan.MemoryPlan;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -44,6 +45,7 @@ final class PlanJson {
             g.writeStringField("weights", p.weights().name());
             g.writeNumberField("bitsPerWeight", p.weights().bitsPerWeight());
             g.writeNumberField("prefillChunkTokens", p.prefillChunkTokens());
+            g.writeStringField("attention", p.attention().label());
             g.writeEndObject();
             g.writeObjectFieldStart("memory");
             g.writeStringField("source", memorySource);
@@ -62,6 +64,18 @@ final class PlanJson {
             g.writeNumberField("prefillAttentionScratch", p.prefillAttentionScratchBytes());
             g.writeNumberField("prefillActivations", p.prefillActivationBytes());
             g.writeNumberField("peak", p.peakBytes());
+            g.writeEndObject();
+            g.writeObjectFieldStart("prefillTransientByAttention");
+            for (AttentionKernel k : AttentionKernel.values()) {
+                MemoryPlan q = p.withAttention(k);
+                g.writeObjectFieldStart(k.label());
+                g.writeNumberField("transient", q.prefillTransientBytes());
+                g.writeNumberField("attentionScratch", q.prefillAttentionScratchBytes());
+                g.writeNumberField("activations", q.prefillActivationBytes());
+                g.writeNumberField("peak", q.peakBytes());
+                g.writeBooleanField("fitsWithPrefill", q.fitsWithPrefill());
+                g.writeEndObject();
+            }
             g.writeEndObject();
             g.writeBooleanField("fits", p.fits());
             g.writeBooleanField("fitsWithPrefill", p.fitsWithPrefill());

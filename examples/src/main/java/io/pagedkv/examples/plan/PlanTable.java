@@ -1,6 +1,7 @@
 package io.pagedkv.examples.plan;
 
 import io.pagedkv.dtype.KvDType;
+import io.pagedkv.plan.AttentionKernel;
 import io.pagedkv.plan.ByteSize;
 import io.pagedkv.plan.MemoryPlan;
 import java.io.PrintWriter;
@@ -31,16 +32,22 @@ final class PlanTable {
         row(out, "total = overhead + weights + cache", p.totalBytes());
         row(out, "memory", p.memoryBytes());
         row(out, "headroom", p.headroomBytes());
-        row(out, "prefill transient (" + PlanFigures.grouped(Math.min(p.prefillChunkTokens(),
-                Math.max(1, p.contextTokens()))) + "-token chunk)", p.prefillTransientBytes());
-        row(out, "  attention scores (f32, 1 layer)", p.prefillAttentionScratchBytes());
-        row(out, "  activations", p.prefillActivationBytes());
-        row(out, "peak during prefill", p.peakBytes());
+        String chunk = PlanFigures.grouped(Math.min(p.prefillChunkTokens(), Math.max(1, p.contextTokens())));
+        for (AttentionKernel k : AttentionKernel.values()) {
+            MemoryPlan q = p.withAttention(k);
+            row(out, "prefill transient, " + k + (k == p.attention() ? "*" : "") + " (" + chunk + " tok)",
+                    q.prefillTransientBytes());
+            row(out, k == AttentionKernel.FLASH ? "  softmax row stats (f32, 2/row)" : "  attention scores (f32, 1 layer)",
+                    q.prefillAttentionScratchBytes());
+            row(out, "  activations", q.prefillActivationBytes());
+        }
+        row(out, "peak during prefill (" + p.attention() + ")", p.peakBytes());
         out.println();
         if (p.fits()) {
             out.println("fits:     YES, with " + ByteSize.both(p.headroomBytes()) + " to spare"
                     + (p.fitsWithPrefill() ? "; the prefill peak fits too"
-                            : "; but the prefill peak does NOT fit (lower --prefill-chunk or use flash attention)"));
+                            : "; but the " + p.attention() + " prefill peak does NOT fit (lower --prefill-chunk"
+                                    + (p.attention() == AttentionKernel.EAGER ? " or use flash attention)" : ")")));
         } else {
             out.println("fits:     NO, short by " + (p.headroomBytes() == Long.MIN_VALUE ? "more than 2^63 bytes"
                     : ByteSize.both(-p.headroomBytes())));
@@ -63,7 +70,9 @@ final class PlanTable {
                     q.cacheBytesPerRequest() / (double) ByteSize.GIB, gib(q.totalBytes()), q.fits() ? "yes" : "no",
                     PlanFigures.maxFigure(q.maxContext()), PlanFigures.maxFigure(q.maxConcurrency()));
         }
-        out.println("(* = --kv-dtype; GB = 10^9 bytes, GiB = 2^30 bytes; a partly filled block costs a whole block)");
+        out.println("(* = --kv-dtype / --attention; GB = 10^9 bytes, GiB = 2^30 bytes; a partly filled block costs a"
+                + " whole block; flash = tiled online softmax, the score matrix never leaves on-chip memory;"
+                + " eager = one layer's scores materialised)");
     }
 
     private static String tokens(long v) {

@@ -5,7 +5,10 @@ import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
 import io.pagedkv.dtype.KvDType;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.pagedkv.examples.llama.KvStore;
+import io.pagedkv.micrometer.PagedKvCacheMetrics;
 import io.pagedkv.model.ModelShape;
 import java.util.Locale;
 
@@ -71,6 +74,11 @@ final class ContiguousKvBackend implements KvBackend {
         CacheStats s = cache.stats();
         return new KvUsage(s.totalBlocks(), s.freeBlocks(), s.usedBlocks(), s.cachedBlocks(), context,
                 cache.layout().bytesPerBlock(), s.openSequences(), 0, 0);
+    }
+
+    @Override
+    public void bindMetrics(MeterRegistry registry) {
+        new PagedKvCacheMetrics(cache, Tags.of("kv", "contiguous")).bindTo(registry);
     }
 
     @Override

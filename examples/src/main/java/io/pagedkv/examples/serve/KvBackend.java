@@ -52,6 +52,12 @@ public interface KvBackend extends AutoCloseable {
     /** Occupancy and counters now (a snapshot, safe from any thread). */
     KvUsage usage();
 
+    /**
+     * Binds the meters of the backend's cache to {@code registry} (for the paged cache: the
+     * {@code pagedkv-micrometer} binding's block, sequence and prefix-cache meters).
+     */
+    void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry);
+
     /** One line naming the strategy, the dtype, the pool and its size, for the start-up banner. */
     String describe();
 

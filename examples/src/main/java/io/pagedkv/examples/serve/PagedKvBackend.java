@@ -4,7 +4,10 @@ import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.pagedkv.examples.llama.KvStore;
+import io.pagedkv.micrometer.PagedKvCacheMetrics;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
@@ -92,6 +95,11 @@ final class PagedKvBackend implements KvBackend {
         CacheStats s = cache.stats();
         return new KvUsage(s.totalBlocks(), s.freeBlocks(), s.usedBlocks(), s.cachedBlocks(), blockSize,
                 cache.layout().bytesPerBlock(), s.openSequences(), queryTokens.sum(), hitTokens.sum());
+    }
+
+    @Override
+    public void bindMetrics(MeterRegistry registry) {
+        new PagedKvCacheMetrics(cache, Tags.of("kv", "paged")).bindTo(registry);
     }
 
     @Override

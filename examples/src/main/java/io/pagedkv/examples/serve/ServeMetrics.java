@@ -16,9 +16,12 @@ import java.util.concurrent.TimeUnit;
  * and running, tokens, and histograms of time to first token (TTFT), time per output token (TPOT,
  * per request: {@code (last - first token) / (tokens - 1)}) and end-to-end latency.
  *
- * <p>Names (after Prometheus naming): {@code pagedkv_kv_blocks{state=free|used|cached}},
- * {@code pagedkv_kv_blocks_total_blocks}, {@code pagedkv_prefix_cache_query_tokens_total},
- * {@code pagedkv_prefix_cache_hit_tokens_total}, {@code pagedkv_preemptions_total},
+ * <p>The cache's own meters come from the {@code pagedkv-micrometer} binding
+ * ({@code pagedkv_blocks_objects{state=free|used|cached}}, {@code pagedkv_blocks_total_objects}, sequences,
+ * live tokens, prefix-cache queries and hits), tagged {@code kv=paged|contiguous}. The engine adds
+ * {@code pagedkv_kv_block_tokens}, {@code pagedkv_admitted_prompt_tokens_total},
+ * {@code pagedkv_admitted_cached_tokens_total} (admitted requests only: a refused admission probe
+ * is not counted), {@code pagedkv_preemptions_total},
  * {@code pagedkv_requests_waiting}, {@code pagedkv_requests_running},
  * {@code pagedkv_requests_finished_total{finish_reason}}, {@code pagedkv_prompt_tokens_total},
  * {@code pagedkv_generation_tokens_total}, {@code pagedkv_time_to_first_token_seconds},
@@ -44,7 +47,7 @@ public final class ServeMetrics implements EngineListener {
     private final Timer e2e;
     private final DistributionSummary cachedShare;
 
-    /** Metrics of {@code engine} and its KV backend. */
+    /** Metrics with no engine bound yet; see {@link #bind}. */
     public ServeMetrics() {
         this.preemptions = Counter.builder("pagedkv.preemptions")
                 .description("Sequences preempted (released and recomputed) because KV blocks ran out").register(registry);
@@ -70,22 +73,14 @@ public final class ServeMetrics implements EngineListener {
     /** Registers the gauges that read {@code engine} and its backend at scrape time. */
     public void bind(Engine engine) {
         KvBackend kv = engine.kv();
-        for (String state : new String[] {"free", "used", "cached"}) {
-            Gauge.builder("pagedkv.kv.blocks", kv, k -> switch (state) {
-                case "free" -> k.usage().freeBlocks();
-                case "used" -> k.usage().usedBlocks();
-                default -> k.usage().cachedBlocks();
-            }).tag("state", state).description("KV blocks by state (cached: held only by the prefix cache, reclaimable)")
-                    .register(registry);
-        }
-        Gauge.builder("pagedkv.kv.blocks.total", kv, k -> k.usage().totalBlocks()).baseUnit("blocks")
-                .description("KV blocks in the pool").register(registry);
+        kv.bindMetrics(registry);
         Gauge.builder("pagedkv.kv.block.tokens", kv, k -> k.usage().blockTokens())
                 .description("Tokens per KV block (the whole context for max-length reservation)").register(registry);
-        FunctionCounter.builder("pagedkv.prefix.cache.query.tokens", kv, k -> k.usage().prefixQueryTokens())
-                .description("Prompt tokens of admitted requests looked up in the prefix cache").register(registry);
-        FunctionCounter.builder("pagedkv.prefix.cache.hit.tokens", kv, k -> k.usage().prefixHitTokens())
-                .description("Prompt tokens served from the prefix cache").register(registry);
+        FunctionCounter.builder("pagedkv.admitted.prompt.tokens", kv, k -> k.usage().prefixQueryTokens())
+                .description("Prompt tokens of admitted requests (re-admissions after preemption included)")
+                .register(registry);
+        FunctionCounter.builder("pagedkv.admitted.cached.tokens", kv, k -> k.usage().prefixHitTokens())
+                .description("Prompt tokens of admitted requests served from the prefix cache").register(registry);
         Gauge.builder("pagedkv.requests.waiting", engine, Engine::waitingCount)
                 .description("Requests waiting for admission (queued or preempted)").register(registry);
         Gauge.builder("pagedkv.requests.running", engine, Engine::runningCount)

@@ -48,6 +48,33 @@ class PlanCommandTest {
         }
     }
 
+    private static String oneSpace(String s) {
+        return s.replaceAll(" +", " ");
+    }
+
+    @Test
+    void bothAttentionKernelsPrefillTransientsArePrintedAndTheFlagPicksThePeak() {
+        Run flash = run("plan", "--model", "llama-3.1-70b", "--context", "128k");
+        assertEquals(0, flash.exit(), flash.err());
+        // flash: 64 heads x 512 rows x 2 floats; eager: 64 x 512 x 131,072 floats; both + 268,435,456 B of activations
+        assertTrue(oneSpace(flash.out()).contains("prefill transient, flash* (512 tok) 268,697,600"), flash.out());
+        assertTrue(oneSpace(flash.out()).contains(" softmax row stats (f32, 2/row) 262,144"), flash.out());
+        assertTrue(oneSpace(flash.out()).contains("prefill transient, eager (512 tok) 17,448,304,640"), flash.out());
+        assertTrue(oneSpace(flash.out()).contains(" attention scores (f32, 1 layer) 17,179,869,184"), flash.out());
+        assertTrue(oneSpace(flash.out()).contains("peak during prefill (flash) 135,295,486,895"), flash.out());
+        Run eager = run("plan", "--model", "llama-3.1-70b", "--context", "128k", "--attention", "eager");
+        assertEquals(0, eager.exit(), eager.err());
+        assertTrue(oneSpace(eager.out()).contains("prefill transient, eager* (512 tok) 17,448,304,640"), eager.out());
+        assertTrue(oneSpace(eager.out()).contains("peak during prefill (eager) 152,475,093,935"), eager.out());
+        Run json = run("plan", "--model", "llama-3.1-70b", "--context", "128k", "--json");
+        String compact = json.out().replaceAll("\\s", "");
+        assertTrue(compact.contains("\"attention\":\"flash\""), json.out());
+        assertTrue(compact.contains("\"eager\":{\"transient\":17448304640"), json.out());
+        Run bad = run("plan", "--attention", "sdpa");
+        assertEquals(PlanCommand.EXIT_BAD_FLAG, bad.exit());
+        assertTrue(bad.err().contains("--attention: attention: sdpa (expected: flash or eager)"), bad.err());
+    }
+
     @Test
     void a70bModelInF16At128kNeeds40GiBPerRequest() {
         Run r = run("plan", "--model", "llama-3.1-70b", "--context", "131072", "--kv-dtype", "f16",
