@@ -115,8 +115,11 @@ public final class EngineRequest implements StepTask {
         sampled = -1;
         kept = false;
         try {
-            float[] logits = chunkLen == 1 ? decoder.forward(tokens[chunkStart])
-                    : decoder.prefill(tokens, chunkStart, chunkLen);
+            // as pagedkv generate: prompt tokens go through prefill (a one-token prompt through forward),
+            // generated ones through forward; both give the same K/V and logits bit for bit, but an
+            // eviction policy sees attention weights from forward only
+            boolean decode = chunkLen == 1 && (chunkStart >= promptLength || promptLength == 1);
+            float[] logits = decode ? decoder.forward(tokens[chunkStart]) : decoder.prefill(tokens, chunkStart, chunkLen);
             if (chunkStart + chunkLen == length) {
                 accept(sampler.sample(logits));
             }

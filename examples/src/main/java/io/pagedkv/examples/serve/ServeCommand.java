@@ -2,6 +2,7 @@ package io.pagedkv.examples.serve;
 
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.examples.llama.CheckpointReader;
+import io.pagedkv.examples.llama.GenerateCommand.PolicyKind;
 import io.pagedkv.examples.llama.LlamaConfig;
 import io.pagedkv.examples.llama.LlamaWeights;
 import io.pagedkv.examples.llama.Tokenizer;
@@ -72,6 +73,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-prefix-caching", description = "do not reuse cached prompt prefixes across requests")
     boolean noPrefixCaching;
 
+    @Option(names = "--policy", defaultValue = "none", description = "eviction policy of the paged cache: ${COMPLETION-CANDIDATES}"
+            + " (default: ${DEFAULT-VALUE}); needs --kv-budget")
+    PolicyKind policy;
+
+    @Option(names = "--kv-budget", defaultValue = "0", description = "tokens the eviction policy keeps per request (>= 8; prompts must fit in it)")
+    int kvBudget;
+
     @Option(names = "--max-num-seqs", defaultValue = "64", description = "most requests running at once (default: ${DEFAULT-VALUE})")
     int maxNumSeqs;
 
@@ -121,7 +129,7 @@ public final class ServeCommand implements Callable<Integer> {
             long memory = kvMemory == null ? 0 : ByteSize.parse(kvMemory).bytes();
             int threads = workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
             config = new ServeConfig(name, host, port, key, kv, KvDType.parse(kvDtype), blockSize, kvBlocks, memory,
-                    watermark, !noPrefixCaching, maxPromptTokens,
+                    watermark, !noPrefixCaching, policy, kvBudget, maxPromptTokens,
                     new EngineLimits(maxNumSeqs, maxBatchedTokens, maxWaiting, threads),
                     new ServerLimits(maxBodyBytes, maxStreams));
         } catch (IllegalArgumentException e) {

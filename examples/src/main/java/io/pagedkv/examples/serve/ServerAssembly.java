@@ -1,6 +1,7 @@
 package io.pagedkv.examples.serve;
 
 import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.examples.llama.GenerateCommand.PolicyKind;
 import io.pagedkv.examples.llama.LlamaConfig;
 import io.pagedkv.examples.llama.LlamaWeights;
 import io.pagedkv.examples.llama.Tokenizer;
@@ -45,6 +46,9 @@ public final class ServerAssembly implements AutoCloseable {
         KvBackend kv = backend(config, c);
         try {
             int maxPrompt = config.maxPromptTokens() == 0 ? context - 1 : config.maxPromptTokens();
+            if (kv instanceof EvictingKvBackend e) {
+                maxPrompt = Math.min(maxPrompt, Math.min(context - 1, e.maxPromptTokens()));
+            }
             CompletionRequestParser parser = new CompletionRequestParser(config.modelName(), tokenizer, c.vocabSize(),
                     context, maxPrompt);
             ServeMetrics metrics = new ServeMetrics();
@@ -79,6 +83,9 @@ public final class ServerAssembly implements AutoCloseable {
                 long blocks = config.kvBlocks() > 0 ? config.kvBlocks() : memory / paged.bytesPerBlock();
                 if (blocks > Integer.MAX_VALUE) {
                     throw new IllegalArgumentException("kv blocks: " + blocks + " (expected: <= " + Integer.MAX_VALUE + ")");
+                }
+                if (config.policy() != PolicyKind.none) {
+                    yield new EvictingKvBackend(paged, (int) blocks, c, config.policy(), config.kvBudget());
                 }
                 int watermark = (int) Math.floor(config.watermark() * blocks);
                 yield new PagedKvBackend(paged, (int) blocks, context, watermark, config.prefixCaching());
