@@ -168,6 +168,11 @@ public final class ServeCommand implements Callable<Integer> {
         }, "pagedkv-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         stop.await();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running: it closes the server
+        }
         return 0;
     }
 

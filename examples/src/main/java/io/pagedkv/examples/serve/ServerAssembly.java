@@ -21,6 +21,7 @@ public final class ServerAssembly implements AutoCloseable {
     private final CompletionServer http;
     private final ServeConfig config;
     private final int context;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private ServerAssembly(ServeConfig config, KvBackend kv, Engine engine, ServeMetrics metrics, CompletionServer http,
             int context) {
@@ -138,8 +139,12 @@ public final class ServerAssembly implements AutoCloseable {
         return context;
     }
 
+    /** Closes everything once; later calls do nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         http.close();
         engine.close();
         kv.close();
