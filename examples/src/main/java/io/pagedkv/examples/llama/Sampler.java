@@ -85,6 +85,13 @@ public final class Sampler {
                 order[m++] = i;
             }
         }
+        if (m == 0) {
+            // the cut holds only when something survives it: with a near-uniform distribution every
+            // token can be below it (two equal logits at top_p 0.05); then keep them all
+            for (int i = 0; i < n; i++) {
+                order[m++] = i;
+            }
+        }
         sortByProbabilityDescending(0, m - 1);
         double target = topP * sum;
         double mass = 0;

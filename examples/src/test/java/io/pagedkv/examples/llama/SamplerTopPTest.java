@@ -51,6 +51,17 @@ class SamplerTopPTest {
     }
 
     @Test
+    void equalLogitsAtASmallTopPStillDrawAToken() {
+        // found by everyDrawIsInTheNucleusOfItsLogits (seed 7282172248819339280): llama2.c's cut
+        // (1 - top_p) / (n - 1) removed every token of a uniform distribution, and the draw indexed -1
+        Sampler s = new Sampler(2, 1f, 0.05f, 0);
+        for (int i = 0; i < 50; i++) {
+            int t = s.sample(new float[] {0f, 0f});
+            assertEquals(0, t, "the nucleus of two equal tokens at top_p 0.05 is the first (ties by id)");
+        }
+    }
+
+    @Test
     void topPOutsideZeroToOneIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new Sampler(4, 1f, 0f, 1));
         assertThrows(IllegalArgumentException.class, () -> new Sampler(4, 1f, 1.01f, 1));
