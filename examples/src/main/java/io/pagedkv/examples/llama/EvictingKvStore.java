@@ -31,6 +31,7 @@ import java.util.Locale;
 public final class EvictingKvStore implements KvStore {
 
     private final PagedKvCache cache;
+    private final boolean ownsCache;
     private final EvictingSequence seq;
     private final SequenceEvictor evictor;
     private final EvictionPolicy policy;
@@ -54,18 +55,48 @@ public final class EvictingKvStore implements KvStore {
      *     or {@code capacity <= 0}
      */
     public EvictingKvStore(LlamaConfig config, KvDType dtype, int blockSize, int capacity, EvictionPolicy policy) {
+        this(ownCache(config, dtype, blockSize, policy), null, config, capacity, policy, true);
+    }
+
+    /**
+     * A store over {@code sequence}, an open and empty sequence of a shared {@code cache} (an
+     * inference server's pool). The store never holds more than
+     * {@link #blocksNeeded(CacheLayout, EvictionPolicy)} blocks of it; {@link #close()} closes the
+     * sequence, not the cache.
+     *
+     * @throws IllegalArgumentException if {@code capacity <= 0} or the sequence is not open and empty
+     */
+    public EvictingKvStore(PagedKvCache cache, Sequence sequence, LlamaConfig config, int capacity, EvictionPolicy policy) {
+        this(cache, sequence, config, capacity, policy, false);
+    }
+
+    /** Blocks a store of {@code policy} may hold at most in a cache laid out by {@code layout}. */
+    public static int blocksNeeded(CacheLayout layout, EvictionPolicy policy) {
+        return Math.toIntExact(layout.blocksFor(policy.budget() + policy.quantum()) + 1);
+    }
+
+    private static PagedKvCache ownCache(LlamaConfig config, KvDType dtype, int blockSize, EvictionPolicy policy) {
+        CacheLayout layout = new CacheLayout(config.shape("llama2.c"), dtype, blockSize);
+        return new PagedKvCache(layout, blocksNeeded(layout, policy));
+    }
+
+    private EvictingKvStore(PagedKvCache cache, Sequence sequence, LlamaConfig config, int capacity, EvictionPolicy policy,
+            boolean ownsCache) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
-        CacheLayout layout = new CacheLayout(config.shape("llama2.c"), dtype, blockSize);
+        if (sequence != null && (sequence.isClosed() || sequence.length() != 0)) {
+            throw new IllegalArgumentException("sequence: " + sequence + " (expected: open and empty)");
+        }
         int maxSlots = policy.budget() + policy.quantum();
         this.c = config;
         this.capacity = capacity;
         this.policy = policy;
-        this.cache = new PagedKvCache(layout, Math.toIntExact(layout.blocksFor(maxSlots) + 1));
-        this.seq = new EvictingSequence(cache.openSequence());
+        this.cache = cache;
+        this.ownsCache = ownsCache;
+        this.seq = new EvictingSequence(sequence != null ? sequence : cache.openSequence());
         this.evictor = new SequenceEvictor(seq, policy);
-        this.attention = PagedAttention.create(layout);
+        this.attention = PagedAttention.create(cache.layout());
         this.reducer = new AttentionReducer(config.shape("generate"), AttentionReducer.Granularity.SEQUENCE,
                 AttentionReducer.Reduction.SUM, maxSlots + 1);
         this.slotOf = new int[capacity];
@@ -187,6 +218,8 @@ public final class EvictingKvStore implements KvStore {
     @Override
     public void close() {
         seq.close();
-        cache.close();
+        if (ownsCache) {
+            cache.close();
+        }
     }
 }

@@ -72,7 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
     Integer budget;
 
     /** Smallest {@code --budget} accepted. */
-    static final int MIN_BUDGET = 8;
+    public static final int MIN_BUDGET = 8;
 
     /** The eviction policies {@code --policy} names, each built for a token budget. */
     public enum PolicyKind {
@@ -90,7 +90,7 @@ public final class GenerateCommand implements Callable<Integer> {
         knorm;
 
         /** A fresh policy keeping {@code budget} tokens; throws IllegalArgumentException if it cannot. */
-        EvictionPolicy build(int budget) {
+        public EvictionPolicy build(int budget) {
             return switch (this) {
                 case none -> throw new IllegalArgumentException("policy: none (expected: an evicting policy)");
                 case window -> new SlidingWindow(budget);
