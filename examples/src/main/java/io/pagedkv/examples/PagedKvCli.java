@@ -1,9 +1,11 @@
 package io.pagedkv.examples;
 
+import io.pagedkv.examples.benchserve.BenchServeCommand;
 import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
 import io.pagedkv.examples.llama.QualityCommand;
 import io.pagedkv.examples.plan.PlanCommand;
+import io.pagedkv.examples.serve.ServeCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,6 +28,8 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             QualityCommand.class,
             EvictCommand.class,
+            ServeCommand.class,
+            BenchServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PagedKvCli implements Runnable {

@@ -4,6 +4,7 @@ import io.pagedkv.attention.BlockTableView;
 import io.pagedkv.attention.PagedAttention;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
+import io.pagedkv.cache.Sequence;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.eviction.EvictionPolicy;
 import io.pagedkv.eviction.SequenceEvictor;
@@ -20,16 +21,18 @@ import java.util.Locale;
  * position and shows its keys and values to the policy when it uses them; after the step the
  * attention weights of every layer and query head go to the policy when it {@link
  * EvictionPolicy#usesAttention() uses them}. So the cache never holds more than the budget, and the
- * pool is sized for exactly {@code blocksFor(budget)} blocks. If an eviction batch leaves holes the
+ * pool is sized for exactly {@link #blocksNeeded} blocks. If an eviction batch leaves holes the
  * new token does not fill (a policy with a quantum), the store compacts them away before attention
  * (this kernel has no hole mask).
  *
- * <p>A prompt chunk must fit in the budget (nothing is evicted while its tokens are appended).
+ * <p>A store owns its cache, or runs over a sequence of a shared cache (an inference server's pool).
+ * A prompt chunk must fit in the budget (nothing is evicted while its tokens are appended).
  * Allocates nothing per token. Not thread-safe: one decoding thread owns a store.
  */
 public final class EvictingKvStore implements KvStore {
 
     private final PagedKvCache cache;
+    private final boolean ownsCache;
     private final SequenceEvictor ev;
     private final PagedAttention attention;
     private final BlockTableView table;
@@ -42,22 +45,56 @@ public final class EvictingKvStore implements KvStore {
     private int peakBlocks;
 
     /**
-     * A store for a stream of up to {@code capacity} tokens whose cache {@code policy} keeps to its budget.
+     * A store with its own cache for a stream of up to {@code capacity} tokens whose cache {@code policy}
+     * keeps to its budget.
      *
      * @throws IllegalArgumentException if the head size does not hold whole groups of {@code dtype},
      *     or {@code capacity <= 0}
      */
     public EvictingKvStore(LlamaConfig config, KvDType dtype, int blockSize, int capacity, EvictionPolicy policy) {
+        this(ownCache(config, dtype, blockSize, capacity, policy), null, config, capacity, policy, true);
+    }
+
+    /**
+     * A store over {@code sequence}, an open and empty sequence of a shared {@code cache} (an
+     * inference server's pool). The store never holds more than {@link #blocksNeeded(CacheLayout,
+     * EvictionPolicy, int)} blocks of it; {@link #close()} closes the sequence, not the cache.
+     *
+     * @throws IllegalArgumentException if {@code capacity <= 0} or the sequence is not open and empty
+     */
+    public EvictingKvStore(PagedKvCache cache, Sequence sequence, LlamaConfig config, int capacity, EvictionPolicy policy) {
+        this(cache, sequence, config, capacity, policy, false);
+    }
+
+    /**
+     * Blocks a store of {@code policy} over a stream of {@code capacity} tokens may hold at most in a
+     * cache laid out by {@code layout}: evict-then-place never holds more than the budget, so exactly
+     * the blocks of the budget (at its largest context, for a ratio budget).
+     */
+    public static int blocksNeeded(CacheLayout layout, EvictionPolicy policy, int capacity) {
+        return Math.toIntExact(layout.blocksFor(Math.min(capacity, policy.budget().tokensAt(capacity))));
+    }
+
+    private static PagedKvCache ownCache(LlamaConfig config, KvDType dtype, int blockSize, int capacity, EvictionPolicy policy) {
+        CacheLayout layout = new CacheLayout(config.shape("llama2.c"), dtype, blockSize);
+        return new PagedKvCache(layout, Math.max(1, blocksNeeded(layout, policy, capacity)));
+    }
+
+    private EvictingKvStore(PagedKvCache cache, Sequence sequence, LlamaConfig config, int capacity, EvictionPolicy policy,
+            boolean ownsCache) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
-        CacheLayout layout = new CacheLayout(config.shape("llama2.c"), dtype, blockSize);
+        if (sequence != null && (sequence.isClosed() || sequence.length() != 0)) {
+            throw new IllegalArgumentException("sequence: " + sequence + " (expected: open and empty)");
+        }
         this.budget = policy.budget().tokensAt(capacity);
         this.c = config;
         this.capacity = capacity;
-        this.cache = new PagedKvCache(layout, Math.toIntExact(layout.blocksFor(budget)));
-        this.ev = new SequenceEvictor(cache.openSequence(), policy);
-        this.attention = PagedAttention.create(layout);
+        this.cache = cache;
+        this.ownsCache = ownsCache;
+        this.ev = new SequenceEvictor(sequence != null ? sequence : cache.openSequence(), policy);
+        this.attention = PagedAttention.create(cache.layout());
         this.weights = new float[config.heads() * (budget + 1)];
         PagedKvCache pc = cache;
         SequenceEvictor e = ev;
@@ -167,6 +204,8 @@ public final class EvictingKvStore implements KvStore {
     @Override
     public void close() {
         ev.close();
-        cache.close();
+        if (ownsCache) {
+            cache.close();
+        }
     }
 }

@@ -68,7 +68,7 @@ public final class GenerateCommand implements Callable<Integer> {
     Integer budget;
 
     /** Smallest {@code --budget} accepted. */
-    static final int MIN_BUDGET = 8;
+    public static final int MIN_BUDGET = 8;
 
     /** The eviction policies {@code --policy} names, each built for a token budget. */
     public enum PolicyKind {
@@ -92,7 +92,7 @@ public final class GenerateCommand implements Callable<Integer> {
         random;
 
         /** A fresh policy keeping {@code budget} tokens ({@link StandardPolicy}); throws IllegalArgumentException if it cannot. */
-        EvictionPolicy build(int budget) {
+        public EvictionPolicy build(int budget) {
             if (this == none) {
                 throw new IllegalArgumentException("policy: none (expected: an evicting policy)");
             }

@@ -126,13 +126,31 @@ public final class LlamaDecoder {
      * @throws IndexOutOfBoundsException if a token is outside the vocabulary
      */
     public float[] prefill(int[] tokens) {
-        int n = tokens.length;
+        return prefill(tokens, 0, tokens.length);
+    }
+
+    /**
+     * Runs the chunk {@code tokens[off .. off + n)} like {@link #prefill(int[])}, so that an engine
+     * can prefill a long prompt in several chunks without copying it. Every position's keys, values
+     * and logits are those of {@link #forward} bit for bit: each query attends in the same order over
+     * the same keys whatever the chunk it belongs to.
+     *
+     * @throws IllegalArgumentException if {@code n <= 0}, the range is outside {@code tokens}, or the
+     *     chunk does not fit in the context
+     * @throws IndexOutOfBoundsException if a token is outside the vocabulary
+     */
+    public float[] prefill(int[] tokens, int off, int n) {
         int start = store.length();
+        if (off < 0 || n < 0 || off > tokens.length - n) {
+            throw new IllegalArgumentException("range: " + off + " + " + n + " (expected: within the " + tokens.length
+                    + " tokens)");
+        }
         if (n == 0 || start + n > c.seqLen()) {
             throw new IllegalArgumentException("tokens: " + n + " at position " + start
                     + " (expected: 1 <= tokens <= seqLen " + c.seqLen() + " - position)");
         }
-        for (int token : tokens) {
+        for (int i = off; i < off + n; i++) {
+            int token = tokens[i];
             if (token < 0 || token >= c.vocabSize()) {
                 throw new IndexOutOfBoundsException("token: " + token + " (expected: 0 <= token < " + c.vocabSize() + ")");
             }
@@ -145,7 +163,7 @@ public final class LlamaDecoder {
         }
         int rope0 = store.nextRopePosition();
         for (int i = 0; i < n; i++) {
-            System.arraycopy(w.tokenEmbedding(), tokens[i] * dim, chunkX, i * dim, dim);
+            System.arraycopy(w.tokenEmbedding(), tokens[off + i] * dim, chunkX, i * dim, dim);
             store.append();
         }
         for (int l = 0; l < c.layers(); l++) {

@@ -173,6 +173,15 @@ public final class Tokenizer {
         return decode(previous, new int[] {id});
     }
 
+    /**
+     * Appends the bytes of token {@code id} following {@code previous} to {@code out}, as
+     * {@link #decode} joins them: an engine that streams text collects these bytes and decodes
+     * only whole UTF-8 characters, since a character may span several byte-fallback tokens.
+     */
+    public void appendBytes(ByteArrayOutputStream out, int previous, int id) {
+        appendPiece(out, previous, id);
+    }
+
     private void appendPiece(ByteArrayOutputStream out, int previous, int id) {
         checkId(id);
         String p = pieces[id];
