@@ -76,6 +76,8 @@ public final class BlockPool implements AutoCloseable {
     private final int blocksPerChunk;
     private final Object lock = new Object();
     private final Arena arena;
+    /** Null when no faults are injected (the common case: one null check per allocation). */
+    private final FaultInjector faults;
 
     private final int[] freeStack;
     private final int[] refCounts;
@@ -105,6 +107,17 @@ public final class BlockPool implements AutoCloseable {
      *     {@link Long#MAX_VALUE} bytes
      */
     public BlockPool(int blockCount, long bytesPerBlock, int blocksPerChunk) {
+        this(blockCount, bytesPerBlock, blocksPerChunk, null);
+    }
+
+    /**
+     * A pool like {@link #BlockPool(int, long, int)} whose allocations and chunk commits consult
+     * {@code faults} (tests; {@code null} for none).
+     *
+     * @throws IllegalArgumentException if a count or size is not positive, or a chunk would exceed
+     *     {@link Long#MAX_VALUE} bytes
+     */
+    public BlockPool(int blockCount, long bytesPerBlock, int blocksPerChunk, FaultInjector faults) {
         if (blockCount <= 0) {
             throw new IllegalArgumentException("blockCount: " + blockCount + " (expected: > 0)");
         }
@@ -131,6 +144,7 @@ public final class BlockPool implements AutoCloseable {
         this.chunks = new MemorySegment[(blockCount + this.blocksPerChunk - 1) / this.blocksPerChunk];
         this.arena = Arena.ofShared();
         this.freeTop = blockCount;
+        this.faults = faults;
     }
 
     /** A pool of {@code blockCount} blocks sized by {@code layout.bytesPerBlock()}. */
@@ -138,7 +152,7 @@ public final class BlockPool implements AutoCloseable {
         return new BlockPool(blockCount, layout.bytesPerBlock());
     }
 
-    private static int defaultBlocksPerChunk(int blockCount, long bytesPerBlock) {
+    static int defaultBlocksPerChunk(int blockCount, long bytesPerBlock) {
         if (bytesPerBlock <= 0) {
             return 1; // the constructor reports the bad size
         }
@@ -155,6 +169,10 @@ public final class BlockPool implements AutoCloseable {
      * @throws IllegalStateException if the pool is closed
      */
     public int allocate() {
+        if (faults != null && faults.failAllocation(1)) {
+            CacheEvents.poolExhausted(1, freeBlocks(), blockCount);
+            return NO_BLOCK;
+        }
         synchronized (lock) {
             checkOpen();
             int top = freeTop;
@@ -185,6 +203,10 @@ public final class BlockPool implements AutoCloseable {
         if (out == null || out.length < n) {
             throw new IllegalArgumentException("out.length: " + (out == null ? "null" : out.length)
                     + " (expected: >= n = " + n + ")");
+        }
+        if (faults != null && faults.failAllocation(n)) {
+            CacheEvents.poolExhausted(n, freeBlocks(), blockCount);
+            return false;
         }
         synchronized (lock) {
             checkOpen();
@@ -410,6 +432,9 @@ public final class BlockPool implements AutoCloseable {
         int chunk = id / blocksPerChunk;
         int first = chunk * blocksPerChunk;
         int count = Math.min(blocksPerChunk, blockCount - first);
+        if (faults != null && faults.failChunkCommit(chunk)) {
+            throw new OutOfMemoryError("injected: commit of chunk " + chunk + " (" + count * bytesPerBlock + " bytes)");
+        }
         MemorySegment memory = arena.allocate(count * bytesPerBlock, CHUNK_ALIGNMENT);
         chunks[chunk] = memory;
         for (int i = 0; i < count; i++) {

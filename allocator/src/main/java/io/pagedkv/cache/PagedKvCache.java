@@ -132,6 +132,11 @@ public final class PagedKvCache implements AutoCloseable {
     }
 
     private PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, KvScales scales, PrefixHasher hasher) {
+        this(layout, blockCount, codec, scales, hasher, 0, null);
+    }
+
+    private PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, KvScales scales, PrefixHasher hasher,
+            int blocksPerChunk, FaultInjector faults) {
         if (hasher == null) {
             throw new IllegalArgumentException("hasher: null (expected: a PrefixHasher)");
         }
@@ -156,8 +161,88 @@ public final class PagedKvCache implements AutoCloseable {
         this.codec = codec;
         this.codecs = table;
         this.layout = layout;
-        this.pool = BlockPool.forLayout(layout, blockCount);
+        this.pool = blocksPerChunk <= 0 && faults == null ? BlockPool.forLayout(layout, blockCount)
+                : new BlockPool(blockCount, layout.bytesPerBlock(), blocksPerChunk <= 0
+                        ? BlockPool.defaultBlocksPerChunk(blockCount, layout.bytesPerBlock()) : blocksPerChunk, faults);
         this.prefix = new PrefixCache(pool, layout.blockSize(), hasher);
+    }
+
+    /**
+     * A builder for a cache of {@code blockCount} blocks shaped by {@code layout}, for the optional
+     * knobs: codec, per-head FP8 scales, prefix hasher, chunk size and fault injection.
+     */
+    public static Builder builder(CacheLayout layout, int blockCount) {
+        return new Builder(layout, blockCount);
+    }
+
+    /**
+     * Optional settings of a {@link PagedKvCache}, validated once in {@link #build()}. Not thread-safe;
+     * build on one thread.
+     */
+    public static final class Builder {
+        private final CacheLayout layout;
+        private final int blockCount;
+        private KvCodec codec;
+        private KvScales scales;
+        private PrefixHasher hasher = PrefixHasher.standard();
+        private int blocksPerChunk;
+        private FaultInjector faults;
+
+        private Builder(CacheLayout layout, int blockCount) {
+            this.layout = layout;
+            this.blockCount = blockCount;
+        }
+
+        /** Encodes with {@code codec} (of the layout's dtype); default: the dtype's plain codec. */
+        public Builder codec(KvCodec codec) {
+            this.codec = codec;
+            return this;
+        }
+
+        /** Per-(layer, K|V, KV head) FP8 scales; excludes {@link #codec(KvCodec)}. */
+        public Builder scales(KvScales scales) {
+            this.scales = scales;
+            return this;
+        }
+
+        /** Names prefix blocks with {@code hasher}; default {@link PrefixHasher#standard()}. */
+        public Builder hasher(PrefixHasher hasher) {
+            this.hasher = hasher;
+            return this;
+        }
+
+        /**
+         * Reserves memory {@code blocksPerChunk} blocks at a time (default: 64 MiB chunks); tests use
+         * small chunks so that chunk commits happen often.
+         */
+        public Builder blocksPerChunk(int blocksPerChunk) {
+            if (blocksPerChunk <= 0) {
+                throw new IllegalArgumentException("blocksPerChunk: " + blocksPerChunk + " (expected: > 0)");
+            }
+            this.blocksPerChunk = blocksPerChunk;
+            return this;
+        }
+
+        /** Consults {@code faults} on every pool allocation and chunk commit (tests); default none. */
+        public Builder faults(FaultInjector faults) {
+            this.faults = faults;
+            return this;
+        }
+
+        /**
+         * The cache.
+         *
+         * @throws IllegalArgumentException if the layout is null, {@code blockCount <= 0}, the codec's
+         *     dtype is not the layout's, both a codec and scales were given, or the scales do not fit
+         */
+        public PagedKvCache build() {
+            if (codec != null && scales != null) {
+                throw new IllegalArgumentException("codec and scales: both set (expected: one; scales build their own codecs)");
+            }
+            KvCodec c = codec != null ? codec : layout == null ? null : KvCodecs.of(layout.dtype());
+            KvScales s = scales == null ? null : checkScales(layout, scales);
+            return new PagedKvCache(layout, blockCount, c, s, hasher, blocksPerChunk, faults);
+        }
     }
 
     /**
