@@ -437,13 +437,13 @@ public final class Sequence implements AutoCloseable {
     /** The block at table index {@code index}, copied first if shared. Lock-free when exclusive. */
     private int writableBlock(int index) {
         int b = (int) INTS.getAcquire(table, index);
-        if (pool.refCount(b) == 1) {
+        if (pool.refCountAcquire(b) == 1) {
             return b;
         }
         synchronized (this) {
             checkOpen();
             b = table[index];
-            if (pool.refCount(b) == 1) {
+            if (pool.refCountAcquire(b) == 1) {
                 return b;
             }
             if (!cache.allocateBlocks(1, scratch)) {
