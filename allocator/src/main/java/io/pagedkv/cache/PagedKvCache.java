@@ -45,9 +45,10 @@ import java.util.concurrent.atomic.LongAdder;
  * }</pre>
  *
  * <h2>Invariants</h2>
- * Conservation: {@code freeBlocks + usedBlocks (+ cached) == totalBlocks}. A block's reference count
- * is the number of open sequences whose table names it; a block with count above 1 is never written
- * in place (the writer copies it first). Failed operations change nothing.
+ * Conservation: {@code freeBlocks + usedBlocks + cachedBlocks == totalBlocks}. A block's reference
+ * count is the number of open sequences whose table names it, plus one while the prefix index holds
+ * it (a cached-unreferenced block has count 1: the index's); a block with count above 1 is never
+ * written in place (the writer copies it first). Failed operations change nothing.
  *
  * <h2>Threading</h2>
  * Thread-safe: sequences may be opened, appended, forked and closed from many threads at once, and
@@ -426,11 +427,17 @@ public final class PagedKvCache implements AutoCloseable {
         return closed;
     }
 
-    /** Releases all memory; every sequence becomes unusable. Idempotent. */
+    /**
+     * Releases all memory; every sequence becomes unusable (its operations throw
+     * {@link IllegalStateException}; its {@code close()} does nothing). Idempotent.
+     *
+     * @throws IllegalStateException if the memory is still in use by an I/O operation on a block's
+     *     buffer: the cache then stays open and usable, and a later {@code close()} frees it
+     */
     @Override
     public void close() {
+        pool.close(); // first: a refused close leaves everything open
         closed = true;
-        pool.close();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -454,9 +461,19 @@ public final class PagedKvCache implements AutoCloseable {
         return prefix.available();
     }
 
+    /**
+     * Takes {@code n} blocks for a sequence, reclaiming cached prefix blocks if the free ones are too
+     * few; all or nothing. One pool call decides when enough blocks are free: if the pool refuses
+     * them anyway (a chunk's memory, an injected fault) the answer is no, with nothing reclaimed.
+     */
     boolean allocateBlocks(int n, int[] out) {
-        if (pool.freeBlocks() >= n && pool.allocate(n, out)) {
-            return true;
+        if (pool.freeBlocks() >= n) {
+            if (pool.allocate(n, out)) {
+                return true;
+            }
+            if (pool.freeBlocks() >= n) {
+                return false;
+            }
         }
         return prefix.allocate(n, out);
     }

@@ -29,6 +29,8 @@ final class PrefixCache {
     private final PrefixEntry[] entryOfBlock;
     /** LRU sentinel: {@code lru.lruNext} is the oldest, {@code lru.lruPrev} the youngest. */
     private final PrefixEntry lru = new PrefixEntry(0, null, new int[0], 0, -1);
+    /** Work stack of {@link #drop}; grown as needed, reused (guarded by this). */
+    private PrefixEntry[] dropStack = new PrefixEntry[16];
 
     private volatile boolean enabled = true;
     private int lruSize;
@@ -175,32 +177,76 @@ final class PrefixCache {
         return pool.freeBlocks() + lruSize;
     }
 
-    /** Allocates {@code n} blocks, reclaiming LRU blocks if needed; all or nothing, and nothing reclaimed on failure. */
+    /**
+     * Allocates {@code n} blocks: free ones first, then cached-unreferenced ones, oldest first. All or
+     * nothing, and nothing is reclaimed unless the whole request succeeds: the pool's share is taken
+     * first, then the missing blocks are taken over from the LRU directly (the index's reference
+     * becomes the caller's), so no other thread can take a reclaimed block in between.
+     *
+     * @return {@code false} (nothing changed) if free plus reclaimable blocks are too few, or the pool
+     *     refused blocks it had free (a chunk's memory could not be reserved, or an injected fault)
+     */
     synchronized boolean allocate(int n, int[] out) {
         while (true) {
-            if (pool.freeBlocks() >= n && pool.allocate(n, out)) {
-                return true;
+            int free = pool.freeBlocks();
+            int take = Math.max(0, n - free);
+            if (take > lruSize) {
+                CacheEvents.poolExhausted(n, free, pool.blockCount());
+                return false;
             }
-            int missing = n - pool.freeBlocks();
-            if (lruSize == 0 || missing > lruSize) {
-                return pool.allocate(n, out); // reports exhaustion; changes nothing
+            int fromPool = n - take;
+            if (fromPool > 0 && !pool.allocate(fromPool, out)) {
+                if (pool.freeBlocks() >= fromPool) {
+                    return false; // refused although free: out of memory for a chunk, or a fault
+                }
+                continue; // another thread took free blocks meanwhile: count again
             }
-            for (int i = 0; i < Math.max(1, missing) && lruSize > 0; i++) {
-                drop(lru.lruNext, true);
+            int got = fromPool;
+            while (got < n) { // cannot fail: take <= lruSize, and each drop takes at least the LRU head
+                got = drop(lru.lruNext, out, got, n, true);
             }
+            return true;
         }
     }
 
-    /** Drops an entry and all its descendants from the index, releasing the index's references. */
-    private void drop(PrefixEntry e, boolean reclaiming) {
-        if (e.children != null) {
-            for (PrefixEntry c : e.children) {
-                if (c.live) {
-                    drop(c, reclaiming);
+    /**
+     * Drops an entry and all its descendants from the index (iteratively: a chain may be a whole
+     * long prompt). An entry the index alone held (in the LRU) is handed to the caller in
+     * {@code out[got ..)} while {@code got < n}; every other dropped entry releases the index's
+     * reference.
+     *
+     * @return the new {@code got}
+     */
+    private int drop(PrefixEntry root, int[] out, int got, int n, boolean reclaiming) {
+        int depth = 0;
+        dropStack[depth++] = root;
+        while (depth > 0) {
+            PrefixEntry e = dropStack[--depth];
+            dropStack[depth] = null;
+            if (e.children != null) {
+                for (PrefixEntry c : e.children) {
+                    if (c.live) {
+                        if (depth == dropStack.length) {
+                            dropStack = java.util.Arrays.copyOf(dropStack, depth * 2);
+                        }
+                        dropStack[depth++] = c;
+                    }
                 }
+                e.children = null;
             }
-            e.children = null;
+            boolean onlyIndex = e.inLru();
+            unlinkFromIndex(e);
+            if (onlyIndex && got < n) {
+                out[got++] = e.blockId; // reference count 1 changes hands: never on the free list
+                reclaimed++;
+            } else if (pool.release(e.blockId) && reclaiming) {
+                reclaimed++;
+            }
         }
+        return got;
+    }
+
+    private void unlinkFromIndex(PrefixEntry e) {
         e.live = false;
         if (e.inLru()) {
             unlinkLru(e);
@@ -223,9 +269,6 @@ final class PrefixCache {
         e.nextSameHash = null;
         entryOfBlock[e.blockId] = null;
         indexed--;
-        if (pool.release(e.blockId) && reclaiming) {
-            reclaimed++;
-        }
     }
 
     /** Drops the whole index: cached-unreferenced blocks return to the free list. */
@@ -233,7 +276,7 @@ final class PrefixCache {
         for (int b = 0; b < entryOfBlock.length; b++) {
             PrefixEntry e = entryOfBlock[b];
             if (e != null && e.live) {
-                drop(e, false);
+                drop(e, null, 0, 0, false);
             }
         }
     }
