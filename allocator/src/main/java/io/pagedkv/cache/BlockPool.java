@@ -494,8 +494,9 @@ public final class BlockPool implements AutoCloseable {
     // memory
 
     /**
-     * The {@code bytesPerBlock} bytes of an allocated block: a slice of the pool's memory, no copy,
-     * no allocation.
+     * The {@code bytesPerBlock} bytes of an allocated block, read-only: a slice of the pool's memory,
+     * no copy, no allocation. Writes go through {@link #writableBlock(int)}, which refuses a shared
+     * block.
      *
      * @throws IllegalArgumentException if {@code id} is out of range
      * @throws IllegalStateException if the block is free or the pool is closed
@@ -506,12 +507,41 @@ public final class BlockPool implements AutoCloseable {
             throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
         }
         checkOpen();
+        return (MemorySegment) SEGMENTS.getAcquire(readOnlyBlocks, id);
+    }
+
+    /**
+     * The bytes of a block held by exactly one owner, writable (no copy, no allocation). A shared block
+     * (reference count above 1) is never written in place: copy it first.
+     *
+     * @throws IllegalArgumentException if {@code id} is out of range
+     * @throws IllegalStateException if the block is free or shared, or the pool is closed
+     */
+    public MemorySegment writableBlock(int id) {
+        checkId(id);
+        int rc = (int) INTS.getAcquire(refCounts, id);
+        if (rc != 1) {
+            throw new IllegalStateException("blockId: " + id + " refCount: " + rc
+                    + " (expected: 1, a block with a single owner; a shared block is never written in place)");
+        }
+        checkOpen();
         return (MemorySegment) SEGMENTS.getAcquire(blocks, id);
     }
 
-    /** Copies all bytes of block {@code from} onto block {@code to} (both allocated). */
+    /**
+     * The writable bytes of a block, with no check: for the cache's own writes into blocks it proved
+     * exclusive and its reads of blocks it holds. Null if the block's chunk was never committed.
+     */
+    MemorySegment segment(int id) {
+        return (MemorySegment) SEGMENTS.getAcquire(blocks, id);
+    }
+
+    /**
+     * Copies all bytes of block {@code from} onto block {@code to} (both allocated; {@code to} held by
+     * the caller alone).
+     */
     public void copy(int from, int to) {
-        MemorySegment.copy(block(from), 0, block(to), 0, bytesPerBlock);
+        MemorySegment.copy(block(from), 0, writableBlock(to), 0, bytesPerBlock);
     }
 
     /**

@@ -60,6 +60,7 @@ public final class PagedKvCache implements AutoCloseable {
 
     private final CacheLayout layout;
     private final BlockPool pool;
+    private final BlockPoolView poolView;
     private final KvCodec codec;
     private final KvCodec[] codecs; // (layer * 2 + kv) * kvHeads + head
     private final PrefixCache prefix;
@@ -165,6 +166,7 @@ public final class PagedKvCache implements AutoCloseable {
         this.pool = blocksPerChunk <= 0 && faults == null ? BlockPool.forLayout(layout, blockCount)
                 : new BlockPool(blockCount, layout.bytesPerBlock(), blocksPerChunk <= 0
                         ? BlockPool.defaultBlocksPerChunk(blockCount, layout.bytesPerBlock()) : blocksPerChunk, faults);
+        this.poolView = new BlockPoolView(pool);
         this.prefix = new PrefixCache(pool, layout.blockSize(), hasher);
     }
 
@@ -271,30 +273,44 @@ public final class PagedKvCache implements AutoCloseable {
 
     /**
      * Opens a sequence for {@code prompt}, starting it with the longest chain of cached full blocks
-     * that match the prompt's leading tokens (shared, reference count + 1). At most
+     * that match the prompt's leading tokens and {@code keys} (shared, reference count + 1). At most
      * {@code prompt.length - 1} tokens are reused, so the engine always computes the last prompt
      * token. {@link Sequence#reusedTokens()} tells how many tokens to skip; the engine appends and
-     * prefills the rest with {@link Sequence#appendTokens(int[], int, int)}.
+     * prefills the rest with {@link Sequence#appendTokens(int[], int, int)}. The blocks this sequence
+     * commits later are named with the same keys.
      *
-     * @param extraKey a key that must also match (a LoRA id, a multimodal hash; 0 if none)
-     * @throws IllegalArgumentException if {@code prompt} is null
+     * @param keys salt, whole-sequence key and per-range keys that must also match
+     *     ({@link PrefixKeys#NONE} if none)
+     * @throws IllegalArgumentException if {@code prompt} or {@code keys} is null
      */
-    public Sequence openSequence(int[] prompt, long extraKey) {
+    public Sequence openSequence(int[] prompt, PrefixKeys keys) {
         if (prompt == null) {
             throw new IllegalArgumentException("prompt: null (expected: token ids)");
         }
+        if (keys == null) {
+            throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
+        }
         checkOpen();
         Sequence s = new Sequence(this, nextId());
-        int reused = s.startFromPrefix(prompt, extraKey);
+        int reused = s.startFromPrefix(prompt, keys);
         openSequences.incrementAndGet();
         liveTokens.add(reused);
         reservedSlots.add(reused);
         return s;
     }
 
-    /** {@link #openSequence(int[], long)} with no extra key. */
+    /**
+     * {@link #openSequence(int[], PrefixKeys)} with a whole-sequence extra key only.
+     *
+     * @param extraKey a key that must also match (a LoRA id; 0 if none)
+     */
+    public Sequence openSequence(int[] prompt, long extraKey) {
+        return openSequence(prompt, PrefixKeys.of(extraKey));
+    }
+
+    /** {@link #openSequence(int[], PrefixKeys)} with no extra key. */
     public Sequence openSequence(int[] prompt) {
-        return openSequence(prompt, 0L);
+        return openSequence(prompt, PrefixKeys.NONE);
     }
 
     /** Drops every cached prefix; cached-unreferenced blocks return to the free list. */
@@ -350,9 +366,11 @@ public final class PagedKvCache implements AutoCloseable {
     // kernel views
 
     /**
-     * Zero-copy view of the keys of KV head {@code head} in layer {@code layer} for all
+     * Zero-copy, read-only view of the keys of KV head {@code head} in layer {@code layer} for all
      * {@code blockSize} slots of block {@code blockId}: {@link CacheLayout#headRunBytes()} bytes, slot
-     * {@code s} at byte {@code s * headBytes}, encoded in the layout's dtype.
+     * {@code s} at byte {@code s * headBytes}, encoded in the layout's dtype. Only the slots the
+     * holding sequence has written ({@link Sequence#written(int)}) hold its K/V; the others may hold a
+     * previous owner's bytes. Writes go through {@link Sequence} (or {@link Sequence#writableBlock(int)}).
      *
      * @throws IndexOutOfBoundsException if layer or head is out of range
      * @throws IllegalArgumentException if the block id is out of range
@@ -362,14 +380,15 @@ public final class PagedKvCache implements AutoCloseable {
         return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.K, head), layout.headRunBytes());
     }
 
-    /** Zero-copy view of the values of one KV head for all slots of a block; see {@link #keys}. */
+    /** Zero-copy, read-only view of the values of one KV head for all slots of a block; see {@link #keys}. */
     public MemorySegment values(int blockId, int layer, int head) {
         return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.V, head), layout.headRunBytes());
     }
 
     /**
-     * All {@code bytesPerBlock} bytes of an allocated block, for kernels that add
-     * {@link CacheLayout#offset} themselves and want no per-call allocation.
+     * All {@code bytesPerBlock} bytes of an allocated block, read-only, for kernels that add
+     * {@link CacheLayout#offset} themselves and want no per-call allocation (a slice made once per
+     * block); see {@link #keys} for which slots hold the holder's K/V.
      */
     public MemorySegment block(int blockId) {
         return pool.block(blockId);
@@ -417,8 +436,16 @@ public final class PagedKvCache implements AutoCloseable {
         return codecs;
     }
 
-    /** The underlying pool (for stats, handles and tests; sequences own the blocks they name). */
-    public BlockPool pool() {
+    /**
+     * A read-only view of the pool (counts, reference counts, handles, read-only bytes): sequences own
+     * the blocks they name, so an engine cannot allocate, release or write blocks behind their back.
+     */
+    public BlockPoolView pool() {
+        return poolView;
+    }
+
+    /** The pool itself, for the package (sequences, tests). */
+    BlockPool blockPool() {
         return pool;
     }
 

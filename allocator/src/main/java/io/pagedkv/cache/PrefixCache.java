@@ -8,7 +8,7 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <h2>Algorithm</h2>
  * The index maps a hash to a chain of {@link PrefixEntry}s (collisions chain; a hit verifies the
- * parent entry, the extra key and every token id). The index holds one pool reference on each
+ * parent entry, the salt, the key, the range keys ({@link PrefixKeys}) and every token id). The index holds one pool reference on each
  * indexed block, so a block that sequences no longer reference stays allocated with reference count
  * 1: it is <em>cached-unreferenced</em> and sits in an LRU list. An allocation that finds too few free
  * blocks reclaims LRU blocks oldest first; reclaiming an entry also unlinks its descendants, so no
@@ -28,7 +28,7 @@ final class PrefixCache {
     private final Long2ObjectHashMap<PrefixEntry> index = new Long2ObjectHashMap<>();
     private final PrefixEntry[] entryOfBlock;
     /** LRU sentinel: {@code lru.lruNext} is the oldest, {@code lru.lruPrev} the youngest. */
-    private final PrefixEntry lru = new PrefixEntry(0, null, new int[0], 0, -1);
+    private final PrefixEntry lru = new PrefixEntry(0, null, new int[0], 0, 0, null, -1);
     /** Work stack of {@link #drop}; grown as needed, reused (guarded by this). */
     private PrefixEntry[] dropStack = new PrefixEntry[16];
 
@@ -71,7 +71,7 @@ final class PrefixCache {
      *
      * @return the number of blocks reused
      */
-    synchronized int match(int[] tokens, int maxTokens, long extraKey, PrefixEntry[] chainOut, int[] blocksOut) {
+    synchronized int match(int[] tokens, int maxTokens, PrefixKeys keys, PrefixEntry[] chainOut, int[] blocksOut) {
         queries++;
         queryTokens += tokens.length;
         if (!enabled) {
@@ -82,8 +82,8 @@ final class PrefixCache {
         long parentHash = PrefixHasher.ROOT;
         int n = 0;
         while (n < full) {
-            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, extraKey);
-            PrefixEntry e = find(h, parent, tokens, n * blockSize, extraKey);
+            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, keys.hashKey(n, blockSize));
+            PrefixEntry e = find(h, parent, tokens, n, keys);
             if (e == null) {
                 break;
             }
@@ -104,9 +104,9 @@ final class PrefixCache {
         return n;
     }
 
-    private PrefixEntry find(long h, PrefixEntry parent, int[] tokens, int from, long extraKey) {
+    private PrefixEntry find(long h, PrefixEntry parent, int[] tokens, int block, PrefixKeys keys) {
         for (PrefixEntry e = index.get(h); e != null; e = e.nextSameHash) {
-            if (e.matches(parent, tokens, from, extraKey)) {
+            if (e.matches(parent, tokens, block * blockSize, keys, block)) {
                 return e;
             }
         }
@@ -123,7 +123,7 @@ final class PrefixCache {
      *
      * @return the new chain length (stops early at a chain broken by reclaim or reset)
      */
-    synchronized int commit(int[] table, int[] tokens, long extraKey, PrefixEntry[] chain, int chainLength,
+    synchronized int commit(int[] table, int[] tokens, PrefixKeys keys, PrefixEntry[] chain, int chainLength,
             int fullBlocks) {
         if (!enabled) {
             return chainLength;
@@ -135,8 +135,8 @@ final class PrefixCache {
                 break;
             }
             long parentHash = parent == null ? PrefixHasher.ROOT : parent.hash;
-            long h = hasher.hash(parentHash, tokens, i * blockSize, blockSize, extraKey);
-            PrefixEntry e = find(h, parent, tokens, i * blockSize, extraKey);
+            long h = hasher.hash(parentHash, tokens, i * blockSize, blockSize, keys.hashKey(i, blockSize));
+            PrefixEntry e = find(h, parent, tokens, i, keys);
             if (e == null) {
                 int block = table[i];
                 if (entryOfBlock[block] != null) {
@@ -144,7 +144,7 @@ final class PrefixCache {
                 }
                 int[] copy = new int[blockSize];
                 System.arraycopy(tokens, i * blockSize, copy, 0, blockSize);
-                e = new PrefixEntry(h, parent, copy, extraKey, block);
+                e = new PrefixEntry(h, parent, copy, keys.salt(), keys.key(), keys.rangeKeysOf(i, blockSize), block);
                 pool.retain(block);
                 e.nextSameHash = index.get(h);
                 index.put(h, e);

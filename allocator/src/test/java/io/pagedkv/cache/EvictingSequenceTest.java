@@ -120,6 +120,7 @@ class EvictingSequenceTest {
             int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
             Sequence seq = cache.openSequence(prompt);
             seq.appendTokens(prompt, 0, prompt.length);
+            seq.markWritten(prompt.length); // as if prefilled: only written blocks are ever indexed
             EvictingSequence s = new EvictingSequence(seq);
             assertEquals(12, s.liveTokens());
             assertEquals(7, s.positionOf(7), "adopted tokens keep their slots as positions");

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pagedkv.cache.BlockPool;
+import io.pagedkv.cache.BlockPoolView;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.EvictingSequence;
 import io.pagedkv.cache.PagedKvCache;
@@ -404,7 +404,7 @@ class EvictingSequenceStatefulTest {
                 namedBy.merge(e.sequence().blockId(b), 1, Integer::sum);
             }
         }
-        BlockPool pool = sys.cache.pool();
+        BlockPoolView pool = sys.cache.pool();
         for (Map.Entry<Integer, Integer> b : namedBy.entrySet()) {
             int rc = pool.refCount(b.getKey());
             // The prefix index may hold one more reference on a block it indexes.
