@@ -50,11 +50,19 @@ import java.util.concurrent.atomic.LongAdder;
  * it (a cached-unreferenced block has count 1: the index's); a block with count above 1 is never
  * written in place (the writer copies it first). Failed operations change nothing.
  *
+ * <h2>Isolation</h2>
+ * A request reads only K/V that it, the prefix it reused or the parent it forked from wrote: reads
+ * stop at each sequence's written mark, only written blocks enter the prefix cache, a prefix hit
+ * compares token ids and {@link PrefixKeys} (salt, key, range keys) exactly, and every view handed
+ * out is read-only. Freed blocks are not scrubbed; the written mark is what keeps their old bytes
+ * unreadable. docs/allocator.md ("Guarantees") lists each promise with the test that checks it.
+ *
  * <h2>Threading</h2>
  * Thread-safe: sequences may be opened, appended, forked and closed from many threads at once, and
- * many threads may write and read K/V of distinct slots in parallel without locks. Operations on one
- * sequence are described in {@link Sequence}. {@link #close()} must not race with other use: after it,
- * every operation throws {@link IllegalStateException}.
+ * many threads may write and read K/V of distinct slots in parallel (each holding its sequence's
+ * structure lock shared). Operations on one sequence are described in {@link Sequence}.
+ * {@link #close()} should not race with other use: after it, every operation throws
+ * {@link IllegalStateException} and old segments throw instead of reading freed memory.
  */
 public final class PagedKvCache implements AutoCloseable {
 
