@@ -19,11 +19,15 @@ import java.lang.invoke.VarHandle;
  * <h2>Memory</h2>
  * Blocks live in chunks of {@link #blocksPerChunk()} blocks; a chunk is reserved from one shared
  * {@link Arena} the first time one of its blocks is allocated, so a pool of many GiB costs nothing
- * until used ({@code Arena.allocate} zero-fills, hence the lazy chunks). Block {@code id} is bytes
+ * until used ({@code Arena.allocate} zero-fills, hence the lazy chunks). The reservation (and its
+ * zero-fill) runs outside the pool's lock, under a separate commit lock, so threads that allocate and
+ * free committed blocks never wait for it; an allocation that needs a new chunk commits it and then
+ * takes its blocks, all or nothing. Block {@code id} is bytes
  * {@code [(id % blocksPerChunk) * bytesPerBlock, +bytesPerBlock)} of chunk {@code id / blocksPerChunk}.
  * {@link #close()} frees all chunks at once; a segment obtained earlier then throws
  * {@link IllegalStateException} on access instead of reading freed memory. The content of a newly
- * allocated block is unspecified (zero on first use, stale bytes after reuse).
+ * allocated block is unspecified (zero on first use, stale bytes after reuse): a reader must only read
+ * bytes its own owner wrote ({@link Sequence} enforces that with its written mark).
  *
  * <h2>Handles</h2>
  * A {@code long} handle packs {@code generation << 32 | id}: bits 0-31 are the block id, bits 32-63
@@ -32,22 +36,27 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Errors</h2>
  * The hot paths return codes: {@link #allocate()} returns {@link #NO_BLOCK} and
- * {@link #allocate(int, int[])} returns {@code false} when the pool is short, changing nothing. Misuse
- * (an id out of range, releasing or retaining a free block, a stale handle, a closed pool) throws
- * with the value and the expectation in the message, and changes nothing.
+ * {@link #allocate(int, int[])} returns {@code false} when the pool cannot hand the blocks out,
+ * changing nothing: when too few are free, and also when the memory of a new chunk cannot be
+ * reserved (the arena's {@code OutOfMemoryError} is caught and counted in
+ * {@link #chunkCommitFailures()}; the chunk is tried again by a later allocation). Misuse (an id out of
+ * range, releasing or retaining a free block, a reference count at its limit, a stale handle, a closed
+ * pool) throws with the value and the expectation in the message, and changes nothing.
  *
  * <h2>Threading</h2>
  * Thread-safe: every state change happens under one private monitor (uncontended, an allocate + free
- * pair costs tens of nanoseconds and allocates nothing on the heap; counters read lock-free are
- * published with release stores rather than volatile writes, so no store fence is paid per call; a
- * spin lock was measured too and rejected: on an oversubscribed machine its waiters convoy behind a
- * descheduled holder); {@link #refCount(int)}, {@link #freeBlocks()} and {@link #block(int)} are
- * lock-free reads. Reading and writing the bytes of
- * a block is the caller's business: distinct blocks (and distinct bytes) may be accessed in parallel.
+ * pair costs tens of nanoseconds and allocates nothing on the heap; a spin lock was measured too and
+ * rejected: on an oversubscribed machine its waiters convoy behind a descheduled holder).
+ * {@link #refCount(int)}, {@link #freeBlocks()}, {@link #usedBlocks()} and {@link #sharedBlocks()} are
+ * lock-free and linearizable: a state change bumps a version (odd while it runs) and a reader retries
+ * until it read a value between two equal even versions (a sequence lock), so a reader that sees a
+ * block allocated also sees the free count after that allocation. {@link #block(int)} is a lock-free
+ * read. Reading and writing the bytes of a block is the caller's business: distinct blocks (and
+ * distinct bytes) may be accessed in parallel.
  */
 public final class BlockPool implements AutoCloseable {
 
-    /** Returned by {@link #allocate()} when no block is free. */
+    /** Returned by {@link #allocate()} when no block can be handed out. */
     public static final int NO_BLOCK = -1;
     /** Default bytes per lazily reserved chunk: 64 MiB (at least one block per chunk). */
     public static final long DEFAULT_CHUNK_BYTES = 64L << 20;
@@ -59,6 +68,7 @@ public final class BlockPool implements AutoCloseable {
     private static final VarHandle FREE_TOP;
     private static final VarHandle SHARED;
     private static final VarHandle CHUNKS;
+    private static final VarHandle VERSION;
 
     static {
         try {
@@ -66,6 +76,7 @@ public final class BlockPool implements AutoCloseable {
             FREE_TOP = l.findVarHandle(BlockPool.class, "freeTop", int.class);
             SHARED = l.findVarHandle(BlockPool.class, "sharedBlocks", int.class);
             CHUNKS = l.findVarHandle(BlockPool.class, "committedChunks", int.class);
+            VERSION = l.findVarHandle(BlockPool.class, "version", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -75,18 +86,28 @@ public final class BlockPool implements AutoCloseable {
     private final long bytesPerBlock;
     private final int blocksPerChunk;
     private final Object lock = new Object();
+    /** Guards chunk reservation; taken without {@link #lock}, or before it (close). */
+    private final Object commitLock = new Object();
     private final Arena arena;
+    /** Null when no faults are injected (the common case: one null check per allocation). */
+    private final FaultInjector faults;
 
     private final int[] freeStack;
     private final int[] refCounts;
     private final int[] generations;
+    /** Writable slices, published once per chunk (release), read with acquire. */
     private final MemorySegment[] blocks;
+    /** The same slices, read-only: what {@link #block(int)} hands out. */
+    private final MemorySegment[] readOnlyBlocks;
     private final MemorySegment[] chunks;
 
-    /** Number of ids on the free stack; written under the lock with release, read lock-free with acquire. */
+    /** Number of ids on the free stack; written under the lock with release, read lock-free. */
     private int freeTop;
     private int sharedBlocks;
     private int committedChunks;
+    /** Sequence-lock version: odd while a state change is in progress; written under the lock. */
+    private int version;
+    private long commitFailures;
     private volatile boolean closed;
 
     /**
@@ -105,6 +126,17 @@ public final class BlockPool implements AutoCloseable {
      *     {@link Long#MAX_VALUE} bytes
      */
     public BlockPool(int blockCount, long bytesPerBlock, int blocksPerChunk) {
+        this(blockCount, bytesPerBlock, blocksPerChunk, null);
+    }
+
+    /**
+     * A pool like {@link #BlockPool(int, long, int)} whose allocations and chunk commits consult
+     * {@code faults} (tests; {@code null} for none).
+     *
+     * @throws IllegalArgumentException if a count or size is not positive, or a chunk would exceed
+     *     {@link Long#MAX_VALUE} bytes
+     */
+    public BlockPool(int blockCount, long bytesPerBlock, int blocksPerChunk, FaultInjector faults) {
         if (blockCount <= 0) {
             throw new IllegalArgumentException("blockCount: " + blockCount + " (expected: > 0)");
         }
@@ -121,6 +153,7 @@ public final class BlockPool implements AutoCloseable {
         this.blockCount = blockCount;
         this.bytesPerBlock = bytesPerBlock;
         this.blocksPerChunk = Math.min(blocksPerChunk, blockCount);
+        this.chunks = new MemorySegment[chunkCount(blockCount, this.blocksPerChunk)];
         this.freeStack = new int[blockCount];
         for (int i = 0; i < blockCount; i++) {
             freeStack[i] = blockCount - 1 - i;
@@ -128,9 +161,10 @@ public final class BlockPool implements AutoCloseable {
         this.refCounts = new int[blockCount];
         this.generations = new int[blockCount];
         this.blocks = new MemorySegment[blockCount];
-        this.chunks = new MemorySegment[(blockCount + this.blocksPerChunk - 1) / this.blocksPerChunk];
+        this.readOnlyBlocks = new MemorySegment[blockCount];
         this.arena = Arena.ofShared();
         this.freeTop = blockCount;
+        this.faults = faults;
     }
 
     /** A pool of {@code blockCount} blocks sized by {@code layout.bytesPerBlock()}. */
@@ -138,11 +172,16 @@ public final class BlockPool implements AutoCloseable {
         return new BlockPool(blockCount, layout.bytesPerBlock());
     }
 
-    private static int defaultBlocksPerChunk(int blockCount, long bytesPerBlock) {
+    static int defaultBlocksPerChunk(int blockCount, long bytesPerBlock) {
         if (bytesPerBlock <= 0) {
             return 1; // the constructor reports the bad size
         }
         return (int) Math.max(1, Math.min(Math.max(blockCount, 1), DEFAULT_CHUNK_BYTES / bytesPerBlock));
+    }
+
+    /** {@code ceil(blockCount / blocksPerChunk)} without int overflow near 2^31 blocks. */
+    static int chunkCount(int blockCount, int blocksPerChunk) {
+        return (int) (((long) blockCount + blocksPerChunk - 1) / blocksPerChunk);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -151,30 +190,47 @@ public final class BlockPool implements AutoCloseable {
     /**
      * Takes one free block and sets its reference count to 1.
      *
-     * @return the block id, or {@link #NO_BLOCK} if none is free (nothing changes)
+     * @return the block id, or {@link #NO_BLOCK} if none can be handed out (none is free, or the
+     *     memory of its chunk could not be reserved); nothing changes then
      * @throws IllegalStateException if the pool is closed
      */
     public int allocate() {
-        synchronized (lock) {
-            checkOpen();
-            int top = freeTop;
-            if (top == 0) {
-                CacheEvents.poolExhausted(1, 0, blockCount);
+        if (faults != null && faults.failAllocation(1)) {
+            CacheEvents.poolExhausted(1, freeBlocks(), blockCount);
+            return NO_BLOCK;
+        }
+        while (true) {
+            int chunk;
+            synchronized (lock) {
+                checkOpen();
+                int top = freeTop;
+                if (top == 0) {
+                    CacheEvents.poolExhausted(1, 0, blockCount);
+                    return NO_BLOCK;
+                }
+                int id = freeStack[top - 1];
+                if (SEGMENTS.getAcquire(blocks, id) != null) {
+                    beginChange();
+                    INTS.setRelease(refCounts, id, 1);
+                    FREE_TOP.setRelease(this, top - 1);
+                    endChange();
+                    return id;
+                }
+                chunk = id / blocksPerChunk;
+            }
+            if (!commitChunk(chunk)) {
+                CacheEvents.poolExhausted(1, freeBlocks(), blockCount);
                 return NO_BLOCK;
             }
-            int id = freeStack[top - 1];
-            commit(id);
-            INTS.setRelease(refCounts, id, 1);
-            FREE_TOP.setRelease(this, top - 1);
-            return id;
         }
     }
 
     /**
      * Takes {@code n} free blocks, all or none, writing their ids to {@code out[0 .. n)}.
      *
-     * @return {@code true} if all {@code n} were taken; {@code false} if fewer are free, in which
-     *     case nothing changes (not even {@code out})
+     * @return {@code true} if all {@code n} were taken; {@code false} if they cannot be handed out
+     *     (fewer are free, or a chunk's memory could not be reserved), in which case nothing changes
+     *     (not even {@code out})
      * @throws IllegalArgumentException if {@code n < 0} or {@code out} is shorter than {@code n}
      * @throws IllegalStateException if the pool is closed
      */
@@ -186,21 +242,44 @@ public final class BlockPool implements AutoCloseable {
             throw new IllegalArgumentException("out.length: " + (out == null ? "null" : out.length)
                     + " (expected: >= n = " + n + ")");
         }
-        synchronized (lock) {
-            checkOpen();
-            int top = freeTop;
-            if (top < n) {
-                CacheEvents.poolExhausted(n, top, blockCount);
+        if (faults != null && faults.failAllocation(n)) {
+            CacheEvents.poolExhausted(n, freeBlocks(), blockCount);
+            return false;
+        }
+        while (true) {
+            int chunk = -1;
+            synchronized (lock) {
+                checkOpen();
+                int top = freeTop;
+                if (top < n) {
+                    CacheEvents.poolExhausted(n, top, blockCount);
+                    return false;
+                }
+                for (int i = 0; i < n; i++) {
+                    int id = freeStack[top - 1 - i];
+                    if (SEGMENTS.getAcquire(blocks, id) == null) {
+                        chunk = id / blocksPerChunk;
+                        break;
+                    }
+                }
+                if (chunk < 0) {
+                    beginChange();
+                    for (int i = 0; i < n; i++) {
+                        int id = freeStack[top - 1 - i];
+                        INTS.setRelease(refCounts, id, 1);
+                        out[i] = id;
+                    }
+                    FREE_TOP.setRelease(this, top - n);
+                    endChange();
+                    return true;
+                }
+            }
+            // Reserve the missing chunk outside the lock, then look again: the stack may have moved.
+            // Each round commits one more chunk, so this ends.
+            if (!commitChunk(chunk)) {
+                CacheEvents.poolExhausted(n, freeBlocks(), blockCount);
                 return false;
             }
-            for (int i = 0; i < n; i++) {
-                int id = freeStack[top - 1 - i];
-                commit(id);
-                INTS.setRelease(refCounts, id, 1);
-                out[i] = id;
-            }
-            FREE_TOP.setRelease(this, top - n);
-            return true;
         }
     }
 
@@ -208,33 +287,40 @@ public final class BlockPool implements AutoCloseable {
      * Adds one reference to an allocated block (a second owner shares it).
      *
      * @throws IllegalArgumentException if {@code id} is out of range
-     * @throws IllegalStateException if the block is free or the pool is closed
+     * @throws IllegalStateException if the block is free, its count is at {@link Integer#MAX_VALUE},
+     *     or the pool is closed
      */
     public void retain(int id) {
         checkId(id);
         synchronized (lock) {
             checkOpen();
             int rc = refCounts[id];
-            if (rc <= 0) {
-                throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
-            }
-            if (rc == Integer.MAX_VALUE) {
-                throw new IllegalStateException("blockId: " + id + " refCount: " + rc + " (expected: < "
-                        + Integer.MAX_VALUE + ")");
-            }
+            checkRetainable(id, rc, 1);
+            beginChange();
             if (rc == 1) {
                 SHARED.setRelease(this, sharedBlocks + 1);
             }
             INTS.setRelease(refCounts, id, rc + 1);
+            endChange();
+        }
+    }
+
+    private static void checkRetainable(int id, int rc, int more) {
+        if (rc <= 0) {
+            throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
+        }
+        if (rc > Integer.MAX_VALUE - more) {
+            throw new IllegalStateException("blockId: " + id + " refCount: " + rc + " + " + more + " (expected: <= "
+                    + Integer.MAX_VALUE + ")");
         }
     }
 
     /**
-     * Adds one reference to each of {@code ids[0 .. n)}, all or none.
+     * Adds one reference to each of {@code ids[0 .. n)}, all or none (an id listed twice gains two).
      *
      * @throws IllegalArgumentException if an id is out of range
-     * @throws IllegalStateException if one of the blocks is free (then no count changes) or the pool
-     *     is closed
+     * @throws IllegalStateException if one of the blocks is free or would pass
+     *     {@link Integer#MAX_VALUE} references (then no count changes), or the pool is closed
      */
     public void retainAll(int[] ids, int n) {
         if (n < 0 || n > ids.length) {
@@ -247,11 +333,19 @@ public final class BlockPool implements AutoCloseable {
             checkOpen();
             for (int i = 0; i < n; i++) {
                 int id = ids[i];
-                if (refCounts[id] <= 0) {
-                    throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
+                int rc = refCounts[id];
+                int more = 1;
+                if (rc > Integer.MAX_VALUE - n) { // near the limit (rare): count how often the id is listed
+                    more = 0;
+                    for (int j = 0; j < n; j++) {
+                        if (ids[j] == id) {
+                            more++;
+                        }
+                    }
                 }
+                checkRetainable(id, rc, more);
             }
-            // the same id may appear twice: count as we go
+            beginChange();
             for (int i = 0; i < n; i++) {
                 int id = ids[i];
                 int rc = refCounts[id];
@@ -260,6 +354,7 @@ public final class BlockPool implements AutoCloseable {
                 }
                 INTS.setRelease(refCounts, id, rc + 1);
             }
+            endChange();
         }
     }
 
@@ -279,15 +374,18 @@ public final class BlockPool implements AutoCloseable {
             if (rc <= 0) {
                 throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
             }
+            beginChange();
             if (rc == 2) {
                 SHARED.setRelease(this, sharedBlocks - 1);
             }
-            if (rc == 1) {
+            boolean freed = rc == 1;
+            if (freed) {
                 freeLocked(id);
-                return true;
+            } else {
+                INTS.setRelease(refCounts, id, rc - 1);
             }
-            INTS.setRelease(refCounts, id, rc - 1);
-            return false;
+            endChange();
+            return freed;
         }
     }
 
@@ -307,7 +405,9 @@ public final class BlockPool implements AutoCloseable {
                 throw new IllegalStateException("blockId: " + id + " refCount: " + rc
                         + " (expected: 1, an allocated block with a single owner)");
             }
+            beginChange();
             freeLocked(id);
+            endChange();
         }
     }
 
@@ -319,6 +419,16 @@ public final class BlockPool implements AutoCloseable {
         FREE_TOP.setRelease(this, top + 1);
     }
 
+    /** Starts a state change under the lock: readers that see an odd version retry. */
+    private void beginChange() {
+        VERSION.setOpaque(this, version + 1);
+        VarHandle.storeStoreFence(); // the odd version is visible before any changed field
+    }
+
+    private void endChange() {
+        VERSION.setRelease(this, version + 1);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // handles
 
@@ -326,11 +436,12 @@ public final class BlockPool implements AutoCloseable {
      * A handle {@code generation << 32 | id} of an allocated block, for holders that must detect a
      * later free (see {@link #resolve(long)}).
      *
-     * @throws IllegalStateException if the block is free
+     * @throws IllegalStateException if the block is free or the pool is closed
      */
     public long handle(int id) {
         checkId(id);
         synchronized (lock) {
+            checkOpen();
             if (refCounts[id] <= 0) {
                 throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
             }
@@ -383,8 +494,9 @@ public final class BlockPool implements AutoCloseable {
     // memory
 
     /**
-     * The {@code bytesPerBlock} bytes of an allocated block: a slice of the pool's memory, no copy,
-     * no allocation.
+     * The {@code bytesPerBlock} bytes of an allocated block, read-only: a slice of the pool's memory,
+     * no copy, no allocation. Writes go through {@link #writableBlock(int)}, which refuses a shared
+     * block.
      *
      * @throws IllegalArgumentException if {@code id} is out of range
      * @throws IllegalStateException if the block is free or the pool is closed
@@ -395,27 +507,79 @@ public final class BlockPool implements AutoCloseable {
             throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
         }
         checkOpen();
+        return (MemorySegment) SEGMENTS.getAcquire(readOnlyBlocks, id);
+    }
+
+    /**
+     * The bytes of a block held by exactly one owner, writable (no copy, no allocation). A shared block
+     * (reference count above 1) is never written in place: copy it first.
+     *
+     * @throws IllegalArgumentException if {@code id} is out of range
+     * @throws IllegalStateException if the block is free or shared, or the pool is closed
+     */
+    public MemorySegment writableBlock(int id) {
+        checkId(id);
+        int rc = (int) INTS.getAcquire(refCounts, id);
+        if (rc != 1) {
+            throw new IllegalStateException("blockId: " + id + " refCount: " + rc
+                    + " (expected: 1, a block with a single owner; a shared block is never written in place)");
+        }
+        checkOpen();
         return (MemorySegment) SEGMENTS.getAcquire(blocks, id);
     }
 
-    /** Copies all bytes of block {@code from} onto block {@code to} (both allocated). */
-    public void copy(int from, int to) {
-        MemorySegment.copy(block(from), 0, block(to), 0, bytesPerBlock);
+    /**
+     * The writable bytes of a block, with no check: for the cache's own writes into blocks it proved
+     * exclusive and its reads of blocks it holds. Null if the block's chunk was never committed.
+     */
+    MemorySegment segment(int id) {
+        return (MemorySegment) SEGMENTS.getAcquire(blocks, id);
     }
 
-    private void commit(int id) {
-        if (SEGMENTS.getAcquire(blocks, id) != null) {
-            return;
+    /**
+     * Copies all bytes of block {@code from} onto block {@code to} (both allocated; {@code to} held by
+     * the caller alone).
+     */
+    public void copy(int from, int to) {
+        MemorySegment.copy(block(from), 0, writableBlock(to), 0, bytesPerBlock);
+    }
+
+    /**
+     * Reserves the memory of {@code chunk} unless it is reserved already; under the commit lock only,
+     * so allocations of committed blocks go on meanwhile.
+     *
+     * @return {@code false} if the memory could not be reserved (nothing changed but the failure count)
+     */
+    private boolean commitChunk(int chunk) {
+        synchronized (commitLock) {
+            checkOpen();
+            if (SEGMENTS.getAcquire(chunks, chunk) != null) {
+                return true;
+            }
+            int first = chunk * blocksPerChunk;
+            int count = Math.min(blocksPerChunk, blockCount - first);
+            MemorySegment memory;
+            try {
+                if (faults != null && faults.failChunkCommit(chunk)) {
+                    throw new OutOfMemoryError("injected: commit of chunk " + chunk + " (" + count * bytesPerBlock
+                            + " bytes)");
+                }
+                memory = arena.allocate(count * bytesPerBlock, CHUNK_ALIGNMENT);
+            } catch (OutOfMemoryError e) {
+                // Off-heap memory the machine could not give: the allocation answers "no" and a later
+                // one tries again (freed blocks of committed chunks keep the pool working meanwhile).
+                commitFailures++;
+                return false;
+            }
+            for (int i = 0; i < count; i++) {
+                MemorySegment slice = memory.asSlice(i * bytesPerBlock, bytesPerBlock);
+                SEGMENTS.setRelease(readOnlyBlocks, first + i, slice.asReadOnly());
+                SEGMENTS.setRelease(blocks, first + i, slice);
+            }
+            SEGMENTS.setRelease(chunks, chunk, memory);
+            CHUNKS.setRelease(this, committedChunks + 1);
+            return true;
         }
-        int chunk = id / blocksPerChunk;
-        int first = chunk * blocksPerChunk;
-        int count = Math.min(blocksPerChunk, blockCount - first);
-        MemorySegment memory = arena.allocate(count * bytesPerBlock, CHUNK_ALIGNMENT);
-        chunks[chunk] = memory;
-        for (int i = 0; i < count; i++) {
-            SEGMENTS.setRelease(blocks, first + i, memory.asSlice(i * bytesPerBlock, bytesPerBlock));
-        }
-        CHUNKS.setRelease(this, committedChunks + 1);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -436,24 +600,40 @@ public final class BlockPool implements AutoCloseable {
         return blocksPerChunk;
     }
 
-    /** Free blocks right now (a snapshot under concurrency). */
+    /** Free blocks right now (linearizable; a snapshot under concurrency). */
     public int freeBlocks() {
-        return (int) FREE_TOP.getAcquire(this);
+        while (true) {
+            int v = (int) VERSION.getAcquire(this);
+            int free = (int) FREE_TOP.getOpaque(this);
+            VarHandle.loadLoadFence();
+            if ((v & 1) == 0 && v == (int) VERSION.getAcquire(this)) {
+                return free;
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** Allocated blocks right now: {@code blockCount() - freeBlocks()}. */
     public int usedBlocks() {
-        return blockCount - (int) FREE_TOP.getAcquire(this);
+        return blockCount - freeBlocks();
     }
 
-    /** Allocated blocks whose reference count is above 1. */
+    /** Allocated blocks whose reference count is above 1 (linearizable). */
     public int sharedBlocks() {
-        return (int) SHARED.getAcquire(this);
+        while (true) {
+            int v = (int) VERSION.getAcquire(this);
+            int shared = (int) SHARED.getOpaque(this);
+            VarHandle.loadLoadFence();
+            if ((v & 1) == 0 && v == (int) VERSION.getAcquire(this)) {
+                return shared;
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** Bytes of off-heap memory reserved so far (whole chunks). */
     public long reservedBytes() {
-        synchronized (lock) {
+        synchronized (commitLock) {
             long bytes = 0;
             for (MemorySegment c : chunks) {
                 if (c != null) {
@@ -469,13 +649,36 @@ public final class BlockPool implements AutoCloseable {
         return (int) CHUNKS.getAcquire(this);
     }
 
+    /** Chunk reservations that failed for lack of memory (or by an injected fault) since creation. */
+    public long chunkCommitFailures() {
+        synchronized (commitLock) {
+            return commitFailures;
+        }
+    }
+
     /**
-     * The reference count of a block (0 when free).
+     * The reference count of a block (0 when free); linearizable with every state change.
      *
      * @throws IllegalArgumentException if {@code id} is out of range
      */
     public int refCount(int id) {
         checkId(id);
+        while (true) {
+            int v = (int) VERSION.getAcquire(this);
+            int rc = (int) INTS.getOpaque(refCounts, id);
+            VarHandle.loadLoadFence();
+            if ((v & 1) == 0 && v == (int) VERSION.getAcquire(this)) {
+                return rc;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The reference count with one acquire read and no retry: enough for an owner that only asks
+     * "am I the only holder?" of a block it holds (the count cannot drop to 0 under it).
+     */
+    int refCountAcquire(int id) {
         return (int) INTS.getAcquire(refCounts, id);
     }
 
@@ -491,23 +694,34 @@ public final class BlockPool implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #close()} has run. */
+    /** Whether {@link #close()} has run successfully. */
     public boolean isClosed() {
         return closed;
     }
 
     /**
      * Releases all memory at once; afterwards every operation but the queries throws
-     * {@link IllegalStateException}. Idempotent.
+     * {@link IllegalStateException}. Idempotent. Waits for a chunk commit in progress.
+     *
+     * @throws IllegalStateException if the memory is still in use by an I/O operation on a block's
+     *     buffer (the arena refuses to close): the pool then stays open and usable, and a later
+     *     {@code close()} frees it
      */
     @Override
     public void close() {
-        synchronized (lock) {
-            if (closed) {
-                return;
+        synchronized (commitLock) {
+            synchronized (lock) {
+                if (closed) {
+                    return;
+                }
+                try {
+                    arena.close();
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException("block pool: memory in use (" + e.getMessage()
+                            + "; expected: no I/O on a block's buffer); the pool stays open, close it again later", e);
+                }
+                closed = true;
             }
-            closed = true;
-            arena.close();
         }
     }
 

@@ -34,8 +34,11 @@ public record CacheStats(
         return reserved == 0 ? 0.0 : (double) emptySlots / reserved;
     }
 
-    /** Fraction of the pool's blocks that are not free. */
+    /**
+     * Fraction of the pool's blocks in use by sequences: {@code usedBlocks / totalBlocks}. Cached
+     * prefix blocks that no sequence references are reclaimable on demand, so they do not count.
+     */
     public double utilization() {
-        return (double) (totalBlocks - freeBlocks) / totalBlocks;
+        return (double) usedBlocks / totalBlocks;
     }
 }

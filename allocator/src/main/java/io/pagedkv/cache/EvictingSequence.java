@@ -489,15 +489,7 @@ public final class EvictingSequence implements AutoCloseable {
         if (layer < 0 || layer >= layout.shape().layers()) {
             throw new IndexOutOfBoundsException("layer: " + layer + " (expected: 0 <= layer < " + layout.shape().layers() + ")");
         }
-        PagedKvCache cache = seq.cache();
-        for (int h = 0; h < kvHeads; h++) {
-            cache.codec(layer, CacheLayout.K, h).checkEncodable(keys, keysOff + h * headDim, headDim);
-            cache.codec(layer, CacheLayout.V, h).checkEncodable(values, valuesOff + h * headDim, headDim);
-        }
-        for (int h = 0; h < kvHeads; h++) {
-            seq.writeKey(layer, h, slot, keys, keysOff + h * headDim);
-            seq.writeValue(layer, h, slot, values, valuesOff + h * headDim);
-        }
+        seq.write(layer, slot, keys, keysOff, values, valuesOff); // checks every head first, then advances the mark
     }
 
     /**
@@ -511,10 +503,7 @@ public final class EvictingSequence implements AutoCloseable {
         long headBytes = (long) layout.shape().headDim() * Float.BYTES;
         checkRange("keys", keys, keysOffset, kvHeads * headBytes);
         checkRange("values", values, valuesOffset, kvHeads * headBytes);
-        for (int h = 0; h < kvHeads; h++) {
-            seq.writeKey(layer, h, slot, keys, keysOffset + h * headBytes);
-            seq.writeValue(layer, h, slot, values, valuesOffset + h * headBytes);
-        }
+        seq.write(layer, slot, keys, keysOffset, values, valuesOffset);
     }
 
     private static void checkRange(String what, float[] a, int off, int n) {

@@ -45,20 +45,30 @@ import java.util.concurrent.atomic.LongAdder;
  * }</pre>
  *
  * <h2>Invariants</h2>
- * Conservation: {@code freeBlocks + usedBlocks (+ cached) == totalBlocks}. A block's reference count
- * is the number of open sequences whose table names it; a block with count above 1 is never written
- * in place (the writer copies it first). Failed operations change nothing.
+ * Conservation: {@code freeBlocks + usedBlocks + cachedBlocks == totalBlocks}. A block's reference
+ * count is the number of open sequences whose table names it, plus one while the prefix index holds
+ * it (a cached-unreferenced block has count 1: the index's); a block with count above 1 is never
+ * written in place (the writer copies it first). Failed operations change nothing.
+ *
+ * <h2>Isolation</h2>
+ * A request reads only K/V that it, the prefix it reused or the parent it forked from wrote: reads
+ * stop at each sequence's written mark, only written blocks enter the prefix cache, a prefix hit
+ * compares token ids and {@link PrefixKeys} (salt, key, range keys) exactly, and every view handed
+ * out is read-only. Freed blocks are not scrubbed; the written mark is what keeps their old bytes
+ * unreadable. docs/allocator.md ("Guarantees") lists each promise with the test that checks it.
  *
  * <h2>Threading</h2>
  * Thread-safe: sequences may be opened, appended, forked and closed from many threads at once, and
- * many threads may write and read K/V of distinct slots in parallel without locks. Operations on one
- * sequence are described in {@link Sequence}. {@link #close()} must not race with other use: after it,
- * every operation throws {@link IllegalStateException}.
+ * many threads may write and read K/V of distinct slots in parallel (each holding its sequence's
+ * structure lock shared). Operations on one sequence are described in {@link Sequence}.
+ * {@link #close()} should not race with other use: after it, every operation throws
+ * {@link IllegalStateException} and old segments throw instead of reading freed memory.
  */
 public final class PagedKvCache implements AutoCloseable {
 
     private final CacheLayout layout;
     private final BlockPool pool;
+    private final BlockPoolView poolView;
     private final KvCodec codec;
     private final KvCodec[] codecs; // (layer * 2 + kv) * kvHeads + head
     private final PrefixCache prefix;
@@ -132,6 +142,11 @@ public final class PagedKvCache implements AutoCloseable {
     }
 
     private PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, KvScales scales, PrefixHasher hasher) {
+        this(layout, blockCount, codec, scales, hasher, 0, null);
+    }
+
+    private PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, KvScales scales, PrefixHasher hasher,
+            int blocksPerChunk, FaultInjector faults) {
         if (hasher == null) {
             throw new IllegalArgumentException("hasher: null (expected: a PrefixHasher)");
         }
@@ -156,8 +171,89 @@ public final class PagedKvCache implements AutoCloseable {
         this.codec = codec;
         this.codecs = table;
         this.layout = layout;
-        this.pool = BlockPool.forLayout(layout, blockCount);
+        this.pool = blocksPerChunk <= 0 && faults == null ? BlockPool.forLayout(layout, blockCount)
+                : new BlockPool(blockCount, layout.bytesPerBlock(), blocksPerChunk <= 0
+                        ? BlockPool.defaultBlocksPerChunk(blockCount, layout.bytesPerBlock()) : blocksPerChunk, faults);
+        this.poolView = new BlockPoolView(pool);
         this.prefix = new PrefixCache(pool, layout.blockSize(), hasher);
+    }
+
+    /**
+     * A builder for a cache of {@code blockCount} blocks shaped by {@code layout}, for the optional
+     * knobs: codec, per-head FP8 scales, prefix hasher, chunk size and fault injection.
+     */
+    public static Builder builder(CacheLayout layout, int blockCount) {
+        return new Builder(layout, blockCount);
+    }
+
+    /**
+     * Optional settings of a {@link PagedKvCache}, validated once in {@link #build()}. Not thread-safe;
+     * build on one thread.
+     */
+    public static final class Builder {
+        private final CacheLayout layout;
+        private final int blockCount;
+        private KvCodec codec;
+        private KvScales scales;
+        private PrefixHasher hasher = PrefixHasher.standard();
+        private int blocksPerChunk;
+        private FaultInjector faults;
+
+        private Builder(CacheLayout layout, int blockCount) {
+            this.layout = layout;
+            this.blockCount = blockCount;
+        }
+
+        /** Encodes with {@code codec} (of the layout's dtype); default: the dtype's plain codec. */
+        public Builder codec(KvCodec codec) {
+            this.codec = codec;
+            return this;
+        }
+
+        /** Per-(layer, K|V, KV head) FP8 scales; excludes {@link #codec(KvCodec)}. */
+        public Builder scales(KvScales scales) {
+            this.scales = scales;
+            return this;
+        }
+
+        /** Names prefix blocks with {@code hasher}; default {@link PrefixHasher#standard()}. */
+        public Builder hasher(PrefixHasher hasher) {
+            this.hasher = hasher;
+            return this;
+        }
+
+        /**
+         * Reserves memory {@code blocksPerChunk} blocks at a time (default: 64 MiB chunks); tests use
+         * small chunks so that chunk commits happen often.
+         */
+        public Builder blocksPerChunk(int blocksPerChunk) {
+            if (blocksPerChunk <= 0) {
+                throw new IllegalArgumentException("blocksPerChunk: " + blocksPerChunk + " (expected: > 0)");
+            }
+            this.blocksPerChunk = blocksPerChunk;
+            return this;
+        }
+
+        /** Consults {@code faults} on every pool allocation and chunk commit (tests); default none. */
+        public Builder faults(FaultInjector faults) {
+            this.faults = faults;
+            return this;
+        }
+
+        /**
+         * The cache.
+         *
+         * @throws IllegalArgumentException if the layout is null, {@code blockCount <= 0}, the codec's
+         *     dtype is not the layout's, both a codec and scales were given, or the scales do not fit
+         */
+        public PagedKvCache build() {
+            if (codec != null && scales != null) {
+                throw new IllegalArgumentException("codec and scales: both set (expected: one; scales build their own codecs)");
+            }
+            KvCodec c = codec != null ? codec : layout == null ? null : KvCodecs.of(layout.dtype());
+            KvScales s = scales == null ? null : checkScales(layout, scales);
+            return new PagedKvCache(layout, blockCount, c, s, hasher, blocksPerChunk, faults);
+        }
     }
 
     /**
@@ -185,30 +281,44 @@ public final class PagedKvCache implements AutoCloseable {
 
     /**
      * Opens a sequence for {@code prompt}, starting it with the longest chain of cached full blocks
-     * that match the prompt's leading tokens (shared, reference count + 1). At most
+     * that match the prompt's leading tokens and {@code keys} (shared, reference count + 1). At most
      * {@code prompt.length - 1} tokens are reused, so the engine always computes the last prompt
      * token. {@link Sequence#reusedTokens()} tells how many tokens to skip; the engine appends and
-     * prefills the rest with {@link Sequence#appendTokens(int[], int, int)}.
+     * prefills the rest with {@link Sequence#appendTokens(int[], int, int)}. The blocks this sequence
+     * commits later are named with the same keys.
      *
-     * @param extraKey a key that must also match (a LoRA id, a multimodal hash; 0 if none)
-     * @throws IllegalArgumentException if {@code prompt} is null
+     * @param keys salt, whole-sequence key and per-range keys that must also match
+     *     ({@link PrefixKeys#NONE} if none)
+     * @throws IllegalArgumentException if {@code prompt} or {@code keys} is null
      */
-    public Sequence openSequence(int[] prompt, long extraKey) {
+    public Sequence openSequence(int[] prompt, PrefixKeys keys) {
         if (prompt == null) {
             throw new IllegalArgumentException("prompt: null (expected: token ids)");
         }
+        if (keys == null) {
+            throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
+        }
         checkOpen();
         Sequence s = new Sequence(this, nextId());
-        int reused = s.startFromPrefix(prompt, extraKey);
+        int reused = s.startFromPrefix(prompt, keys);
         openSequences.incrementAndGet();
         liveTokens.add(reused);
         reservedSlots.add(reused);
         return s;
     }
 
-    /** {@link #openSequence(int[], long)} with no extra key. */
+    /**
+     * {@link #openSequence(int[], PrefixKeys)} with a whole-sequence extra key only.
+     *
+     * @param extraKey a key that must also match (a LoRA id; 0 if none)
+     */
+    public Sequence openSequence(int[] prompt, long extraKey) {
+        return openSequence(prompt, PrefixKeys.of(extraKey));
+    }
+
+    /** {@link #openSequence(int[], PrefixKeys)} with no extra key. */
     public Sequence openSequence(int[] prompt) {
-        return openSequence(prompt, 0L);
+        return openSequence(prompt, PrefixKeys.NONE);
     }
 
     /** Drops every cached prefix; cached-unreferenced blocks return to the free list. */
@@ -264,9 +374,11 @@ public final class PagedKvCache implements AutoCloseable {
     // kernel views
 
     /**
-     * Zero-copy view of the keys of KV head {@code head} in layer {@code layer} for all
+     * Zero-copy, read-only view of the keys of KV head {@code head} in layer {@code layer} for all
      * {@code blockSize} slots of block {@code blockId}: {@link CacheLayout#headRunBytes()} bytes, slot
-     * {@code s} at byte {@code s * headBytes}, encoded in the layout's dtype.
+     * {@code s} at byte {@code s * headBytes}, encoded in the layout's dtype. Only the slots the
+     * holding sequence has written ({@link Sequence#written(int)}) hold its K/V; the others may hold a
+     * previous owner's bytes. Writes go through {@link Sequence} (or {@link Sequence#writableBlock(int)}).
      *
      * @throws IndexOutOfBoundsException if layer or head is out of range
      * @throws IllegalArgumentException if the block id is out of range
@@ -276,14 +388,15 @@ public final class PagedKvCache implements AutoCloseable {
         return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.K, head), layout.headRunBytes());
     }
 
-    /** Zero-copy view of the values of one KV head for all slots of a block; see {@link #keys}. */
+    /** Zero-copy, read-only view of the values of one KV head for all slots of a block; see {@link #keys}. */
     public MemorySegment values(int blockId, int layer, int head) {
         return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.V, head), layout.headRunBytes());
     }
 
     /**
-     * All {@code bytesPerBlock} bytes of an allocated block, for kernels that add
-     * {@link CacheLayout#offset} themselves and want no per-call allocation.
+     * All {@code bytesPerBlock} bytes of an allocated block, read-only, for kernels that add
+     * {@link CacheLayout#offset} themselves and want no per-call allocation (a slice made once per
+     * block); see {@link #keys} for which slots hold the holder's K/V.
      */
     public MemorySegment block(int blockId) {
         return pool.block(blockId);
@@ -331,8 +444,16 @@ public final class PagedKvCache implements AutoCloseable {
         return codecs;
     }
 
-    /** The underlying pool (for stats, handles and tests; sequences own the blocks they name). */
-    public BlockPool pool() {
+    /**
+     * A read-only view of the pool (counts, reference counts, handles, read-only bytes): sequences own
+     * the blocks they name, so an engine cannot allocate, release or write blocks behind their back.
+     */
+    public BlockPoolView pool() {
+        return poolView;
+    }
+
+    /** The pool itself, for the package (sequences, tests). */
+    BlockPool blockPool() {
         return pool;
     }
 
@@ -341,11 +462,17 @@ public final class PagedKvCache implements AutoCloseable {
         return closed;
     }
 
-    /** Releases all memory; every sequence becomes unusable. Idempotent. */
+    /**
+     * Releases all memory; every sequence becomes unusable (its operations throw
+     * {@link IllegalStateException}; its {@code close()} does nothing). Idempotent.
+     *
+     * @throws IllegalStateException if the memory is still in use by an I/O operation on a block's
+     *     buffer: the cache then stays open and usable, and a later {@code close()} frees it
+     */
     @Override
     public void close() {
+        pool.close(); // first: a refused close leaves everything open
         closed = true;
-        pool.close();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -369,9 +496,19 @@ public final class PagedKvCache implements AutoCloseable {
         return prefix.available();
     }
 
+    /**
+     * Takes {@code n} blocks for a sequence, reclaiming cached prefix blocks if the free ones are too
+     * few; all or nothing. One pool call decides when enough blocks are free: if the pool refuses
+     * them anyway (a chunk's memory, an injected fault) the answer is no, with nothing reclaimed.
+     */
     boolean allocateBlocks(int n, int[] out) {
-        if (pool.freeBlocks() >= n && pool.allocate(n, out)) {
-            return true;
+        if (pool.freeBlocks() >= n) {
+            if (pool.allocate(n, out)) {
+                return true;
+            }
+            if (pool.freeBlocks() >= n) {
+                return false;
+            }
         }
         return prefix.allocate(n, out);
     }

@@ -8,7 +8,7 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <h2>Algorithm</h2>
  * The index maps a hash to a chain of {@link PrefixEntry}s (collisions chain; a hit verifies the
- * parent entry, the extra key and every token id). The index holds one pool reference on each
+ * parent entry, the salt, the key, the range keys ({@link PrefixKeys}) and every token id). The index holds one pool reference on each
  * indexed block, so a block that sequences no longer reference stays allocated with reference count
  * 1: it is <em>cached-unreferenced</em> and sits in an LRU list. An allocation that finds too few free
  * blocks reclaims LRU blocks oldest first; reclaiming an entry also unlinks its descendants, so no
@@ -28,7 +28,9 @@ final class PrefixCache {
     private final Long2ObjectHashMap<PrefixEntry> index = new Long2ObjectHashMap<>();
     private final PrefixEntry[] entryOfBlock;
     /** LRU sentinel: {@code lru.lruNext} is the oldest, {@code lru.lruPrev} the youngest. */
-    private final PrefixEntry lru = new PrefixEntry(0, null, new int[0], 0, -1);
+    private final PrefixEntry lru = new PrefixEntry(0, null, new int[0], 0, 0, null, -1);
+    /** Work stack of {@link #drop}; grown as needed, reused (guarded by this). */
+    private PrefixEntry[] dropStack = new PrefixEntry[16];
 
     private volatile boolean enabled = true;
     private int lruSize;
@@ -69,7 +71,7 @@ final class PrefixCache {
      *
      * @return the number of blocks reused
      */
-    synchronized int match(int[] tokens, int maxTokens, long extraKey, PrefixEntry[] chainOut, int[] blocksOut) {
+    synchronized int match(int[] tokens, int maxTokens, PrefixKeys keys, PrefixEntry[] chainOut, int[] blocksOut) {
         queries++;
         queryTokens += tokens.length;
         if (!enabled) {
@@ -80,8 +82,8 @@ final class PrefixCache {
         long parentHash = PrefixHasher.ROOT;
         int n = 0;
         while (n < full) {
-            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, extraKey);
-            PrefixEntry e = find(h, parent, tokens, n * blockSize, extraKey);
+            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, keys.hashKey(n, blockSize));
+            PrefixEntry e = find(h, parent, tokens, n, keys);
             if (e == null) {
                 break;
             }
@@ -102,9 +104,9 @@ final class PrefixCache {
         return n;
     }
 
-    private PrefixEntry find(long h, PrefixEntry parent, int[] tokens, int from, long extraKey) {
+    private PrefixEntry find(long h, PrefixEntry parent, int[] tokens, int block, PrefixKeys keys) {
         for (PrefixEntry e = index.get(h); e != null; e = e.nextSameHash) {
-            if (e.matches(parent, tokens, from, extraKey)) {
+            if (e.matches(parent, tokens, block * blockSize, keys, block)) {
                 return e;
             }
         }
@@ -121,7 +123,7 @@ final class PrefixCache {
      *
      * @return the new chain length (stops early at a chain broken by reclaim or reset)
      */
-    synchronized int commit(int[] table, int[] tokens, long extraKey, PrefixEntry[] chain, int chainLength,
+    synchronized int commit(int[] table, int[] tokens, PrefixKeys keys, PrefixEntry[] chain, int chainLength,
             int fullBlocks) {
         if (!enabled) {
             return chainLength;
@@ -133,8 +135,8 @@ final class PrefixCache {
                 break;
             }
             long parentHash = parent == null ? PrefixHasher.ROOT : parent.hash;
-            long h = hasher.hash(parentHash, tokens, i * blockSize, blockSize, extraKey);
-            PrefixEntry e = find(h, parent, tokens, i * blockSize, extraKey);
+            long h = hasher.hash(parentHash, tokens, i * blockSize, blockSize, keys.hashKey(i, blockSize));
+            PrefixEntry e = find(h, parent, tokens, i, keys);
             if (e == null) {
                 int block = table[i];
                 if (entryOfBlock[block] != null) {
@@ -142,7 +144,7 @@ final class PrefixCache {
                 }
                 int[] copy = new int[blockSize];
                 System.arraycopy(tokens, i * blockSize, copy, 0, blockSize);
-                e = new PrefixEntry(h, parent, copy, extraKey, block);
+                e = new PrefixEntry(h, parent, copy, keys.salt(), keys.key(), keys.rangeKeysOf(i, blockSize), block);
                 pool.retain(block);
                 e.nextSameHash = index.get(h);
                 index.put(h, e);
@@ -175,32 +177,76 @@ final class PrefixCache {
         return pool.freeBlocks() + lruSize;
     }
 
-    /** Allocates {@code n} blocks, reclaiming LRU blocks if needed; all or nothing, and nothing reclaimed on failure. */
+    /**
+     * Allocates {@code n} blocks: free ones first, then cached-unreferenced ones, oldest first. All or
+     * nothing, and nothing is reclaimed unless the whole request succeeds: the pool's share is taken
+     * first, then the missing blocks are taken over from the LRU directly (the index's reference
+     * becomes the caller's), so no other thread can take a reclaimed block in between.
+     *
+     * @return {@code false} (nothing changed) if free plus reclaimable blocks are too few, or the pool
+     *     refused blocks it had free (a chunk's memory could not be reserved, or an injected fault)
+     */
     synchronized boolean allocate(int n, int[] out) {
         while (true) {
-            if (pool.freeBlocks() >= n && pool.allocate(n, out)) {
-                return true;
+            int free = pool.freeBlocks();
+            int take = Math.max(0, n - free);
+            if (take > lruSize) {
+                CacheEvents.poolExhausted(n, free, pool.blockCount());
+                return false;
             }
-            int missing = n - pool.freeBlocks();
-            if (lruSize == 0 || missing > lruSize) {
-                return pool.allocate(n, out); // reports exhaustion; changes nothing
+            int fromPool = n - take;
+            if (fromPool > 0 && !pool.allocate(fromPool, out)) {
+                if (pool.freeBlocks() >= fromPool) {
+                    return false; // refused although free: out of memory for a chunk, or a fault
+                }
+                continue; // another thread took free blocks meanwhile: count again
             }
-            for (int i = 0; i < Math.max(1, missing) && lruSize > 0; i++) {
-                drop(lru.lruNext, true);
+            int got = fromPool;
+            while (got < n) { // cannot fail: take <= lruSize, and each drop takes at least the LRU head
+                got = drop(lru.lruNext, out, got, n, true);
             }
+            return true;
         }
     }
 
-    /** Drops an entry and all its descendants from the index, releasing the index's references. */
-    private void drop(PrefixEntry e, boolean reclaiming) {
-        if (e.children != null) {
-            for (PrefixEntry c : e.children) {
-                if (c.live) {
-                    drop(c, reclaiming);
+    /**
+     * Drops an entry and all its descendants from the index (iteratively: a chain may be a whole
+     * long prompt). An entry the index alone held (in the LRU) is handed to the caller in
+     * {@code out[got ..)} while {@code got < n}; every other dropped entry releases the index's
+     * reference.
+     *
+     * @return the new {@code got}
+     */
+    private int drop(PrefixEntry root, int[] out, int got, int n, boolean reclaiming) {
+        int depth = 0;
+        dropStack[depth++] = root;
+        while (depth > 0) {
+            PrefixEntry e = dropStack[--depth];
+            dropStack[depth] = null;
+            if (e.children != null) {
+                for (PrefixEntry c : e.children) {
+                    if (c.live) {
+                        if (depth == dropStack.length) {
+                            dropStack = java.util.Arrays.copyOf(dropStack, depth * 2);
+                        }
+                        dropStack[depth++] = c;
+                    }
                 }
+                e.children = null;
             }
-            e.children = null;
+            boolean onlyIndex = e.inLru();
+            unlinkFromIndex(e);
+            if (onlyIndex && got < n) {
+                out[got++] = e.blockId; // reference count 1 changes hands: never on the free list
+                reclaimed++;
+            } else if (pool.release(e.blockId) && reclaiming) {
+                reclaimed++;
+            }
         }
+        return got;
+    }
+
+    private void unlinkFromIndex(PrefixEntry e) {
         e.live = false;
         if (e.inLru()) {
             unlinkLru(e);
@@ -223,9 +269,6 @@ final class PrefixCache {
         e.nextSameHash = null;
         entryOfBlock[e.blockId] = null;
         indexed--;
-        if (pool.release(e.blockId) && reclaiming) {
-            reclaimed++;
-        }
     }
 
     /** Drops the whole index: cached-unreferenced blocks return to the free list. */
@@ -233,7 +276,7 @@ final class PrefixCache {
         for (int b = 0; b < entryOfBlock.length; b++) {
             PrefixEntry e = entryOfBlock[b];
             if (e != null && e.live) {
-                drop(e, false);
+                drop(e, null, 0, 0, false);
             }
         }
     }

@@ -4,16 +4,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One cached full block in the prefix index: its chained hash, its parent entry, its token ids and
- * extra key (verified on every hit), the block holding its K/V, and its links in the hash-collision
- * chain and the LRU list. Guarded by the owning {@link PrefixCache}'s lock.
+ * One cached full block in the prefix index: its chained hash, its parent entry, its token ids, salt,
+ * key and range keys (all verified on every hit), the block holding its K/V, and its links in the
+ * hash-collision chain and the LRU list. Guarded by the owning {@link PrefixCache}'s lock.
  */
 final class PrefixEntry {
 
     final long hash;
     final PrefixEntry parent;
     final int[] tokens;
+    final long salt;
     final long extraKey;
+    /** Keys of the {@link PrefixKeys} ranges this block overlaps, in order; null if none. */
+    final long[] rangeKeys;
     final int blockId;
 
     /** Next entry with the same hash (collision chain). */
@@ -26,16 +29,20 @@ final class PrefixEntry {
     /** False once dropped from the index (reclaimed or reset): no lookup can reach it. */
     boolean live = true;
 
-    PrefixEntry(long hash, PrefixEntry parent, int[] tokens, long extraKey, int blockId) {
+    PrefixEntry(long hash, PrefixEntry parent, int[] tokens, long salt, long extraKey, long[] rangeKeys, int blockId) {
         this.hash = hash;
         this.parent = parent;
         this.tokens = tokens;
+        this.salt = salt;
         this.extraKey = extraKey;
+        this.rangeKeys = rangeKeys;
         this.blockId = blockId;
     }
 
-    boolean matches(PrefixEntry parentEntry, int[] src, int from, long extra) {
-        if (parent != parentEntry || extraKey != extra) {
+    /** Whether this entry is block {@code block} of a prompt {@code src} under {@code keys} after {@code parentEntry}. */
+    boolean matches(PrefixEntry parentEntry, int[] src, int from, PrefixKeys keys, int block) {
+        if (parent != parentEntry || salt != keys.salt() || extraKey != keys.key()
+                || !keys.sameRangeKeys(rangeKeys, block, tokens.length)) {
             return false;
         }
         for (int i = 0; i < tokens.length; i++) {

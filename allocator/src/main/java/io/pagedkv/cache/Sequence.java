@@ -4,9 +4,10 @@ import io.pagedkv.dtype.KvCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.StampedLock;
 
 /**
- * One sequence of tokens in a {@link PagedKvCache}: a length and a block table.
+ * One sequence of tokens in a {@link PagedKvCache}: a length, a block table and a written mark.
  *
  * <p>Position {@code p} lives in slot {@code p % blockSize} of block {@code blockId(p / blockSize)}.
  * {@link #tryAppend(int)} reserves slots and allocates blocks only when the last one is full;
@@ -16,21 +17,38 @@ import java.lang.invoke.VarHandle;
  * append into a partly filled shared last block copies it at append time, so {@code tryAppend}
  * reports the shortage instead of a later write.
  *
+ * <h2>Written mark</h2>
+ * A reserved slot may still hold bytes of its block's previous owner (blocks are not scrubbed when
+ * freed). So the sequence keeps, per layer, how many leading tokens have been written
+ * ({@link #written(int)}): {@link #readKey}/{@link #readValue} of a position at or above it throw,
+ * {@link #keys}/{@link #values} views cover only written slots, and {@link #commitPrefix()} indexes
+ * only full blocks written in every layer ({@link #writtenTokens()}). A whole-token
+ * {@link #write(int, int, float[], float[]) write} of the next position of a layer advances that
+ * layer's mark; an engine that writes out of order, one head at a time or through
+ * {@link #writableBlock(int)} states what it wrote with {@link #markWritten(int)} (a promise the cache
+ * cannot check). Tokens reused from the prefix cache and a fork's inherited tokens count as written.
+ *
  * <p>The block table is read-only to callers: {@link #blockCount()}, {@link #blockId(int)} (no copy),
  * {@link #copyBlockTable(int[])}. It never names a free block while the sequence is open.
  *
  * <h2>Errors</h2>
  * Sizes {@code <= 0}, a layer, head or position out of range (a position must be below
  * {@link #length()}), a vector of the wrong length throw {@link IllegalArgumentException} or
- * {@link IndexOutOfBoundsException} before anything changes; any use after {@link #close()} (or after
- * the cache closed) throws {@link IllegalStateException}.
+ * {@link IndexOutOfBoundsException} before anything changes; a read of an unwritten position and any
+ * use after {@link #close()} (or after the cache closed) throw {@link IllegalStateException}. A closed
+ * sequence holds nothing: {@link #length()}, {@link #blockCount()} and the written marks are 0, and
+ * {@code close()} again does nothing.
  *
  * <h2>Threading</h2>
- * Structural operations ({@code append}, {@code tryAppend}, {@code fork}, {@code close}) lock the
- * sequence, so they are safe from several threads. Writes and reads of distinct slots may run in
- * parallel from many threads without locks; a write into a shared block takes the sequence's lock
- * for the copy. A write racing with {@code close()} of the same sequence is a caller bug (it may land
- * in a block that another sequence has taken since); two writes of the same slot race as plain memory.
+ * A structure lock ({@link StampedLock}) orders everything: structural operations ({@code append},
+ * {@code tryAppend}, {@code fork}, {@code commitPrefix}, {@code close}, eviction) hold it exclusively;
+ * writes, reads, views and {@code markWritten} hold it shared, so any number of threads write and read
+ * distinct slots in parallel, and a fork or a prefix commit waits for the writes in flight and is never
+ * reached by a write that started before it (a block that became shared never changes again). A write
+ * into a shared block copies it under a copy-on-write lock. A write or read racing with {@code close()}
+ * either completes before the blocks are released or throws. Zero-copy views escape the lock: a view
+ * is valid while the sequence holds that block (until its next copy-on-write, eviction or close).
+ * Lock order: structure, copy-on-write, prefix index, pool.
  */
 public final class Sequence implements AutoCloseable {
 
@@ -45,38 +63,40 @@ public final class Sequence implements AutoCloseable {
     private final int blockSize;
     private final int headDim;
     private final int kvHeads;
+    private final int layers;
+
+    private final StampedLock structure = new StampedLock();
+    private final Object cowLock = new Object();
+    private final WrittenMark written;
+    private final SequencePrefix prefix;
 
     /** Block ids; entries {@code [0, blockCount)} are valid. Replaced (not mutated in place) on growth. */
     private volatile int[] table;
     private volatile int blockCount;
     private volatile int length;
     private volatile boolean closed;
-    /** Scratch for block ids of one allocation; grown rarely, guarded by {@code this}. */
+    /** Scratch for block ids of one allocation; guarded by the exclusive structure lock. */
     private int[] scratch = new int[4];
-
-    // prefix caching, guarded by this
-    /** Token ids of positions {@code [0, knownTokens)}. */
-    private int[] tokenIds = NO_BLOCKS;
-    private int knownTokens;
-    private long extraKey;
-    /** Prefix entries of the leading full blocks {@code [0, chainLength)}. */
-    private PrefixEntry[] chain;
-    private int chainLength;
-    private int reusedTokens;
+    /** Scratch of one copy-on-write; guarded by {@link #cowLock}. */
+    private final int[] cowScratch = new int[1];
 
     Sequence(PagedKvCache cache, long id) {
-        this(cache, id, NO_BLOCKS, 0, 0);
+        this(cache, id, NO_BLOCKS, 0, 0, null, new SequencePrefix());
     }
 
-    private Sequence(PagedKvCache cache, long id, int[] table, int blockCount, int length) {
+    private Sequence(PagedKvCache cache, long id, int[] table, int blockCount, int length, WrittenMark written,
+            SequencePrefix prefix) {
         this.cache = cache;
-        this.pool = cache.pool();
+        this.pool = cache.blockPool();
         this.layout = cache.layout();
         this.codecs = cache.codecTable();
         this.id = id;
         this.blockSize = layout.blockSize();
         this.headDim = layout.shape().headDim();
         this.kvHeads = layout.shape().kvHeads();
+        this.layers = layout.shape().layers();
+        this.written = written != null ? written : new WrittenMark(layers);
+        this.prefix = prefix;
         this.table = table;
         this.blockCount = blockCount;
         this.length = length;
@@ -86,27 +106,23 @@ public final class Sequence implements AutoCloseable {
     // prefix caching
 
     /** Called once by the cache before the sequence is published: reuses cached prefix blocks. */
-    int startFromPrefix(int[] prompt, long extra) {
-        this.extraKey = extra;
+    int startFromPrefix(int[] prompt, PrefixKeys keys) {
         int maxTokens = Math.max(0, prompt.length - 1);
-        PrefixEntry[] c = new PrefixEntry[maxTokens / blockSize + 1];
+        PrefixEntry[] hit = new PrefixEntry[maxTokens / blockSize + 1];
         int[] blocks = new int[Math.max(4, maxTokens / blockSize + 1)];
-        int n = cache.prefix().match(prompt, maxTokens, extra, c, blocks);
+        int n = cache.prefix().match(prompt, maxTokens, keys, hit, blocks);
         int tokens = n * blockSize;
-        this.chain = c;
-        this.chainLength = n;
+        prefix.start(prompt, keys, hit, n, blockSize);
         this.table = blocks;
         this.blockCount = n;
-        this.tokenIds = java.util.Arrays.copyOf(prompt, Math.max(tokens, 16));
-        this.knownTokens = tokens;
-        this.reusedTokens = tokens;
+        this.written.markAllAtLeast(tokens); // cached blocks were written by the request that committed them
         this.length = tokens;
         return tokens;
     }
 
     /** Tokens reused from the prefix cache when the sequence was opened (the engine prefills only the rest). */
     public int reusedTokens() {
-        return reusedTokens;
+        return prefix.reusedTokens();
     }
 
     /**
@@ -116,23 +132,20 @@ public final class Sequence implements AutoCloseable {
      * @return {@code false}, changing nothing, if the pool is short
      * @throws IllegalArgumentException if {@code n <= 0} or the range is outside {@code tokens}
      */
-    public synchronized boolean tryAppendTokens(int[] tokens, int off, int n) {
-        if (tokens == null || off < 0 || n <= 0 || off > tokens.length - n) {
-            throw new IllegalArgumentException("tokens range: off " + off + ", n " + n + " of length "
-                    + (tokens == null ? "null" : tokens.length) + " (expected: n > 0 and 0 <= off <= length - n)");
-        }
-        int old = length;
-        if (!tryAppend(n)) {
-            return false;
-        }
-        if (knownTokens == old) {
-            if (tokenIds.length < old + n) {
-                tokenIds = java.util.Arrays.copyOf(tokenIds, Math.max(old + n, tokenIds.length * 2));
+    public boolean tryAppendTokens(int[] tokens, int off, int n) {
+        checkTokenRange(tokens, off, n);
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            int old = length;
+            if (!appendLocked(n, blocksToAppendLocked(n))) {
+                return false;
             }
-            System.arraycopy(tokens, off, tokenIds, old, n);
-            knownTokens = old + n;
+            prefix.record(old, tokens, off, n);
+            return true;
+        } finally {
+            structure.unlockWrite(stamp);
         }
-        return true;
     }
 
     /**
@@ -140,48 +153,114 @@ public final class Sequence implements AutoCloseable {
      *
      * @throws PoolExhaustedException (nothing changed) if the pool is short
      */
-    public synchronized void appendTokens(int[] tokens, int off, int n) {
-        if (!tryAppendTokens(tokens, off, n)) {
-            throw new PoolExhaustedException("sequence " + id + " appendTokens(" + n + ")", blocksToAppendLocked(n),
-                    pool.freeBlocks(), pool.blockCount());
+    public void appendTokens(int[] tokens, int off, int n) {
+        checkTokenRange(tokens, off, n);
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            int old = length;
+            int need = blocksToAppendLocked(n);
+            if (!appendLocked(n, need)) {
+                throw new PoolExhaustedException("sequence " + id + " appendTokens(" + n + ")", need, pool.freeBlocks(),
+                        pool.blockCount());
+            }
+            prefix.record(old, tokens, off, n);
+        } finally {
+            structure.unlockWrite(stamp);
+        }
+    }
+
+    private static void checkTokenRange(int[] tokens, int off, int n) {
+        if (tokens == null || off < 0 || n <= 0 || off > tokens.length - n) {
+            throw new IllegalArgumentException("tokens range: off " + off + ", n " + n + " of length "
+                    + (tokens == null ? "null" : tokens.length) + " (expected: n > 0 and 0 <= off <= length - n)");
         }
     }
 
     /**
-     * Offers this sequence's full blocks whose token ids are known to the prefix cache; call it once
-     * their K/V is written for every layer (after a prefill, or every {@code blockSize} decode steps).
-     * A later write into an indexed block copies it first.
+     * Offers this sequence's full blocks to the prefix cache: those whose token ids are known and
+     * whose every slot is written in every layer ({@link #writtenTokens()}); call it after a prefill
+     * or every {@code blockSize} decode steps. Waits for writes in flight; a later write into an
+     * indexed block copies it first.
      *
      * @return the number of leading full blocks now in the prefix chain
      * @throws IllegalStateException if the sequence or the cache is closed
      */
-    public synchronized int commitPrefix() {
-        checkOpen();
-        int full = Math.min(knownTokens, length) / blockSize;
-        if (chain == null || chain.length < full) {
-            chain = chain == null ? new PrefixEntry[Math.max(full, 4)] : java.util.Arrays.copyOf(chain, Math.max(full, chain.length * 2));
-        }
-        chainLength = cache.prefix().commit(table, tokenIds, extraKey, chain, chainLength, full);
-        return chainLength;
-    }
-
-    /**
-     * Eviction changed what slot {@code slot} (and later ones) hold: stop the token ids and the prefix
-     * chain before it, so no later commit indexes a block that is not a prefix of the prompt.
-     */
-    private void forgetPrefixFrom(int slot) {
-        if (knownTokens > slot) {
-            knownTokens = slot;
-        }
-        int block = slot / blockSize;
-        if (chainLength > block) {
-            chainLength = block;
+    public int commitPrefix() {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            return prefix.commit(cache.prefix(), table, length, written.min(), blockSize);
+        } finally {
+            structure.unlockWrite(stamp);
         }
     }
 
     /** Token ids known for positions {@code [0, knownTokens())} (appended with ids or reused). */
     public int knownTokens() {
-        return knownTokens;
+        long stamp = structure.readLock();
+        try {
+            return prefix.knownTokens();
+        } finally {
+            structure.unlockRead(stamp);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // written mark
+
+    /** Leading tokens of {@code layer} written (readable): {@code [0, written(layer))}. */
+    public int written(int layer) {
+        checkLayer(layer);
+        return written.of(layer);
+    }
+
+    /** Leading tokens written in every layer: what {@link #commitPrefix()} may index. */
+    public int writtenTokens() {
+        return written.min();
+    }
+
+    /**
+     * States that tokens {@code [0, tokens)} are written in every layer (an engine that writes out of
+     * order, per head, in bulk or through {@link #writableBlock(int)}). Never lowers a mark. The cache
+     * cannot check this promise: slots that were not really written may hold another request's bytes.
+     *
+     * @throws IllegalArgumentException if {@code tokens} is negative or above {@link #length()}
+     * @throws IllegalStateException if the sequence or the cache is closed
+     */
+    public void markWritten(int tokens) {
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkMark(tokens);
+            written.markAllAtLeast(tokens);
+        } finally {
+            structure.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * States that tokens {@code [0, tokens)} of {@code layer} are written; see {@link #markWritten(int)}.
+     *
+     * @throws IndexOutOfBoundsException if the layer is out of range
+     */
+    public void markWritten(int layer, int tokens) {
+        checkLayer(layer);
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkMark(tokens);
+            written.markAtLeast(layer, tokens);
+        } finally {
+            structure.unlockRead(stamp);
+        }
+    }
+
+    private void checkMark(int tokens) {
+        int len = length;
+        if (tokens < 0 || tokens > len) {
+            throw new IllegalArgumentException("tokens: " + tokens + " (expected: 0 <= tokens <= length " + len + ")");
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -190,34 +269,48 @@ public final class Sequence implements AutoCloseable {
     /**
      * Reserves {@code n} more token slots, allocating blocks as needed (all or none).
      *
-     * @return {@code false}, changing nothing, if the pool has too few free blocks
+     * @return {@code false}, changing nothing, if the pool cannot hand out the blocks
      * @throws IllegalArgumentException if {@code n <= 0} or the length would overflow an int
      * @throws IllegalStateException if the sequence or the cache is closed
      */
-    public synchronized boolean tryAppend(int n) {
-        checkOpen();
-        int need = blocksToAppendLocked(n);
-        return appendLocked(n, need);
+    public boolean tryAppend(int n) {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            return appendLocked(n, blocksToAppendLocked(n));
+        } finally {
+            structure.unlockWrite(stamp);
+        }
     }
 
     /**
      * Reserves {@code n} more token slots like {@link #tryAppend(int)}.
      *
-     * @throws PoolExhaustedException (nothing changed) if the pool has too few free blocks
+     * @throws PoolExhaustedException (nothing changed) if the pool cannot hand out the blocks
      */
-    public synchronized void append(int n) {
-        checkOpen();
-        int need = blocksToAppendLocked(n);
-        if (!appendLocked(n, need)) {
-            throw new PoolExhaustedException("sequence " + id + " append(" + n + ")", need, pool.freeBlocks(),
-                    pool.blockCount());
+    public void append(int n) {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            int need = blocksToAppendLocked(n);
+            if (!appendLocked(n, need)) {
+                throw new PoolExhaustedException("sequence " + id + " append(" + n + ")", need, pool.freeBlocks(),
+                        pool.blockCount());
+            }
+        } finally {
+            structure.unlockWrite(stamp);
         }
     }
 
     /** Blocks that {@code tryAppend(n)} would take from the pool now (including a copy-on-write). */
-    public synchronized int blocksToAppend(int n) {
-        checkOpen();
-        return blocksToAppendLocked(n);
+    public int blocksToAppend(int n) {
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            return blocksToAppendLocked(n);
+        } finally {
+            structure.unlockRead(stamp);
+        }
     }
 
     private int blocksToAppendLocked(int n) {
@@ -234,6 +327,7 @@ public final class Sequence implements AutoCloseable {
         return (int) Math.min(Integer.MAX_VALUE, newBlocks + cow);
     }
 
+    /** Holds the structure lock exclusively. */
     private boolean appendLocked(int n, int need) {
         if (need == 0) {
             cache.onAppend(n, 0);
@@ -280,58 +374,74 @@ public final class Sequence implements AutoCloseable {
         return true;
     }
 
-    /** Copies the shared block at table index {@code index} onto fresh block {@code fresh} and swaps it in. */
+    /**
+     * Copies the shared block at table index {@code index} onto fresh block {@code fresh} and swaps it
+     * in. Holds the structure lock exclusively, or shared plus {@link #cowLock}.
+     */
     private void copyInto(int index, int fresh) {
-        int old = table[index];
+        int[] t = table;
+        int old = t[index];
         pool.copy(old, fresh);
-        INTS.setRelease(table, index, fresh);
+        INTS.setRelease(t, index, fresh); // before the release: a racing fast path sees the swap
         cache.releaseBlock(old);
-        if (index < chainLength) {
-            chainLength = index; // the copy is not the indexed block: stop the chain before it
-        }
+        prefix.stopChainAt(index); // the copy is not the indexed block
         cache.onCopyOnWrite();
         CacheEvents.copyOnWrite(id, index, old, fresh, pool.bytesPerBlock());
     }
 
     /**
-     * A child sequence with the same length and K/V that shares every block (reference count + 1).
-     * Later writes of either side copy a shared block first and are not seen by the other.
+     * A child sequence with the same length, written marks and K/V that shares every block (reference
+     * count + 1). Waits for writes in flight; later writes of either side copy a shared block first
+     * and are not seen by the other.
      *
      * @throws IllegalStateException if the sequence or the cache is closed
      */
-    public synchronized Sequence fork() {
-        checkOpen();
-        int bc = blockCount;
-        int[] copy = new int[Math.max(bc, 4)];
-        System.arraycopy(table, 0, copy, 0, bc);
-        pool.retainAll(copy, bc);
-        Sequence child = new Sequence(cache, cache.nextId(), copy, bc, length);
-        child.tokenIds = tokenIds.clone();
-        child.knownTokens = knownTokens;
-        child.extraKey = extraKey;
-        child.chain = chain == null ? null : chain.clone();
-        child.chainLength = chainLength;
-        cache.onFork(length, bc * blockSize);
-        return child;
+    public Sequence fork() {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            int bc = blockCount;
+            int[] copy = new int[Math.max(bc, 4)];
+            System.arraycopy(table, 0, copy, 0, bc);
+            pool.retainAll(copy, bc);
+            Sequence child = new Sequence(cache, cache.nextId(), copy, bc, length, written.copy(), prefix.copy());
+            cache.onFork(length, bc * blockSize);
+            return child;
+        } finally {
+            structure.unlockWrite(stamp);
+        }
     }
 
     /**
-     * Releases every block (a block shared with another sequence stays with it).
-     *
-     * @throws IllegalStateException if already closed, or the cache is closed
+     * Releases every block (a block shared with another sequence or the prefix index stays with it).
+     * Waits for writes and reads in flight. Idempotent; after the cache closed it only marks the
+     * sequence closed (the memory went with the cache).
      */
     @Override
-    public synchronized void close() {
-        checkOpen();
-        closed = true;
-        int[] t = table;
-        int bc = blockCount;
-        for (int i = bc - 1; i >= 0; i--) { // last first: a prefix's parents end up younger in the LRU
-            cache.releaseBlock(t[i]);
+    public void close() {
+        long stamp = structure.writeLock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            int[] t = table;
+            int bc = blockCount;
+            int len = length;
+            table = NO_BLOCKS;
+            blockCount = 0;
+            length = 0;
+            written.lowerTo(0);
+            if (cache.isClosed()) {
+                return;
+            }
+            for (int i = bc - 1; i >= 0; i--) { // last first: a prefix's parents end up younger in the LRU
+                cache.releaseBlock(t[i]);
+            }
+            cache.onClose(len, bc * blockSize);
+        } finally {
+            structure.unlockWrite(stamp);
         }
-        cache.onClose(length, bc * blockSize);
-        table = NO_BLOCKS;
-        blockCount = 0;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -339,20 +449,21 @@ public final class Sequence implements AutoCloseable {
 
     /**
      * Writes the key of KV head {@code head} of the token at {@code position} in {@code layer} from
-     * {@code src[off .. off + headDim)}.
+     * {@code src[off .. off + headDim)}. A single-head write does not advance the written mark (the
+     * token is complete only with every head's K and V): see {@link #markWritten(int)}.
      */
     public void writeKey(int layer, int head, int position, float[] src, int off) {
         writeHead(CacheLayout.K, layer, head, position, src, off);
     }
 
-    /** Writes the value of one KV head of one token from {@code src[off .. off + headDim)}. */
+    /** Writes the value of one KV head of one token from {@code src[off .. off + headDim)}; see the key variant. */
     public void writeValue(int layer, int head, int position, float[] src, int off) {
         writeHead(CacheLayout.V, layer, head, position, src, off);
     }
 
     /**
      * Writes the key of one KV head of one token from {@code headDim} little-endian binary32 values
-     * at byte {@code srcOffset} of {@code src}.
+     * at byte {@code srcOffset} of {@code src}; see the array variant.
      */
     public void writeKey(int layer, int head, int position, MemorySegment src, long srcOffset) {
         writeHead(CacheLayout.K, layer, head, position, src, srcOffset);
@@ -365,28 +476,50 @@ public final class Sequence implements AutoCloseable {
 
     /**
      * Writes K and V of all KV heads of the token at {@code position} in {@code layer}:
-     * {@code keys} and {@code values} hold exactly {@code kvHeads * headDim} floats, head-major.
+     * {@code keys} and {@code values} hold exactly {@code kvHeads * headDim} floats, head-major. Writing
+     * the next unwritten position of the layer advances its written mark.
      */
     public void write(int layer, int position, float[] keys, float[] values) {
         int want = kvHeads * headDim;
         checkLength("keys", keys == null ? -1 : keys.length, want);
         checkLength("values", values == null ? -1 : values.length, want);
-        checkOpen();
-        checkLayer(layer);
-        checkPosition(position);
-        // Validate every head before the first write (and before a copy-on-write), so a value the
-        // dtype rejects (Q8_0/Q4_0: NaN, infinity) leaves the cache exactly as it was.
-        for (int h = 0; h < kvHeads; h++) {
-            codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].checkEncodable(keys, h * headDim, headDim);
-            codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].checkEncodable(values, h * headDim, headDim);
-        }
-        MemorySegment block = pool.block(writableBlock(position / blockSize));
-        int slot = position % blockSize;
-        for (int h = 0; h < kvHeads; h++) {
-            codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].encode(keys, h * headDim, headDim, block,
-                    layout.unsafeOffset(layer, CacheLayout.K, h, slot));
-            codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].encode(values, h * headDim, headDim, block,
-                    layout.unsafeOffset(layer, CacheLayout.V, h, slot));
+        writeToken(layer, position, keys, 0, values, 0);
+    }
+
+    /**
+     * Writes K and V of all KV heads of one token from {@code kvHeads * headDim} floats at
+     * {@code keys[keysOffset ..)} and {@code values[valuesOffset ..)} (an engine's packed buffers).
+     */
+    public void write(int layer, int position, float[] keys, int keysOffset, float[] values, int valuesOffset) {
+        int want = kvHeads * headDim;
+        checkRange("keys", keys, keysOffset, want);
+        checkRange("values", values, valuesOffset, want);
+        writeToken(layer, position, keys, keysOffset, values, valuesOffset);
+    }
+
+    private void writeToken(int layer, int position, float[] keys, int ko, float[] values, int vo) {
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkLayer(layer);
+            checkPosition(position);
+            // Validate every head before the first write (and before a copy-on-write), so a value the
+            // dtype rejects (Q8_0/Q4_0: NaN, infinity) leaves the cache exactly as it was.
+            for (int h = 0; h < kvHeads; h++) {
+                codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].checkEncodable(keys, ko + h * headDim, headDim);
+                codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].checkEncodable(values, vo + h * headDim, headDim);
+            }
+            MemorySegment block = pool.segment(exclusiveBlock(position / blockSize));
+            int slot = position % blockSize;
+            for (int h = 0; h < kvHeads; h++) {
+                codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].encode(keys, ko + h * headDim, headDim, block,
+                        layout.unsafeOffset(layer, CacheLayout.K, h, slot));
+                codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].encode(values, vo + h * headDim, headDim, block,
+                        layout.unsafeOffset(layer, CacheLayout.V, h, slot));
+            }
+            written.recordToken(layer, position);
+        } finally {
+            structure.unlockRead(stamp);
         }
     }
 
@@ -398,92 +531,160 @@ public final class Sequence implements AutoCloseable {
         long want = (long) kvHeads * headDim * Float.BYTES;
         checkBytes("keys", keys, 0, want, true);
         checkBytes("values", values, 0, want, true);
-        checkOpen();
-        checkLayer(layer);
-        checkPosition(position);
-        MemorySegment block = pool.block(writableBlock(position / blockSize));
-        int slot = position % blockSize;
-        long headFloatBytes = (long) headDim * Float.BYTES;
-        for (int h = 0; h < kvHeads; h++) {
-            codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].encode(keys, h * headFloatBytes, headDim, block,
-                    layout.unsafeOffset(layer, CacheLayout.K, h, slot));
-            codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].encode(values, h * headFloatBytes, headDim, block,
-                    layout.unsafeOffset(layer, CacheLayout.V, h, slot));
+        writeToken(layer, position, keys, 0, values, 0);
+    }
+
+    /**
+     * Writes K and V of all KV heads of one token from {@code kvHeads * headDim} little-endian binary32
+     * values at byte {@code keysOffset} of {@code keys} and {@code valuesOffset} of {@code values}.
+     */
+    public void write(int layer, int position, MemorySegment keys, long keysOffset, MemorySegment values,
+            long valuesOffset) {
+        long want = (long) kvHeads * headDim * Float.BYTES;
+        checkBytes("keys", keys, keysOffset, want, false);
+        checkBytes("values", values, valuesOffset, want, false);
+        writeToken(layer, position, keys, keysOffset, values, valuesOffset);
+    }
+
+    private void writeToken(int layer, int position, MemorySegment keys, long ko, MemorySegment values, long vo) {
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkLayer(layer);
+            checkPosition(position);
+            MemorySegment block = pool.segment(exclusiveBlock(position / blockSize));
+            int slot = position % blockSize;
+            long headFloatBytes = (long) headDim * Float.BYTES;
+            for (int h = 0; h < kvHeads; h++) {
+                codecs[(layer * 2 + CacheLayout.K) * kvHeads + h].encode(keys, ko + h * headFloatBytes, headDim, block,
+                        layout.unsafeOffset(layer, CacheLayout.K, h, slot));
+                codecs[(layer * 2 + CacheLayout.V) * kvHeads + h].encode(values, vo + h * headFloatBytes, headDim,
+                        block, layout.unsafeOffset(layer, CacheLayout.V, h, slot));
+            }
+            written.recordToken(layer, position);
+        } finally {
+            structure.unlockRead(stamp);
         }
     }
 
     private void writeHead(int kv, int layer, int head, int position, float[] src, int off) {
         checkArray("src", src, off);
-        checkOpen();
-        checkLayer(layer);
-        checkHead(head);
-        checkPosition(position);
-        KvCodec codec = codecs[(layer * 2 + kv) * kvHeads + head];
-        codec.checkEncodable(src, off, headDim); // before any copy-on-write: a rejected value changes nothing
-        MemorySegment block = pool.block(writableBlock(position / blockSize));
-        codec.encode(src, off, headDim, block, layout.unsafeOffset(layer, kv, head, position % blockSize));
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkLayer(layer);
+            checkHead(head);
+            checkPosition(position);
+            KvCodec codec = codecs[(layer * 2 + kv) * kvHeads + head];
+            codec.checkEncodable(src, off, headDim); // before any copy-on-write: a rejected value changes nothing
+            MemorySegment block = pool.segment(exclusiveBlock(position / blockSize));
+            codec.encode(src, off, headDim, block, layout.unsafeOffset(layer, kv, head, position % blockSize));
+        } finally {
+            structure.unlockRead(stamp);
+        }
     }
 
     private void writeHead(int kv, int layer, int head, int position, MemorySegment src, long srcOffset) {
         checkBytes("src", src, srcOffset, (long) headDim * Float.BYTES, false);
-        checkOpen();
-        checkLayer(layer);
-        checkHead(head);
-        checkPosition(position);
-        MemorySegment block = pool.block(writableBlock(position / blockSize));
-        codecs[(layer * 2 + kv) * kvHeads + head].encode(src, srcOffset, headDim, block, layout.unsafeOffset(layer, kv, head, position % blockSize));
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkLayer(layer);
+            checkHead(head);
+            checkPosition(position);
+            MemorySegment block = pool.segment(exclusiveBlock(position / blockSize));
+            codecs[(layer * 2 + kv) * kvHeads + head].encode(src, srcOffset, headDim, block,
+                    layout.unsafeOffset(layer, kv, head, position % blockSize));
+        } finally {
+            structure.unlockRead(stamp);
+        }
     }
 
-    /** The block at table index {@code index}, copied first if shared. Lock-free when exclusive. */
-    private int writableBlock(int index) {
-        int b = (int) INTS.getAcquire(table, index);
-        if (pool.refCount(b) == 1) {
+    /**
+     * The whole block at table index {@code index}, writable: its copy-on-write is resolved first (a
+     * shared block is copied, so the returned block is this sequence's alone). For engines that write
+     * K/V themselves (bulk, other dtypes): offsets come from {@link CacheLayout}; nothing is encoded and
+     * the written mark does not move, so say what was written with {@link #markWritten(int)}. The
+     * segment is valid until this sequence's next {@code fork}, {@code commitPrefix}, eviction or
+     * {@code close}, which the caller must not race with its writes.
+     *
+     * @throws IndexOutOfBoundsException if {@code index} is not below {@link #blockCount()}
+     * @throws PoolExhaustedException (nothing changed) if a copy is needed and the pool is short
+     * @throws IllegalStateException if the sequence or the cache is closed
+     */
+    public MemorySegment writableBlock(int index) {
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkIndex(index);
+            return pool.segment(exclusiveBlock(index));
+        } finally {
+            structure.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * The block at table index {@code index}, copied first if shared. Lock-free when exclusive. The
+     * caller holds the structure lock (shared or exclusive), so no fork or prefix commit can share
+     * the block while the caller writes it.
+     */
+    private int exclusiveBlock(int index) {
+        int[] t = table;
+        int b = (int) INTS.getAcquire(t, index);
+        // Only this sequence's own fork or commit could share an exclusive block, and both wait for
+        // the structure lock the caller holds. A block this sequence just copied away (another thread
+        // of it won the copy) is seen by the second read of the table entry.
+        if (pool.refCountAcquire(b) == 1 && (int) INTS.getAcquire(t, index) == b) {
             return b;
         }
-        synchronized (this) {
-            checkOpen();
-            b = table[index];
-            if (pool.refCount(b) == 1) {
+        synchronized (cowLock) {
+            b = (int) INTS.getAcquire(t, index);
+            if (pool.refCountAcquire(b) == 1) {
                 return b;
             }
-            if (!cache.allocateBlocks(1, scratch)) {
+            if (!cache.allocateBlocks(1, cowScratch)) {
                 throw new PoolExhaustedException("sequence " + id + " copy-on-write of block index " + index,
                         1, pool.freeBlocks(), pool.blockCount());
             }
-            int fresh = scratch[0];
+            int fresh = cowScratch[0];
             copyInto(index, fresh);
             return fresh;
         }
     }
 
     // ---------------------------------------------------------------------------------------------
-    // eviction primitives, used by EvictingSequence; none runs concurrently with reads or writes of
-    // this sequence (eviction happens between decode steps)
+    // eviction primitives, used by EvictingSequence; each holds the structure lock exclusively
 
     /**
      * Copies the K and V bytes of every layer and head from slot {@code from} onto slot {@code to}
-     * (raw bytes, no re-encoding); the target block is copied first if shared.
+     * (raw bytes, no re-encoding); the target block is copied first if shared. If {@code from} was not
+     * written in a layer, that layer's mark drops to {@code to}.
      */
-    synchronized void copySlot(int from, int to) {
-        checkOpen();
-        checkPosition(from);
-        checkPosition(to);
-        int dstId = writableBlock(to / blockSize);
-        int srcId = table[from / blockSize];
-        forgetPrefixFrom(to); // slot `to` now holds another token: no prefix chain may cover it
-        MemorySegment src = pool.block(srcId);
-        MemorySegment dst = pool.block(dstId);
-        int fromSlot = from % blockSize;
-        int toSlot = to % blockSize;
-        long headBytes = layout.headBytes();
-        int layers = layout.shape().layers();
-        for (int l = 0; l < layers; l++) {
-            for (int kv = 0; kv < 2; kv++) {
-                for (int h = 0; h < kvHeads; h++) {
-                    MemorySegment.copy(src, layout.unsafeOffset(l, kv, h, fromSlot), dst,
-                            layout.unsafeOffset(l, kv, h, toSlot), headBytes);
+    void copySlot(int from, int to) {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            checkPosition(from);
+            checkPosition(to);
+            int dstId = exclusiveBlock(to / blockSize);
+            int srcId = table[from / blockSize];
+            prefix.forgetFrom(to, blockSize); // slot `to` now holds another token: no prefix chain may cover it
+            MemorySegment src = pool.segment(srcId);
+            MemorySegment dst = pool.segment(dstId);
+            int fromSlot = from % blockSize;
+            int toSlot = to % blockSize;
+            long headBytes = layout.headBytes();
+            for (int l = 0; l < layers; l++) {
+                for (int kv = 0; kv < 2; kv++) {
+                    for (int h = 0; h < kvHeads; h++) {
+                        MemorySegment.copy(src, layout.unsafeOffset(l, kv, h, fromSlot), dst,
+                                layout.unsafeOffset(l, kv, h, toSlot), headBytes);
+                    }
                 }
             }
+            written.slotCopied(from, to);
+        } finally {
+            structure.unlockWrite(stamp);
         }
     }
 
@@ -495,66 +696,84 @@ public final class Sequence implements AutoCloseable {
      *
      * @return {@code false}, changing nothing, if the pool is short
      */
-    synchronized boolean makeWritable(int[] indices, int n) {
-        checkOpen();
-        int bc = blockCount;
-        int need = 0;
-        for (int i = 0; i < n; i++) {
-            int index = indices[i];
-            if (index < 0 || index >= bc) {
-                throw new IndexOutOfBoundsException("index: " + index + " (expected: 0 <= index < blockCount " + bc + ")");
+    boolean makeWritable(int[] indices, int n) {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            int bc = blockCount;
+            int need = 0;
+            for (int i = 0; i < n; i++) {
+                int index = indices[i];
+                if (index < 0 || index >= bc) {
+                    throw new IndexOutOfBoundsException("index: " + index + " (expected: 0 <= index < blockCount "
+                            + bc + ")");
+                }
+                if (pool.refCount(table[index]) > 1) {
+                    need++;
+                }
             }
-            if (pool.refCount(table[index]) > 1) {
-                need++;
+            if (need == 0) {
+                return true;
             }
-        }
-        if (need == 0) {
+            if (scratch.length < need) {
+                scratch = new int[Math.max(need, scratch.length * 2)];
+            }
+            if (need > cache.availableBlocks() || !cache.allocateBlocks(need, scratch)) {
+                CacheEvents.poolExhausted(need, pool.freeBlocks(), pool.blockCount());
+                return false;
+            }
+            int used = 0;
+            for (int i = 0; i < n && used < need; i++) {
+                if (pool.refCount(table[indices[i]]) > 1) {
+                    copyInto(indices[i], scratch[used++]);
+                }
+            }
+            while (used < need) {
+                pool.release(scratch[used++]); // another sharer closed meanwhile: the spare goes back
+            }
             return true;
+        } finally {
+            structure.unlockWrite(stamp);
         }
-        if (scratch.length < need) {
-            scratch = new int[Math.max(need, scratch.length * 2)];
-        }
-        if (need > cache.availableBlocks() || !cache.allocateBlocks(need, scratch)) {
-            CacheEvents.poolExhausted(need, pool.freeBlocks(), pool.blockCount());
-            return false;
-        }
-        int used = 0;
-        for (int i = 0; i < n && used < need; i++) {
-            if (pool.refCount(table[indices[i]]) > 1) {
-                copyInto(indices[i], scratch[used++]);
-            }
-        }
-        while (used < need) {
-            pool.release(scratch[used++]); // another sharer closed meanwhile: the spare goes back
-        }
-        return true;
     }
 
     /**
      * Forgets the token ids from slot {@code from} on: its content is about to change (eviction), so
      * no later {@code commitPrefix} may index a block at or after it under the old ids.
      */
-    synchronized void forgetTokenIds(int from) {
-        forgetPrefixFrom(Math.max(0, from));
+    void forgetTokenIds(int from) {
+        long stamp = structure.writeLock();
+        try {
+            prefix.forgetFrom(Math.max(0, from), blockSize);
+        } finally {
+            structure.unlockWrite(stamp);
+        }
     }
 
     /** Drops the slots from {@code newLength} on, releasing the blocks that no longer hold any. */
-    synchronized void truncate(int newLength) {
-        checkOpen();
-        int len = length;
-        if (newLength < 0 || newLength > len) {
-            throw new IllegalArgumentException("newLength: " + newLength + " (expected: 0 <= newLength <= length " + len + ")");
+    void truncate(int newLength) {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            int len = length;
+            if (newLength < 0 || newLength > len) {
+                throw new IllegalArgumentException("newLength: " + newLength + " (expected: 0 <= newLength <= length "
+                        + len + ")");
+            }
+            int bc = blockCount;
+            int newCount = (newLength + blockSize - 1) / blockSize;
+            int[] t = table;
+            for (int i = bc - 1; i >= newCount; i--) {
+                cache.releaseBlock(t[i]); // through the prefix index, so an indexed block joins its LRU
+            }
+            prefix.forgetFrom(newLength, blockSize);
+            written.lowerTo(newLength);
+            blockCount = newCount;
+            length = newLength;
+            cache.onAppend(newLength - len, -(bc - newCount) * blockSize);
+        } finally {
+            structure.unlockWrite(stamp);
         }
-        int bc = blockCount;
-        int newCount = (newLength + blockSize - 1) / blockSize;
-        int[] t = table;
-        for (int i = bc - 1; i >= newCount; i--) {
-            cache.releaseBlock(t[i]); // through the prefix index, so an indexed block joins its LRU
-        }
-        forgetPrefixFrom(newLength);
-        blockCount = newCount;
-        length = newLength;
-        cache.onAppend(newLength - len, -(bc - newCount) * blockSize);
     }
 
     /**
@@ -562,57 +781,104 @@ public final class Sequence implements AutoCloseable {
      * down one place (their slots are renumbered by {@code -blockSize}); no K/V byte is copied and no
      * entry names the released block.
      */
-    synchronized void unlinkBlock(int index) {
-        checkOpen();
-        int bc = blockCount;
-        int len = length;
-        if (index < 0 || index >= bc || (long) (index + 1) * blockSize > len) {
-            throw new IllegalArgumentException("index: " + index + " (expected: a full block, 0 <= index < "
-                    + Math.min(bc, len / blockSize) + ")");
+    void unlinkBlock(int index) {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            int bc = blockCount;
+            int len = length;
+            if (index < 0 || index >= bc || (long) (index + 1) * blockSize > len) {
+                throw new IllegalArgumentException("index: " + index + " (expected: a full block, 0 <= index < "
+                        + Math.min(bc, len / blockSize) + ")");
+            }
+            int[] t = table;
+            int released = t[index];
+            for (int i = index; i < bc - 1; i++) {
+                INTS.setRelease(t, i, t[i + 1]);
+            }
+            blockCount = bc - 1;
+            length = len - blockSize;
+            prefix.forgetFrom(index * blockSize, blockSize); // later blocks are no longer a prefix of the prompt
+            written.removed(index * blockSize, blockSize);
+            cache.releaseBlock(released);
+            cache.onAppend(-blockSize, -blockSize);
+        } finally {
+            structure.unlockWrite(stamp);
         }
-        int[] t = table;
-        int released = t[index];
-        for (int i = index; i < bc - 1; i++) {
-            INTS.setRelease(t, i, t[i + 1]);
-        }
-        blockCount = bc - 1;
-        length = len - blockSize;
-        forgetPrefixFrom(index * blockSize); // later blocks are no longer a prefix of the prompt
-        cache.releaseBlock(released);
-        cache.onAppend(-blockSize, -blockSize);
     }
 
     // ---------------------------------------------------------------------------------------------
     // reads
 
-    /** Decodes the key of one KV head of the token at {@code position} into {@code dst[off .. off + headDim)}. */
+    /**
+     * Decodes the key of one KV head of the token at {@code position} into {@code dst[off .. off + headDim)}.
+     *
+     * @throws IllegalStateException if the position is not written in that layer yet (see
+     *     {@link #written(int)}), or the sequence or the cache is closed
+     */
     public void readKey(int layer, int head, int position, float[] dst, int off) {
         readHead(CacheLayout.K, layer, head, position, dst, off);
     }
 
-    /** Decodes the value of one KV head of one token into {@code dst[off .. off + headDim)}. */
+    /** Decodes the value of one KV head of one token into {@code dst[off .. off + headDim)}; see {@link #readKey}. */
     public void readValue(int layer, int head, int position, float[] dst, int off) {
         readHead(CacheLayout.V, layer, head, position, dst, off);
     }
 
     private void readHead(int kv, int layer, int head, int position, float[] dst, int off) {
         checkArray("dst", dst, off);
-        checkOpen();
-        checkLayer(layer);
-        checkHead(head);
-        checkPosition(position);
-        int b = (int) INTS.getAcquire(table, position / blockSize);
-        codecs[(layer * 2 + kv) * kvHeads + head].decode(pool.block(b), layout.unsafeOffset(layer, kv, head, position % blockSize), headDim, dst, off);
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkLayer(layer);
+            checkHead(head);
+            checkPosition(position);
+            checkWritten(layer, position);
+            int index = position / blockSize;
+            int[] t = table;
+            KvCodec codec = codecs[(layer * 2 + kv) * kvHeads + head];
+            long offset = layout.unsafeOffset(layer, kv, head, position % blockSize);
+            while (true) {
+                int b = (int) INTS.getAcquire(t, index);
+                codec.decode(pool.segment(b), offset, headDim, dst, off);
+                // A copy-on-write by another thread of this sequence may have swapped the entry while
+                // we read, and the old block could since have been freed and reused: read again.
+                VarHandle.loadLoadFence();
+                if ((int) INTS.getAcquire(t, index) == b) {
+                    return;
+                }
+            }
+        } finally {
+            structure.unlockRead(stamp);
+        }
     }
 
-    /** Zero-copy keys of one KV head for all slots of the block at table index {@code index}. */
+    /**
+     * Zero-copy, read-only keys of one KV head for the written slots of the block at table index
+     * {@code index}: slot {@code s} at byte {@code s * headBytes}, {@code byteSize() / headBytes}
+     * slots (fewer than {@code blockSize} while the block is being filled).
+     */
     public MemorySegment keys(int index, int layer, int head) {
-        return cache.keys(blockId(index), layer, head);
+        return view(CacheLayout.K, index, layer, head);
     }
 
-    /** Zero-copy values of one KV head for all slots of the block at table index {@code index}. */
+    /** Zero-copy, read-only values of one KV head for the written slots of a block; see {@link #keys}. */
     public MemorySegment values(int index, int layer, int head) {
-        return cache.values(blockId(index), layer, head);
+        return view(CacheLayout.V, index, layer, head);
+    }
+
+    private MemorySegment view(int kv, int index, int layer, int head) {
+        long stamp = structure.readLock();
+        try {
+            checkOpen();
+            checkIndex(index);
+            checkLayer(layer);
+            checkHead(head);
+            int slots = Math.max(0, Math.min(blockSize, written.of(layer) - index * blockSize));
+            return pool.block(table[index]).asSlice(layout.runOffset(layer, kv, head), (long) slots * layout.headBytes());
+        } finally {
+            structure.unlockRead(stamp);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -623,12 +889,12 @@ public final class Sequence implements AutoCloseable {
         return id;
     }
 
-    /** Tokens appended so far. */
+    /** Tokens appended so far (0 once closed). */
     public int length() {
         return length;
     }
 
-    /** Blocks in the block table: {@code ceil(length / blockSize)}. */
+    /** Blocks in the block table: {@code ceil(length / blockSize)} (0 once closed). */
     public int blockCount() {
         return blockCount;
     }
@@ -637,10 +903,14 @@ public final class Sequence implements AutoCloseable {
      * The block id at table index {@code index} (positions {@code index * blockSize ..}).
      *
      * @throws IndexOutOfBoundsException if {@code index} is not below {@link #blockCount()}
+     * @throws IllegalStateException if the sequence is closed
      */
     public int blockId(int index) {
         int bc = blockCount;
         if (index < 0 || index >= bc) {
+            if (closed) {
+                throw new IllegalStateException("sequence " + id + ": closed (expected: open)");
+            }
             throw new IndexOutOfBoundsException("index: " + index + " (expected: 0 <= index < blockCount " + bc + ")");
         }
         return (int) INTS.getAcquire(table, index);
@@ -651,13 +921,18 @@ public final class Sequence implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code dst} is shorter than {@link #blockCount()}
      */
-    public synchronized int copyBlockTable(int[] dst) {
-        int bc = blockCount;
-        if (dst.length < bc) {
-            throw new IllegalArgumentException("dst.length: " + dst.length + " (expected: >= blockCount " + bc + ")");
+    public int copyBlockTable(int[] dst) {
+        long stamp = structure.readLock();
+        try {
+            int bc = blockCount;
+            if (dst.length < bc) {
+                throw new IllegalArgumentException("dst.length: " + dst.length + " (expected: >= blockCount " + bc + ")");
+            }
+            System.arraycopy(table, 0, dst, 0, bc);
+            return bc;
+        } finally {
+            structure.unlockRead(stamp);
         }
-        System.arraycopy(table, 0, dst, 0, bc);
-        return bc;
     }
 
     /** The cache this sequence belongs to. */
@@ -672,7 +947,8 @@ public final class Sequence implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Sequence[id=" + id + ", length=" + length + ", blocks=" + blockCount + (closed ? ", closed" : "") + "]";
+        return "Sequence[id=" + id + ", length=" + length + ", blocks=" + blockCount + ", written=" + written.min()
+                + (closed ? ", closed" : "") + "]";
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -686,7 +962,6 @@ public final class Sequence implements AutoCloseable {
     }
 
     private void checkLayer(int layer) {
-        int layers = layout.shape().layers();
         if (layer < 0 || layer >= layers) {
             throw new IndexOutOfBoundsException("layer: " + layer + " (expected: 0 <= layer < " + layers + ")");
         }
@@ -698,11 +973,26 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    private void checkIndex(int index) {
+        int bc = blockCount;
+        if (index < 0 || index >= bc) {
+            throw new IndexOutOfBoundsException("index: " + index + " (expected: 0 <= index < blockCount " + bc + ")");
+        }
+    }
+
     private void checkPosition(int position) {
         int len = length;
         if (position < 0 || position >= len) {
             throw new IndexOutOfBoundsException("position: " + position + " (expected: 0 <= position < length "
                     + len + ", append first)");
+        }
+    }
+
+    private void checkWritten(int layer, int position) {
+        int w = written.of(layer);
+        if (position >= w) {
+            throw new IllegalStateException("position: " + position + " of layer " + layer + " not written (expected: < "
+                    + w + " written; write it, or markWritten after writing it another way)");
         }
     }
 
@@ -713,6 +1003,16 @@ public final class Sequence implements AutoCloseable {
         if (off < 0 || off > a.length - headDim) {
             throw new IllegalArgumentException(what + " offset: " + off + " with length " + a.length
                     + " (expected: 0 <= offset <= length - headDim " + headDim + ")");
+        }
+    }
+
+    private static void checkRange(String what, float[] a, int off, int want) {
+        if (a == null) {
+            throw new IllegalArgumentException(what + ": null (expected: float[>= " + want + "])");
+        }
+        if (off < 0 || off > a.length - want) {
+            throw new IllegalArgumentException(what + " offset: " + off + " with length " + a.length
+                    + " (expected: 0 <= offset <= length - kvHeads * headDim " + want + ")");
         }
     }
 

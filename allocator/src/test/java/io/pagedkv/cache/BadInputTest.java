@@ -63,7 +63,7 @@ class BadInputTest {
         rejects(IllegalArgumentException.class, "n: -3 (expected: > 0", () -> seq.tryAppend(-3));
         rejects(IllegalArgumentException.class, "n: -1", () -> cache.canAppend(seq, -1));
         rejects(IllegalArgumentException.class, "tokens: -1", () -> cache.blocksNeeded(-1));
-        rejects(IllegalArgumentException.class, "n: -1", () -> cache.pool().allocate(-1, new int[2]));
+        rejects(IllegalArgumentException.class, "n: -1", () -> cache.blockPool().allocate(-1, new int[2]));
     }
 
     @Test
@@ -151,7 +151,8 @@ class BadInputTest {
         Sequence third = seq.fork();
         third.close();
         float[] k = token(9, 0, 0, 1);
-        rejects(IllegalStateException.class, "sequence " + third.id() + ": closed (expected: open)", third::close);
+        third.close(); // idempotent
+        rejects(IllegalStateException.class, "sequence " + third.id() + ": closed (expected: open)", () -> third.append(1));
         rejects(IllegalStateException.class, "closed", () -> third.append(1));
         rejects(IllegalStateException.class, "closed", () -> third.tryAppend(1));
         rejects(IllegalStateException.class, "closed", () -> third.write(0, 1, k, k));
@@ -178,7 +179,7 @@ class BadInputTest {
 
     @Test
     void aDoubleReleaseOfAPoolBlockIsRejected() {
-        BlockPool pool = cache.pool();
+        BlockPool pool = cache.blockPool();
         int id = pool.allocate();
         pool.release(id);
         rejects(IllegalStateException.class, "blockId: " + id + " (expected: allocated, was: free)",

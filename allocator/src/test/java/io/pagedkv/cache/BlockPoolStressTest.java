@@ -112,7 +112,7 @@ class BlockPoolStressTest {
         if (!owner.compareAndSet(id, 0, tag)) {
             throw new AssertionError("block " + id + " handed to thread " + tag + " while owned by thread " + owner.get(id));
         }
-        pool.block(id).set(ValueLayout.JAVA_INT, 0, tag);
+        pool.writableBlock(id).set(ValueLayout.JAVA_INT, 0, tag);
     }
 
     private static void check(BlockPool pool, AtomicIntegerArray owner, int id, int tag) {

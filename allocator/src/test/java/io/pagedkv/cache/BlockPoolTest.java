@@ -167,7 +167,7 @@ class BlockPoolTest {
             assertEquals(0, pool.reservedBytes());
             int id = pool.allocate();
             assertEquals(BlockPool.DEFAULT_CHUNK_BYTES, pool.reservedBytes());
-            pool.block(id).set(ValueLayout.JAVA_LONG, 0, 42L);
+            pool.writableBlock(id).set(ValueLayout.JAVA_LONG, 0, 42L);
             assertEquals(42L, pool.block(id).get(ValueLayout.JAVA_LONG, 0));
         }
     }
@@ -178,7 +178,7 @@ class BlockPoolTest {
             int[] ids = new int[6];
             assertTrue(pool.allocate(6, ids));
             for (int id : ids) {
-                MemorySegment b = pool.block(id);
+                MemorySegment b = pool.writableBlock(id);
                 assertEquals(24, b.byteSize());
                 b.fill((byte) id);
             }

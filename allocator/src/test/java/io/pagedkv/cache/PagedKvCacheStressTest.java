@@ -98,7 +98,9 @@ class PagedKvCacheStressTest {
                     recordFresh(cache, firstOwner, s, before, oldCount);
                 }
             } else if (pick < 70 && s.length() > 0) {
-                int pos = r.nextInt(s.length());
+                // as an engine does: the next unwritten position, or a rewrite of a written one
+                int written = s.writtenTokens();
+                int pos = written < s.length() && (written == 0 || r.nextBoolean()) ? written : r.nextInt(written);
                 int salt = r.nextInt(1000);
                 int oldCount = s.copyBlockTable(before);
                 try {
@@ -149,8 +151,10 @@ class PagedKvCacheStressTest {
     }
 
     private static void verify(Owned o) {
+        int written = o.seq().writtenTokens();
         for (int p = 0; p < o.salts().size(); p++) {
             int salt = o.salts().get(p);
+            assertEquals(p < written, salt >= 0, "position " + p + " written below the mark " + written);
             if (salt >= 0) {
                 KvPattern.assertToken(o.seq(), salt, p);
             }

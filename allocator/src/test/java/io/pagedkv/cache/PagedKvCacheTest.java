@@ -122,6 +122,8 @@ class PagedKvCacheTest {
                     }
                 }
             }
+            assertEquals(0, s.written(0), "per-head writes do not advance the written mark");
+            s.markWritten(6); // the engine states what it wrote head by head
             for (int p = 0; p < 6; p++) {
                 assertToken(s, 2, p);
             }
@@ -239,7 +241,7 @@ class PagedKvCacheTest {
     }
 
     @Test
-    void closeReleasesBlocksAndSecondCloseThrows() {
+    void closeReleasesBlocksAndASecondCloseDoesNothing() {
         try (PagedKvCache cache = new PagedKvCache(LAYOUT, 8)) {
             Sequence a = cache.openSequence();
             a.append(8);
@@ -249,8 +251,8 @@ class PagedKvCacheTest {
             assertEquals(0, cache.stats().sharedBlocks());
             b.close();
             assertEquals(8, cache.freeBlocks());
-            IllegalStateException e = assertThrows(IllegalStateException.class, b::close);
-            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            b.close(); // idempotent, as Closeable asks
+            assertEquals(8, cache.freeBlocks());
             assertThrows(IllegalStateException.class, () -> b.append(1));
             assertThrows(IllegalStateException.class, () -> b.readKey(0, 0, 0, new float[8], 0));
             assertThrows(IllegalStateException.class, b::fork);
@@ -283,6 +285,7 @@ class PagedKvCacheTest {
         PagedKvCache cache = new PagedKvCache(LAYOUT, 8);
         Sequence a = cache.openSequence();
         a.append(2);
+        writeToken(a, 1, 0);
         MemorySegment keys = a.keys(0, 0, 0);
         cache.close();
         assertThrows(IllegalStateException.class, () -> a.append(1));

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,11 +55,23 @@ class PrefixStateMachineTest {
      */
     static final PrefixHasher COLLIDING = (parent, tokens, from, count, extra) -> (parent ^ tokens[from]) & 7;
 
-    /** The system: the cache and its sequences by key. */
+    /** The system: the cache (small chunks, faults injectable) and its sequences by key. */
     static final class Sut {
-        final PagedKvCache cache = new PagedKvCache(LAYOUT, BLOCKS, KvCodecs.of(LAYOUT.dtype()), COLLIDING);
+        final NthCallFaults faults = new NthCallFaults();
+        final PagedKvCache cache = PagedKvCache.builder(LAYOUT, BLOCKS).codec(KvCodecs.of(LAYOUT.dtype()))
+                .hasher(COLLIDING).blocksPerChunk(2).faults(faults).build();
         final Map<Integer, Sequence> seqs = new HashMap<>();
     }
+
+    /** No fault, the next pool allocation call fails, the next chunk commit fails. */
+    static final int NO_FAULT = 0;
+    static final int ALLOCATION_FAULT = 1;
+    static final int CHUNK_FAULT = 2;
+
+    /** Faults that fired on an append that needed to reclaim cached blocks, over the whole test. */
+    static final AtomicLong FAULTED_RECLAIMS = new AtomicLong();
+    /** Faults that fired on an append served from free blocks. */
+    static final AtomicLong FAULTED_APPENDS = new AtomicLong();
 
     static int salt(List<Integer> tokens, int p) {
         return Math.floorMod(tokens.subList(0, p + 1).hashCode(), 997);
@@ -68,12 +81,28 @@ class PrefixStateMachineTest {
         return l.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Appends {@code more} with ids, writes their K/V and commits; a failed append must change nothing. */
-    static boolean extend(Sut sut, Sequence s, List<Integer> tokens, int[] more) {
+    /**
+     * Appends {@code more} with ids, writes their K/V and commits; a failed append must change nothing
+     * (in particular it reclaims no cached block). With a fault armed, the append fails exactly when
+     * the fault fired.
+     */
+    static boolean extend(Sut sut, Sequence s, List<Integer> tokens, int[] more, int fault) {
         CacheSnapshot before = CacheSnapshot.of(sut.cache, new ArrayList<>(sut.seqs.values()));
         boolean fits = sut.cache.canAppend(s, more.length);
+        boolean reclaims = s.blocksToAppend(more.length) > sut.cache.freeBlocks();
+        long injected = sut.faults.injectedFailures();
+        if (fault == ALLOCATION_FAULT) {
+            sut.faults.failNthAllocation(1);
+        } else if (fault == CHUNK_FAULT) {
+            sut.faults.failNthChunkCommit(1);
+        }
         boolean ok = s.tryAppendTokens(more, 0, more.length);
-        assertEquals(fits, ok, "canAppend agrees with tryAppendTokens");
+        sut.faults.failNthAllocation(0).failNthChunkCommit(0);
+        boolean fired = sut.faults.injectedFailures() > injected;
+        if (fired) {
+            (reclaims ? FAULTED_RECLAIMS : FAULTED_APPENDS).incrementAndGet();
+        }
+        assertEquals(fits && !fired, ok, "tryAppendTokens succeeds exactly when it fits and no fault fired");
         if (!ok) {
             before.assertUnchanged(CacheSnapshot.of(sut.cache, new ArrayList<>(sut.seqs.values())));
             return false;
@@ -89,7 +118,7 @@ class PrefixStateMachineTest {
         return true;
     }
 
-    record OpenPrompt(int prefix, int[] suffix) implements Command<Model, Sut> {
+    record OpenPrompt(int prefix, int[] suffix, int fault) implements Command<Model, Sut> {
         @Override
         public void run(Model model, Sut sut) {
             int[] base = PREFIXES[prefix];
@@ -105,16 +134,20 @@ class PrefixStateMachineTest {
             int key = model.nextKey++;
             model.seqs.put(key, tokens);
             sut.seqs.put(key, s);
-            extend(sut, s, tokens, Arrays.copyOfRange(prompt, reused, prompt.length));
+            extend(sut, s, tokens, Arrays.copyOfRange(prompt, reused, prompt.length), fault);
         }
 
         @Override
         public String toString() {
-            return "open(prefix " + prefix + " + " + Arrays.toString(suffix) + ")";
+            return "open(prefix " + prefix + " + " + Arrays.toString(suffix) + faultName(fault) + ")";
         }
     }
 
-    record Decode(int key, int[] more) implements Command<Model, Sut> {
+    static String faultName(int fault) {
+        return fault == ALLOCATION_FAULT ? ", allocation fails" : fault == CHUNK_FAULT ? ", chunk commit fails" : "";
+    }
+
+    record Decode(int key, int[] more, int fault) implements Command<Model, Sut> {
         @Override
         public boolean precondition(Model model) {
             return model.seqs.containsKey(key);
@@ -122,12 +155,12 @@ class PrefixStateMachineTest {
 
         @Override
         public void run(Model model, Sut sut) {
-            extend(sut, sut.seqs.get(key), model.seqs.get(key), more);
+            extend(sut, sut.seqs.get(key), model.seqs.get(key), more, fault);
         }
 
         @Override
         public String toString() {
-            return "decode(s" + key + ", " + Arrays.toString(more) + ")";
+            return "decode(s" + key + ", " + Arrays.toString(more) + faultName(fault) + ")";
         }
     }
 
@@ -192,6 +225,47 @@ class PrefixStateMachineTest {
         }
     }
 
+    /**
+     * When some blocks are free and some cached: a request for one block more than is free, with the
+     * pool's share failing (an injected fault), must fail and reclaim nothing; without the fault the
+     * same request reclaims the oldest cached block. The new sequence is closed again.
+     */
+    record FaultyReclaim(boolean chunk) implements Command<Model, Sut> {
+        @Override
+        public void run(Model model, Sut sut) {
+            CacheStats st = sut.cache.stats();
+            if (st.freeBlocks() == 0 || st.cachedBlocks() == 0) {
+                return;
+            }
+            Sequence s = sut.cache.openSequence();
+            int tokens = (st.freeBlocks() + 1) * LAYOUT.blockSize();
+            CacheSnapshot before = CacheSnapshot.of(sut.cache, new ArrayList<>(sut.seqs.values()));
+            long injected = sut.faults.injectedFailures();
+            if (chunk) {
+                sut.faults.failNthChunkCommit(1);
+            } else {
+                sut.faults.failNthAllocation(1);
+            }
+            boolean ok = s.tryAppend(tokens);
+            sut.faults.failNthAllocation(0).failNthChunkCommit(0);
+            boolean fired = sut.faults.injectedFailures() > injected;
+            assertEquals(!fired, ok, "fails exactly when the fault fired");
+            if (fired) {
+                FAULTED_RECLAIMS.incrementAndGet();
+                before.assertUnchanged(CacheSnapshot.of(sut.cache, new ArrayList<>(sut.seqs.values())));
+                assertTrue(s.tryAppend(tokens), "without the fault it fits");
+            }
+            // the oldest cached entry was reclaimed (with any cached descendants, unlinked to the free list)
+            assertTrue(sut.cache.stats().cachedBlocks() < st.cachedBlocks(), "a cached block was reclaimed");
+            s.close();
+        }
+
+        @Override
+        public String toString() {
+            return "reclaim one block with the " + (chunk ? "chunk commit" : "allocation") + " failing";
+        }
+    }
+
     static final class Machine implements StateMachine<Model, Sut> {
         @Override
         public Model initialModel() {
@@ -206,22 +280,24 @@ class PrefixStateMachineTest {
         @Override
         public Gen<Command<Model, Sut>> commands(Model model) {
             Gen<int[]> suffix = Gens.lists(Gens.ints(90, 92), 0, 6).map(PrefixStateMachineTest::ints);
-            Gen<Command<Model, Sut>> open = Gens.zip(Gens.ints(0, PREFIXES.length - 1), suffix, OpenPrompt::new);
+            Gen<Integer> fault = Gens.frequency(4, Gens.constant(NO_FAULT), 1, Gens.ints(ALLOCATION_FAULT, CHUNK_FAULT));
+            Gen<Command<Model, Sut>> open = Gens.zip(Gens.ints(0, PREFIXES.length - 1), suffix, fault, OpenPrompt::new);
             if (model.seqs.isEmpty()) {
                 return open;
             }
             Gen<Integer> key = Gens.elements(new ArrayList<>(model.seqs.keySet()));
             Gen<Command<Model, Sut>> decode = Gens.zip(key,
-                    Gens.lists(Gens.ints(90, 92), 1, 5).map(PrefixStateMachineTest::ints), Decode::new);
+                    Gens.lists(Gens.ints(90, 92), 1, 5).map(PrefixStateMachineTest::ints), fault, Decode::new);
             Gen<Command<Model, Sut>> fork = key.map(Fork::new);
             Gen<Command<Model, Sut>> close = key.map(Close::new);
             Gen<Command<Model, Sut>> exhaust = Gens.constant(new Exhaust());
-            return Gens.choose(open, open, decode, close, close, fork, exhaust);
+            Gen<Command<Model, Sut>> faultyReclaim = Gens.booleans().map(FaultyReclaim::new);
+            return Gens.choose(open, open, decode, close, close, fork, exhaust, faultyReclaim);
         }
 
         @Override
         public void invariants(Model model, Sut sut) {
-            BlockPool pool = sut.cache.pool();
+            BlockPool pool = sut.cache.blockPool();
             PrefixCache prefix = sut.cache.prefix();
             int[] seqRefs = new int[BLOCKS];
             for (Map.Entry<Integer, List<Integer>> e : model.seqs.entrySet()) {
@@ -270,7 +346,11 @@ class PrefixStateMachineTest {
     }
 
     @Test
-    void prefixReuseKeepsConservationOwnReadbackAndVerifiedTokens() {
+    void prefixReuseKeepsConservationOwnReadbackAndVerifiedTokensAlsoWhenAllocationsFail() {
+        long reclaims = FAULTED_RECLAIMS.get();
+        long appends = FAULTED_APPENDS.get();
         Stateful.of(new Machine()).steps(40).tries(50).check();
+        assertTrue(FAULTED_RECLAIMS.get() > reclaims, "a fault hit an append that had to reclaim cached blocks");
+        assertTrue(FAULTED_APPENDS.get() > appends, "a fault hit an append served from free blocks");
     }
 }

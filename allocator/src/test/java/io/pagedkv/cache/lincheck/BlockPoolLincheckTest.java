@@ -94,6 +94,16 @@ public class BlockPoolLincheckTest {
                 .check(BlockPoolLincheckTest.class);
     }
 
+    /**
+     * Issue 24 item 11: a reader that sees {@code refCount(0) == 1} after {@code allocate()} returned 0
+     * must not then see the free count from before it (the lock-free reads are linearizable).
+     */
+    @Test
+    void lockFreeReadsAreLinearizableWithAllocateAndRelease() {
+        new ModelCheckingOptions().iterations(12).invocationsPerIteration(200).threads(2).actorsPerThread(3)
+                .actorsBefore(1).actorsAfter(1).check(PoolReadsLincheckScenario.class);
+    }
+
     @Test
     void lincheckRejectsTheRacyPool() {
         AssertionError e = assertThrows(AssertionError.class, () -> new ModelCheckingOptions().iterations(20)

@@ -1,5 +1,7 @@
 package io.pagedkv.cache.model;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
@@ -56,7 +58,24 @@ class AllocatorStateMachineTest {
             Gen<Command<CacheModel, CacheSystem>> fork = key.map(CacheCommand.Fork::new);
             Gen<Command<CacheModel, CacheSystem>> close = key.map(CacheCommand.Close::new);
             Gen<Command<CacheModel, CacheSystem>> exhaust = key.map(CacheCommand.Exhaust::new);
-            return Gens.choose(append, write, write, append, fork, close, open, exhaust);
+            // engines write in order: most writes go to the next unwritten position
+            Gen<Command<CacheModel, CacheSystem>> writeNext = key.flatMap(k -> {
+                CacheModel.Seq m = model.byKey(k);
+                int pos = Math.min(m.written(), Math.max(0, m.length() - 1));
+                return Gens.ints(0, 49).map(salt -> new CacheCommand.Write(k, pos, salt));
+            });
+            Gen<Command<CacheModel, CacheSystem>> mark = key.flatMap(k -> Gens.ints(0, model.byKey(k).length())
+                    .map(n -> new CacheCommand.MarkWritten(k, n)));
+            Gen<Command<CacheModel, CacheSystem>> faultyAppend =
+                    Gens.zip(key, Gens.ints(1, 14), Gens.booleans(), CacheCommand.FaultyAppend::new);
+            Gen<Command<CacheModel, CacheSystem>> faultyWrite = key.flatMap(k -> {
+                int len = model.byKey(k).length();
+                return Gens.zip(Gens.ints(0, Math.max(0, len - 1)), Gens.ints(0, 49), Gens.booleans(),
+                        (pos, salt, chunk) -> new CacheCommand.FaultyWrite(k, pos, salt, chunk));
+            });
+            Gen<Command<CacheModel, CacheSystem>> faultyFork = Gens.zip(key, Gens.booleans(), CacheCommand.FaultyFork::new);
+            return Gens.choose(append, write, writeNext, writeNext, append, fork, close, open, exhaust, mark,
+                    faultyAppend, faultyWrite, faultyWrite, faultyFork);
         }
 
         @Override
@@ -71,7 +90,13 @@ class AllocatorStateMachineTest {
     }
 
     @Test
-    void everyCommandKeepsConservationOwnershipAndExactReadback() {
+    void everyCommandKeepsConservationOwnershipExactReadbackAndTheWrittenMarkAlsoWhenAllocationsFail() {
+        long appends = CacheCommand.Coverage.APPEND.get();
+        long copies = CacheCommand.Coverage.COPY_ON_WRITE.get();
+        long forks = CacheCommand.Coverage.FORK.get();
         Stateful.of(new Machine()).steps(60).tries(100).check();
+        assertTrue(CacheCommand.Coverage.APPEND.get() > appends, "a fault made an append fail");
+        assertTrue(CacheCommand.Coverage.COPY_ON_WRITE.get() > copies, "a fault made a copy-on-write fail");
+        assertTrue(CacheCommand.Coverage.FORK.get() > forks, "a fork ran with a fault armed");
     }
 }

@@ -151,7 +151,7 @@ public sealed interface CacheCommand extends Command<CacheModel, CacheSystem> {
         }
     }
 
-    /** Closes a sequence, then checks that a second close throws and changes nothing. */
+    /** Closes a sequence, then checks that a second close and a later append change nothing. */
     record Close(int key) implements CacheCommand {
         @Override
         public boolean precondition(CacheModel model) {
@@ -164,14 +164,170 @@ public sealed interface CacheCommand extends Command<CacheModel, CacheSystem> {
             s.close();
             model.close(model.byKey(key));
             CacheSnapshot before = sut.snapshot();
-            assertThrows(IllegalStateException.class, s::close);
+            s.close(); // idempotent
             assertThrows(IllegalStateException.class, () -> s.append(1));
+            assertEquals(0, s.length());
             before.assertUnchanged(sut.snapshot());
         }
 
         @Override
         public String toString() {
             return "close(s" + key + ")";
+        }
+    }
+
+    /** Faults that fired, per exhaustion path, over the whole test run (the test asserts each was reached). */
+    final class Coverage {
+        /** An allocation fault or chunk-commit fault that made an append fail. */
+        public static final java.util.concurrent.atomic.AtomicLong APPEND = new java.util.concurrent.atomic.AtomicLong();
+        /** A fault that made a copy-on-write inside a write fail. */
+        public static final java.util.concurrent.atomic.AtomicLong COPY_ON_WRITE = new java.util.concurrent.atomic.AtomicLong();
+        /** Forks run with a fault armed (fork allocates no block, so the fault must not fire). */
+        public static final java.util.concurrent.atomic.AtomicLong FORK = new java.util.concurrent.atomic.AtomicLong();
+
+        private Coverage() {
+        }
+    }
+
+    /** Arms the next allocation call ({@code chunk == false}) or chunk commit to fail. */
+    static void arm(CacheSystem sut, boolean chunk) {
+        if (chunk) {
+            sut.faults.failNthChunkCommit(1);
+        } else {
+            sut.faults.failNthAllocation(1);
+        }
+    }
+
+    static void disarm(CacheSystem sut) {
+        sut.faults.failNthAllocation(0).failNthChunkCommit(0);
+    }
+
+    /** States that the first {@code n} tokens are written ({@code Sequence.markWritten}). */
+    record MarkWritten(int key, int n) implements CacheCommand {
+        @Override
+        public boolean precondition(CacheModel model) {
+            CacheModel.Seq m = model.byKey(key);
+            return m != null && n <= m.length();
+        }
+
+        @Override
+        public void run(CacheModel model, CacheSystem sut) {
+            sut.seq(key).markWritten(n);
+            model.markWritten(model.byKey(key), n);
+        }
+
+        @Override
+        public String toString() {
+            return "markWritten(s" + key + ", " + n + ")";
+        }
+    }
+
+    /**
+     * Appends with a fault armed on the next pool allocation (or chunk commit): it succeeds exactly
+     * when the model says it fits and the fault did not fire; a failure changes nothing.
+     */
+    record FaultyAppend(int key, int n, boolean chunk) implements CacheCommand {
+        @Override
+        public boolean precondition(CacheModel model) {
+            return model.byKey(key) != null;
+        }
+
+        @Override
+        public void run(CacheModel model, CacheSystem sut) {
+            CacheModel.Seq m = model.byKey(key);
+            Sequence s = sut.seq(key);
+            boolean fits = model.blocksToAppend(m, n) <= model.freeBlocks();
+            CacheSnapshot before = sut.snapshot();
+            long injected = sut.faults.injectedFailures();
+            arm(sut, chunk);
+            boolean ok = s.tryAppend(n);
+            disarm(sut);
+            boolean fired = sut.faults.injectedFailures() > injected;
+            assertEquals(fits && !fired, ok, "tryAppend(" + n + ") fits " + fits + ", fault fired " + fired);
+            if (ok) {
+                model.append(m, n);
+            } else {
+                if (fired) {
+                    Coverage.APPEND.incrementAndGet();
+                }
+                before.assertUnchanged(sut.snapshot());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "append(s" + key + ", " + n + ", " + (chunk ? "chunk commit" : "allocation") + " fails)";
+        }
+    }
+
+    /**
+     * Writes with a fault armed: a write that needs a copy-on-write fails (PoolExhaustedException,
+     * nothing changed) when the pool is empty or the fault fired; any other write succeeds.
+     */
+    record FaultyWrite(int key, int position, int salt, boolean chunk) implements CacheCommand {
+        @Override
+        public boolean precondition(CacheModel model) {
+            CacheModel.Seq m = model.byKey(key);
+            return m != null && position < m.length();
+        }
+
+        @Override
+        public void run(CacheModel model, CacheSystem sut) {
+            CacheModel.Seq m = model.byKey(key);
+            Sequence s = sut.seq(key);
+            boolean copy = model.writeNeedsCopy(m, position);
+            CacheSnapshot before = sut.snapshot();
+            long injected = sut.faults.injectedFailures();
+            arm(sut, chunk);
+            PoolExhaustedException failure = null;
+            try {
+                KvPattern.writeToken(s, salt, position);
+            } catch (PoolExhaustedException e) {
+                failure = e;
+            } finally {
+                disarm(sut);
+            }
+            boolean fired = sut.faults.injectedFailures() > injected;
+            assertEquals(copy && (model.freeBlocks() == 0 || fired), failure != null,
+                    "write fails exactly when its copy-on-write cannot get a block (fault fired " + fired + ")");
+            if (failure == null) {
+                model.write(m, position, salt);
+            } else {
+                if (fired) {
+                    Coverage.COPY_ON_WRITE.incrementAndGet();
+                }
+                before.assertUnchanged(sut.snapshot());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "write(s" + key + ", pos " + position + ", salt " + salt + ", " + (chunk ? "chunk commit" : "allocation")
+                    + " fails)";
+        }
+    }
+
+    /** Forks with a fault armed: a fork takes no block from the pool, so it succeeds and the fault never fires. */
+    record FaultyFork(int key, boolean chunk) implements CacheCommand {
+        @Override
+        public boolean precondition(CacheModel model) {
+            return model.byKey(key) != null;
+        }
+
+        @Override
+        public void run(CacheModel model, CacheSystem sut) {
+            long injected = sut.faults.injectedFailures();
+            arm(sut, chunk);
+            Sequence child = sut.seq(key).fork();
+            disarm(sut);
+            assertEquals(injected, sut.faults.injectedFailures(), "a fork takes no block from the pool");
+            Coverage.FORK.incrementAndGet();
+            sut.put(model.fork(model.byKey(key)).key, child);
+        }
+
+        @Override
+        public String toString() {
+            return "fork(s" + key + ", " + (chunk ? "chunk commit" : "allocation") + " armed)";
         }
     }
 }

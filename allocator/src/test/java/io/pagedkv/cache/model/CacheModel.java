@@ -30,11 +30,19 @@ public final class CacheModel {
         final List<Block> blocks;
         /** Salt per position, -1 when appended but not written. */
         final List<Integer> salts;
+        /** Leading positions written in every layer (the sequence's written mark). */
+        int written;
 
-        Seq(int key, List<Block> blocks, List<Integer> salts) {
+        Seq(int key, List<Block> blocks, List<Integer> salts, int written) {
             this.key = key;
             this.blocks = blocks;
             this.salts = salts;
+            this.written = written;
+        }
+
+        /** The written mark. */
+        public int written() {
+            return written;
         }
 
         /** The key that names this sequence in commands. */
@@ -144,7 +152,7 @@ public final class CacheModel {
 
     /** Opens a sequence. */
     public Seq openSeq() {
-        Seq s = new Seq(nextKey++, new ArrayList<>(), new ArrayList<>());
+        Seq s = new Seq(nextKey++, new ArrayList<>(), new ArrayList<>(), 0);
         open.add(s);
         return s;
     }
@@ -177,11 +185,19 @@ public final class CacheModel {
             copies++;
         }
         s.salts.set(pos, salt);
+        if (pos == s.written) {
+            s.written++; // a whole-token write of the next position advances the mark by one
+        }
+    }
+
+    /** Applies {@code markWritten(n)}: the mark never goes down. */
+    public void markWritten(Seq s, int n) {
+        s.written = Math.max(s.written, n);
     }
 
     /** Applies a fork. */
     public Seq fork(Seq s) {
-        Seq c = new Seq(nextKey++, new ArrayList<>(s.blocks), new ArrayList<>(s.salts));
+        Seq c = new Seq(nextKey++, new ArrayList<>(s.blocks), new ArrayList<>(s.salts), s.written);
         open.add(c);
         return c;
     }

@@ -3,7 +3,7 @@ package io.pagedkv.cache.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.pagedkv.cache.BlockPool;
+import io.pagedkv.cache.BlockPoolView;
 import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
@@ -27,7 +27,7 @@ public record CacheSnapshot(CacheStats stats, int[] lengths, int[][] tables, int
             tables[i] = new int[s.blockCount()];
             s.copyBlockTable(tables[i]);
         }
-        BlockPool pool = cache.pool();
+        BlockPoolView pool = cache.pool();
         int[] rc = new int[pool.blockCount()];
         byte[][] blocks = new byte[pool.blockCount()][];
         for (int b = 0; b < blocks.length; b++) {

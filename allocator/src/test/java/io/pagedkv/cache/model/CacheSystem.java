@@ -3,10 +3,12 @@ package io.pagedkv.cache.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.pagedkv.cache.BlockPool;
+import io.pagedkv.cache.BlockPoolView;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.CacheStats;
+import io.pagedkv.cache.NthCallFaults;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
 import java.util.ArrayList;
@@ -19,11 +21,20 @@ import java.util.Map;
 public final class CacheSystem implements AutoCloseable {
 
     final PagedKvCache cache;
+    final NthCallFaults faults = new NthCallFaults();
     final Map<Integer, Sequence> seqs = new HashMap<>();
 
-    /** A cache of {@code blocks} blocks shaped by {@code layout}. */
+    /**
+     * A cache of {@code blocks} blocks shaped by {@code layout}, reserved two blocks per chunk (so
+     * chunk commits happen all along a run) and consulting {@link #faults()}.
+     */
     public CacheSystem(CacheLayout layout, int blocks) {
-        this.cache = new PagedKvCache(layout, blocks);
+        this.cache = PagedKvCache.builder(layout, blocks).blocksPerChunk(2).faults(faults).build();
+    }
+
+    /** The fault injector of the cache's pool. */
+    public NthCallFaults faults() {
+        return faults;
     }
 
     /** The cache. */
@@ -74,7 +85,7 @@ public final class CacheSystem implements AutoCloseable {
             live += m.length();
             empty += (long) m.blocks.size() * model.blockSize - m.length();
         }
-        BlockPool pool = cache.pool();
+        BlockPoolView pool = cache.pool();
         Map<CacheModel.Block, Integer> rc = model.refCounts();
         for (int id = 0; id < pool.blockCount(); id++) {
             CacheModel.Block mb = blockOf.get(id);
@@ -91,11 +102,20 @@ public final class CacheSystem implements AutoCloseable {
         assertEquals(model.copies, st.copyOnWriteCopies(), "copy-on-write copies");
         for (CacheModel.Seq m : model.open) {
             Sequence s = seq(m.key);
-            for (int p = 0; p < m.length(); p++) {
+            assertEquals(m.written, s.writtenTokens(), "written mark of " + m);
+            for (int l = 0; l < cache.layout().shape().layers(); l++) {
+                assertEquals(m.written, s.written(l), "written mark of layer " + l + " of " + m);
+            }
+            for (int p = 0; p < m.written; p++) {
                 int salt = m.salts.get(p);
-                if (salt >= 0) {
+                if (salt >= 0) { // below the mark but never written: only after a markWritten promise
                     KvPattern.assertToken(s, salt, p);
                 }
+            }
+            if (m.written < m.length()) {
+                int unwritten = m.written;
+                assertThrows(IllegalStateException.class, () -> s.readKey(0, 0, unwritten, new float[64], 0),
+                        "a read at the written mark " + unwritten + " of " + m + " must be refused");
             }
         }
     }

@@ -61,6 +61,7 @@ public class PrefixCacheBenchmark {
         cache = new PagedKvCache(LAYOUT, blocks);
         Sequence s = cache.openSequence(cached);
         s.appendTokens(cached, 0, cached.length);
+        s.markWritten(cached.length); // bookkeeping only: no K/V is computed in this benchmark
         s.commitPrefix();
         s.close();
         // a pool whose every block is cached and unreferenced: any allocation must reclaim
@@ -69,6 +70,7 @@ public class PrefixCacheBenchmark {
             int[] p = r.ints(4 * 16, 0, 32_000).toArray();
             Sequence f = full.openSequence(p);
             f.appendTokens(p, 0, p.length);
+            f.markWritten(p.length);
             f.commitPrefix();
             f.close();
         }
@@ -107,6 +109,7 @@ public class PrefixCacheBenchmark {
         fresh[0] = counter++;
         Sequence s = full.openSequence();
         s.appendTokens(fresh, 0, 16);
+        s.markWritten(16);
         s.commitPrefix();
         s.close();
         return full.prefixStats().cachedBlocks();

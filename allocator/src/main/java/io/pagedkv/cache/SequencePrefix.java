@@ -1,0 +1,106 @@
+package io.pagedkv.cache;
+
+import java.util.Arrays;
+
+/**
+ * The prefix-caching state of one {@link Sequence}: the token ids of its leading positions, the
+ * {@link PrefixKeys} that name its blocks with them, and the chain of prefix entries its leading full
+ * blocks are indexed under.
+ *
+ * <p>Guarded by the sequence's structure lock held exclusively; {@link #stopChainAt(int)} (a
+ * copy-on-write inside a write) also runs under the shared structure lock plus the sequence's
+ * copy-on-write lock, which excludes every exclusive user.
+ */
+final class SequencePrefix {
+
+    private static final int[] NO_TOKENS = new int[0];
+
+    /** Token ids of positions {@code [0, knownTokens)}. */
+    private int[] tokenIds = NO_TOKENS;
+    private int knownTokens;
+    private PrefixKeys keys = PrefixKeys.NONE;
+    /** Prefix entries of the leading full blocks {@code [0, chainLength)}. */
+    private PrefixEntry[] chain;
+    private int chainLength;
+    private int reusedTokens;
+
+    /** A copy for a fork. */
+    SequencePrefix copy() {
+        SequencePrefix c = new SequencePrefix();
+        c.tokenIds = tokenIds.clone();
+        c.knownTokens = knownTokens;
+        c.keys = keys;
+        c.chain = chain == null ? null : chain.clone();
+        c.chainLength = chainLength;
+        return c;
+    }
+
+    /** Starts from a prefix hit of {@code n} blocks (their entries in {@code hit}) for {@code prompt}. */
+    void start(int[] prompt, PrefixKeys keys, PrefixEntry[] hit, int n, int blockSize) {
+        int tokens = n * blockSize;
+        this.keys = keys;
+        this.chain = hit;
+        this.chainLength = n;
+        this.tokenIds = Arrays.copyOf(prompt, Math.max(tokens, 16));
+        this.knownTokens = tokens;
+        this.reusedTokens = tokens;
+    }
+
+    /** Tokens reused from the prefix cache at open. */
+    int reusedTokens() {
+        return reusedTokens;
+    }
+
+    /** Token ids known for {@code [0, knownTokens())}. */
+    int knownTokens() {
+        return knownTokens;
+    }
+
+    /** Records the ids of {@code n} tokens appended at {@code oldLength}, if the ids so far are complete. */
+    void record(int oldLength, int[] tokens, int off, int n) {
+        if (knownTokens != oldLength) {
+            return;
+        }
+        if (tokenIds.length < oldLength + n) {
+            tokenIds = Arrays.copyOf(tokenIds, Math.max(oldLength + n, tokenIds.length * 2));
+        }
+        System.arraycopy(tokens, off, tokenIds, oldLength, n);
+        knownTokens = oldLength + n;
+    }
+
+    /**
+     * The content of position {@code slot} (and later ones) changed: stop the ids and the chain before
+     * it, so no later commit indexes a block that is not a prefix of the prompt.
+     */
+    void forgetFrom(int slot, int blockSize) {
+        if (knownTokens > slot) {
+            knownTokens = slot;
+        }
+        stopChainAt(slot / blockSize);
+    }
+
+    /** Block {@code index} is no longer the indexed block (copy-on-write): the chain stops before it. */
+    void stopChainAt(int index) {
+        if (chainLength > index) {
+            chainLength = index;
+        }
+    }
+
+    /**
+     * Indexes the full blocks that are written and whose ids are known.
+     *
+     * @param written tokens written in every layer
+     * @return the chain length
+     */
+    int commit(PrefixCache prefix, int[] table, int length, int written, int blockSize) {
+        int full = Math.min(Math.min(knownTokens, length), written) / blockSize;
+        if (full <= chainLength) {
+            return chainLength;
+        }
+        if (chain == null || chain.length < full) {
+            chain = chain == null ? new PrefixEntry[Math.max(full, 4)] : Arrays.copyOf(chain, Math.max(full, chain.length * 2));
+        }
+        chainLength = prefix.commit(table, tokenIds, keys, chain, chainLength, full);
+        return chainLength;
+    }
+}

@@ -1,0 +1,113 @@
+package io.pagedkv.cache;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * How many leading tokens of one sequence have been written, per layer: token {@code p} of layer
+ * {@code l} is readable exactly when {@code p < of(l)}, and a full block may enter the prefix cache
+ * only when {@code min()} covers it. A slot below the mark holds K/V this sequence (or the prefix it
+ * reused, or the parent it was forked from) wrote; a slot at or above it may still hold bytes of the
+ * block's previous owner.
+ *
+ * <p>A whole-token write ({@link Sequence#write(int, int, float[], float[])}) of the next position of a
+ * layer advances that layer's mark by one; writers that go out of order, write single heads or write
+ * through a {@link Sequence#writableBlock(int) writable block} say what they wrote with
+ * {@link #markAtLeast(int, int)}. Structural changes (truncation, an unlinked block, a moved slot)
+ * lower the mark.
+ *
+ * <h2>Threading</h2>
+ * Lock-free: marks only grow through compare-and-set, so writers of different positions or layers
+ * may advance them from many threads; a reader that sees a mark (acquire) also sees the bytes written
+ * before it was advanced. Lowering happens under the sequence's exclusive structure lock.
+ */
+final class WrittenMark {
+
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+
+    private final int[] marks;
+
+    /** No token written in any of {@code layers} layers. */
+    WrittenMark(int layers) {
+        this.marks = new int[layers];
+    }
+
+    /** A copy (for a fork: the child has written what its parent had). */
+    WrittenMark copy() {
+        WrittenMark c = new WrittenMark(marks.length);
+        for (int l = 0; l < marks.length; l++) {
+            c.marks[l] = of(l);
+        }
+        return c;
+    }
+
+    /** Tokens {@code [0, of(layer))} of {@code layer} are written. */
+    int of(int layer) {
+        return (int) INTS.getAcquire(marks, layer);
+    }
+
+    /** Tokens written in every layer. */
+    int min() {
+        int m = Integer.MAX_VALUE;
+        for (int l = 0; l < marks.length; l++) {
+            m = Math.min(m, of(l));
+        }
+        return marks.length == 0 ? 0 : m;
+    }
+
+    /** A whole token of {@code layer} was written at {@code position}: advances the mark if it was the next one. */
+    void recordToken(int layer, int position) {
+        if ((int) INTS.getAcquire(marks, layer) == position) {
+            INTS.compareAndSet(marks, layer, position, position + 1);
+        }
+    }
+
+    /** Raises the mark of {@code layer} to at least {@code tokens}. */
+    void markAtLeast(int layer, int tokens) {
+        int m;
+        do {
+            m = (int) INTS.getAcquire(marks, layer);
+            if (m >= tokens) {
+                return;
+            }
+        } while (!INTS.compareAndSet(marks, layer, m, tokens));
+    }
+
+    /** Raises every layer's mark to at least {@code tokens}. */
+    void markAllAtLeast(int tokens) {
+        for (int l = 0; l < marks.length; l++) {
+            markAtLeast(l, tokens);
+        }
+    }
+
+    /** Lowers every mark to at most {@code tokens} (truncation, a slot whose content is no longer known). */
+    void lowerTo(int tokens) {
+        for (int l = 0; l < marks.length; l++) {
+            if (of(l) > tokens) {
+                INTS.setRelease(marks, l, tokens);
+            }
+        }
+    }
+
+    /** Slot {@code from} was copied onto slot {@code to}: where {@code from} was not written, neither is {@code to} now. */
+    void slotCopied(int from, int to) {
+        for (int l = 0; l < marks.length; l++) {
+            int m = of(l);
+            if (from >= m && to < m) {
+                INTS.setRelease(marks, l, to);
+            }
+        }
+    }
+
+    /** Tokens {@code [from, from + count)} were removed and later ones moved down by {@code count}. */
+    void removed(int from, int count) {
+        for (int l = 0; l < marks.length; l++) {
+            int m = of(l);
+            if (m >= from + count) {
+                INTS.setRelease(marks, l, m - count);
+            } else if (m > from) {
+                INTS.setRelease(marks, l, from);
+            }
+        }
+    }
+}
