@@ -21,6 +21,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
 /**
@@ -35,7 +36,9 @@ import java.util.zip.CRC32C;
  * survives a power loss); without it a crash may leave a renamed file whose data never reached the
  * disk, which the CRC32C then rejects on first read (and the file is deleted): nothing torn is ever
  * served either way. {@link #open} deletes leftover temporary files, indexes every {@code .kvb} file
- * (oldest modification time = least recently used; a hit touches the file's time) and evicts down to
+ * (oldest modification time = least recently used: a put and a hit set the file's time to a strictly
+ * increasing stamp, so the order survives a restart exactly; a file written by anything else counts
+ * as used when it was written) and evicts down to
  * the capacity. One store per directory at a time: {@link #open} takes a lock file ({@code .lock}).
  *
  * <h2>Threading</h2>
@@ -55,13 +58,18 @@ public final class FileBlockStore implements BlockStore {
     private final boolean fsync;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    /** Access-ordered: the first entry is the least recently used; values are file sizes. */
-    private final LinkedHashMap<BlockKey, Long> lru = new LinkedHashMap<>(64, 0.75f, true);
+    /**
+     * In LRU order (the first entry is the least recently used; a put or a hit moves its key to the end
+     * by remove and re-insert, a rejected get does not); values are file sizes.
+     */
+    private final LinkedHashMap<BlockKey, Long> lru = new LinkedHashMap<>();
     private final TierCounters counters = new TierCounters();
     private final KvEventHub events = new KvEventHub(MEDIUM);
     private final CRC32C crc = new CRC32C();
     private long bytesUsed;
     private long tmpCounter;
+    /** The last modification stamp given, in microseconds: stamps strictly increase, so file times order uses. */
+    private long clockMicros;
     private boolean closed;
 
     private FileBlockStore(Path dir, long capacityBytes, boolean fsync, FileChannel lockChannel, FileLock lock) {
@@ -123,7 +131,7 @@ public final class FileBlockStore implements BlockStore {
         }
     }
 
-    private record Found(BlockKey key, long size, long modified) {
+    private record Found(BlockKey key, long size, FileTime modified) {
     }
 
     private void recover() throws IOException {
@@ -140,14 +148,15 @@ public final class FileBlockStore implements BlockStore {
                     } catch (IllegalArgumentException e) {
                         continue; // not ours
                     }
-                    found.add(new Found(key, Files.size(p), Files.getLastModifiedTime(p).toMillis()));
+                    found.add(new Found(key, Files.size(p), Files.getLastModifiedTime(p)));
                 }
             }
         }
-        found.sort((a, b) -> Long.compare(a.modified(), b.modified()));
+        found.sort((a, b) -> a.modified().compareTo(b.modified()));
         for (Found f : found) {
             lru.put(f.key(), f.size());
             bytesUsed += f.size();
+            clockMicros = Math.max(clockMicros, f.modified().to(TimeUnit.MICROSECONDS));
         }
         evictBeyondCapacity(null, new ArrayList<>());
     }
@@ -202,6 +211,7 @@ public final class FileBlockStore implements BlockStore {
                 } catch (AtomicMoveNotSupportedException e) {
                     Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
                 }
+                stamp(target);
             } catch (IOException e) {
                 try {
                     Files.deleteIfExists(tmp);
@@ -212,7 +222,8 @@ public final class FileBlockStore implements BlockStore {
                 counters.putRefused();
                 return false;
             }
-            Long old = lru.put(key, len);
+            Long old = lru.remove(key);
+            lru.put(key, len);
             bytesUsed += len - (old == null ? 0 : old);
             counters.put(payload.byteSize());
             evictBeyondCapacity(key, evicted);
@@ -236,6 +247,21 @@ public final class FileBlockStore implements BlockStore {
             deleteQuietly(fileOf(e.getKey()));
             counters.eviction();
             evicted.add(e.getKey());
+        }
+    }
+
+    /**
+     * Sets the file's modification time to the next stamp (now, or one microsecond after the last
+     * stamp if the clock has not moved), so that a restart orders the files exactly as they were used:
+     * the kernel's own file times are only as fine as its timer tick.
+     */
+    private void stamp(Path file) {
+        long now = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
+        clockMicros = Math.max(now, clockMicros + 1);
+        try {
+            Files.setLastModifiedTime(file, FileTime.from(clockMicros, TimeUnit.MICROSECONDS));
+        } catch (IOException ignored) {
+            // only the LRU order after a restart suffers
         }
     }
 
@@ -291,11 +317,9 @@ public final class FileBlockStore implements BlockStore {
                 return UNAVAILABLE;
             }
             if (check == BlockValueFormat.OK) {
-                try {
-                    Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
-                } catch (IOException ignored) {
-                    // only the restart LRU order suffers
-                }
+                lru.remove(key);
+                lru.put(key, size);
+                stamp(file);
                 counters.hit(dst.byteSize());
                 result = (int) dst.byteSize();
             } else {
