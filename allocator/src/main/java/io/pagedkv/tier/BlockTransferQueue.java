@@ -26,7 +26,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * answers {@link RestoreTicket#QUEUE_FULL} at once) and returns a {@link RestoreTicket} to poll or to
  * await with a bound the caller chooses. A worker fetches into its own staging buffer and copies into
  * the destination only on a verified hit, so the destination is untouched by any other outcome, and
- * by a ticket cancelled or timed out before its copy. Restores run before waiting offloads.
+ * by a ticket cancelled or timed out before its copy. The destination must be writable from the
+ * workers (a shared, automatic or global arena's segment, as the pool's blocks are). Restores run before waiting offloads.
  *
  * <h2>Threading</h2>
  * {@code offload}, {@code restore}, {@code stats} and {@code awaitIdle} may be called from any thread.
@@ -212,6 +213,10 @@ public final class BlockTransferQueue implements AutoCloseable {
         if (dst.isReadOnly()) {
             throw new IllegalArgumentException("dst: read-only (expected: a writable segment)");
         }
+        if (!dst.isAccessibleBy(workers[0])) {
+            throw new IllegalArgumentException("dst: confined to another thread (expected: a segment the transfer "
+                    + "workers can write: a shared, automatic or global arena's, as the block pool's are)");
+        }
         RestoreTicket t = new RestoreTicket(key, parentHash, Arrays.copyOfRange(tokens, from, from + count), dst);
         lock.lock();
         try {
@@ -321,7 +326,14 @@ public final class BlockTransferQueue implements AutoCloseable {
                 restoresCancelled.increment();
                 return;
             }
-            MemorySegment.copy(stage, 0, t.dst, 0, n);
+            try {
+                MemorySegment.copy(stage, 0, t.dst, 0, n);
+            } catch (RuntimeException e) { // the destination's arena closed under us: a caller bug, never a hang
+                storeFailures.increment();
+                restoreUnavailable.increment();
+                t.complete(BlockStore.UNAVAILABLE);
+                return;
+            }
             restoreHits.increment();
         } else if (r == BlockStore.MISS) {
             restoreMisses.increment();
