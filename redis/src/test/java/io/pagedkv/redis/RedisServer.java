@@ -22,6 +22,9 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class RedisServer implements AutoCloseable {
 
+    /** System property naming the redis-server binary ({@code none}: behave as if absent). */
+    static final String BINARY_PROP = "pagedkv.redis-server";
+
     private final Path binary;
     private final List<String> extraArgs;
     private final Path dir;
@@ -37,8 +40,15 @@ final class RedisServer implements AutoCloseable {
         this.port = freePort();
     }
 
-    /** The redis-server binary, or null. */
+    /**
+     * The redis-server binary, or null: the system property {@value #BINARY_PROP} if set (a path, or
+     * {@code none} to run as on a machine without Redis), else /usr/bin, /usr/local/bin or the PATH.
+     */
     static Path find() {
+        String forced = System.getProperty(BINARY_PROP);
+        if (forced != null && !forced.isBlank()) {
+            return forced.equals("none") || !Files.isExecutable(Path.of(forced)) ? null : Path.of(forced);
+        }
         List<Path> candidates = new ArrayList<>(List.of(Path.of("/usr/bin/redis-server"),
                 Path.of("/usr/local/bin/redis-server")));
         String path = System.getenv("PATH");
@@ -60,10 +70,17 @@ final class RedisServer implements AutoCloseable {
     /** Skips the calling test, with the reason, when there is no redis-server. */
     static Path requireBinary() {
         Path b = find();
-        Assumptions.assumeTrue(b != null, "redis-server not found (/usr/bin, /usr/local/bin, PATH): the Redis tier "
-                + "tests are skipped; install it with: apt-get install -y redis-server");
+        String why = "redis-server not found (/usr/bin, /usr/local/bin, PATH): the Redis tier tests are skipped; "
+                + "install it with: apt-get install -y redis-server";
+        if (b == null && !toldSkip) {
+            toldSkip = true;
+            System.err.println("pagedkv-redis: " + why); // once, so the build log says why
+        }
+        Assumptions.assumeTrue(b != null, why);
         return b;
     }
+
+    private static volatile boolean toldSkip;
 
     /** Starts a server with {@code args} (e.g. {@code --requirepass}, {@code s3cret}). */
     static RedisServer launch(String... args) throws IOException, InterruptedException {
