@@ -44,7 +44,7 @@ final class RedisConnections {
         uri.setTimeout(config.commandTimeout());
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
-                .computationThreadPoolSize(1)
+                .computationThreadPoolSize(2)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(20), config.reconnectDelayMax(), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
