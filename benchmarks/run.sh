@@ -44,10 +44,14 @@ if [ "$mode" = short ]; then
   jmh '\.FragmentationBenchmark\.' "${q[@]}" -p workload=alpaca -p allocator=paged-16 -p requests=200
   echo "== throughput --short" >&2
   "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.throughput.ThroughputResults --short
+  echo "== tiers --short" >&2
+  "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.tier.TierResults --short
 else
   jmh '\.(BlockPoolBenchmark|PrefixCacheBenchmark|ScalarCodecBenchmark|VectorCodecBenchmark|DecodeAttentionBenchmark|EvictionStepBenchmark)\.'
   echo "== fragmentation --full" >&2
   "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.fragmentation.FragmentationResults --full --out "$out"
   echo "== throughput --full" >&2
   "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.throughput.ThroughputResults --full --out "$out"
+  echo "== tiers --full" >&2
+  "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.tier.TierResults --full --out "$out"
 fi

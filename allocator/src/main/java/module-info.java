@@ -1,6 +1,7 @@
 /**
  * pagedkv allocator: model shapes, KV dtypes and codecs, the memory planner, and the off-heap
- * paged block pool with sequences, block tables, fork and copy-on-write.
+ * paged block pool with sequences, block tables, fork and copy-on-write, and the storage tiers below
+ * it (host memory, files; the block store SPI that the optional Redis module implements).
  */
 module io.pagedkv.allocator {
     requires static jdk.incubator.vector;
@@ -13,5 +14,6 @@ module io.pagedkv.allocator {
     exports io.pagedkv.dtype;
     exports io.pagedkv.model;
     exports io.pagedkv.plan;
+    exports io.pagedkv.tier;
     exports io.pagedkv.workload;
 }

@@ -228,7 +228,10 @@ class BadRequestTest {
                     }
                 }
                 assertTrue(refused > 0, "some of 24 simultaneous requests exceed 1 running + 2 waiting");
-                assertTrue(ok >= 3, "the admitted and queued ones are served: " + ok);
+                // At least the two that found room in the waiting queue are served; a third only if the
+                // engine moved one of them to running before the flood had all arrived (a race, so >= 2).
+                assertTrue(ok >= 2, "the queued ones are served: " + ok);
+                assertEquals(24, ok + refused);
             }
             assertEquals(200, ServeFixtures.post(u, body).statusCode(), "still serving after the flood");
             ServeFixtures.assertDrained(s);
