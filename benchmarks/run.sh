@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Runs the JMH benchmarks: benchmarks/run.sh short|full
+# Runs the JMH benchmarks: benchmarks/run.sh short|full|pool
 #   short: every benchmark's smallest case, 1 fork, one 200 ms warmup and one 200 ms measured
 #          iteration (a few minutes);
 #          a smoke run: its times are not for quoting.
+#   pool:  only the block pool's rows (BlockPoolBenchmark: the three threading modes against a bare free
+#          stack; ThroughputResults --full: allocate + free pairs against Netty and Arena at three
+#          block sizes on 1 and 2 threads, and the token write), at the full settings, with the load
+#          average before and after; tables to benchmarks/results/ (about 10 minutes).
 #   full:  the settings benchmarks/RESULTS.md quotes (the benchmarks' own annotations: 1 fork, warmup
 #          and measured iterations of 1 s); writes the fragmentation and throughput tables and the
 #          chart to benchmarks/results/.
@@ -14,8 +18,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-}"
 case "$mode" in
-  short|full) ;;
-  *) echo "usage: benchmarks/run.sh short|full (got: '${mode}')" >&2; exit 2 ;;
+  short|full|pool) ;;
+  *) echo "usage: benchmarks/run.sh short|full|pool (got: '${mode}')" >&2; exit 2 ;;
 esac
 . "$root/.ci/find-jdk25.sh"
 pagedkv_find_jdk25
@@ -33,7 +37,13 @@ jmh() {
   "${java[@]}" -jar "$jar" -foe true "$@"
 }
 echo "run.sh $mode: JAVA_HOME=$JAVA_HOME ($("$JAVA_HOME/bin/java" -version 2>&1 | head -1)), $(nproc) cores" >&2
-if [ "$mode" = short ]; then
+if [ "$mode" = pool ]; then
+  echo "load average before: $(cat /proc/loadavg)" >&2
+  jmh '\.BlockPoolBenchmark\.' -rf text -rff "$out/blockpool.txt"
+  echo "== throughput --full" >&2
+  "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.throughput.ThroughputResults --full --out "$out"
+  echo "load average after: $(cat /proc/loadavg)" >&2
+elif [ "$mode" = short ]; then
   q=(-f 1 -wi 1 -w 200ms -i 1 -r 200ms)
   jmh '\.BlockPoolBenchmark\.' "${q[@]}"
   jmh '\.PrefixCacheBenchmark\.' "${q[@]}" -p promptTokens=512

@@ -33,9 +33,19 @@ public final class BlockPoolView {
         return pool.blocksPerChunk();
     }
 
-    /** Free blocks (linearizable). */
+    /** Free blocks, thread caches included (linearizable). */
     public int freeBlocks() {
         return pool.freeBlocks();
+    }
+
+    /** Of the free blocks, those sitting in threads' caches; see {@link BlockPool#threadCachedBlocks()}. */
+    public int threadCachedBlocks() {
+        return pool.threadCachedBlocks();
+    }
+
+    /** How the pool lets threads change it; see {@link PoolThreading}. */
+    public PoolThreading threading() {
+        return pool.threading();
     }
 
     /** Allocated blocks: referenced by a sequence or the prefix index. */

@@ -142,11 +142,11 @@ public final class PagedKvCache implements AutoCloseable {
     }
 
     private PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, KvScales scales, PrefixHasher hasher) {
-        this(layout, blockCount, codec, scales, hasher, 0, null);
+        this(layout, blockCount, codec, scales, hasher, 0, null, PoolThreading.LOCKED);
     }
 
     private PagedKvCache(CacheLayout layout, int blockCount, KvCodec codec, KvScales scales, PrefixHasher hasher,
-            int blocksPerChunk, FaultInjector faults) {
+            int blocksPerChunk, FaultInjector faults, PoolThreading threading) {
         if (hasher == null) {
             throw new IllegalArgumentException("hasher: null (expected: a PrefixHasher)");
         }
@@ -171,9 +171,8 @@ public final class PagedKvCache implements AutoCloseable {
         this.codec = codec;
         this.codecs = table;
         this.layout = layout;
-        this.pool = blocksPerChunk <= 0 && faults == null ? BlockPool.forLayout(layout, blockCount)
-                : new BlockPool(blockCount, layout.bytesPerBlock(), blocksPerChunk <= 0
-                        ? BlockPool.defaultBlocksPerChunk(blockCount, layout.bytesPerBlock()) : blocksPerChunk, faults);
+        BlockPool.Builder pb = BlockPool.builder(blockCount, layout.bytesPerBlock()).faults(faults).threading(threading);
+        this.pool = (blocksPerChunk > 0 ? pb.blocksPerChunk(blocksPerChunk) : pb).build();
         this.poolView = new BlockPoolView(pool);
         this.prefix = new PrefixCache(pool, layout.blockSize(), hasher);
     }
@@ -198,6 +197,7 @@ public final class PagedKvCache implements AutoCloseable {
         private PrefixHasher hasher = PrefixHasher.standard();
         private int blocksPerChunk;
         private FaultInjector faults;
+        private PoolThreading threading = PoolThreading.LOCKED;
 
         private Builder(CacheLayout layout, int blockCount) {
             this.layout = layout;
@@ -241,6 +241,20 @@ public final class PagedKvCache implements AutoCloseable {
         }
 
         /**
+         * How the pool lets threads allocate and free (default {@link PoolThreading#LOCKED}):
+         * {@link PoolThreading#OWNER} when one scheduler thread appends, forks and closes every
+         * sequence (workers may still write and read K/V), {@link PoolThreading#THREAD_CACHES} when
+         * many threads do.
+         */
+        public Builder threading(PoolThreading threading) {
+            if (threading == null) {
+                throw new IllegalArgumentException("threading: null (expected: a PoolThreading)");
+            }
+            this.threading = threading;
+            return this;
+        }
+
+        /**
          * The cache.
          *
          * @throws IllegalArgumentException if the layout is null, {@code blockCount <= 0}, the codec's
@@ -252,7 +266,7 @@ public final class PagedKvCache implements AutoCloseable {
             }
             KvCodec c = codec != null ? codec : layout == null ? null : KvCodecs.of(layout.dtype());
             KvScales s = scales == null ? null : checkScales(layout, scales);
-            return new PagedKvCache(layout, blockCount, c, s, hasher, blocksPerChunk, faults);
+            return new PagedKvCache(layout, blockCount, c, s, hasher, blocksPerChunk, faults, threading);
         }
     }
 
@@ -515,6 +529,11 @@ public final class PagedKvCache implements AutoCloseable {
 
     void releaseBlock(int blockId) {
         prefix.release(blockId);
+    }
+
+    /** Releases a sequence's {@code table[0 .. n)} in one pool call, as if one by one from the last. */
+    void releaseBlocks(int[] table, int n) {
+        prefix.releaseAll(table, n);
     }
 
     PrefixCache prefix() {

@@ -172,6 +172,21 @@ final class PrefixCache {
         }
     }
 
+    /**
+     * A sequence drops its references to {@code ids[0 .. n)} (distinct blocks) in one pool call; the
+     * indexed ones left only to the index join the LRU as if released one by one from the last (so a
+     * prefix's parents end up younger than its children).
+     */
+    synchronized void releaseAll(int[] ids, int n) {
+        pool.releaseAll(ids, n);
+        for (int i = n - 1; i >= 0; i--) {
+            PrefixEntry e = entryOfBlock[ids[i]];
+            if (e != null && !e.inLru() && pool.refCount(ids[i]) == 1) {
+                linkYoungest(e);
+            }
+        }
+    }
+
     /** Blocks an allocation can get: free plus reclaimable. */
     synchronized int available() {
         return pool.freeBlocks() + lruSize;

@@ -435,9 +435,7 @@ public final class Sequence implements AutoCloseable {
             if (cache.isClosed()) {
                 return;
             }
-            for (int i = bc - 1; i >= 0; i--) { // last first: a prefix's parents end up younger in the LRU
-                cache.releaseBlock(t[i]);
-            }
+            cache.releaseBlocks(t, bc); // one pool call; last first: a prefix's parents end up younger in the LRU
             cache.onClose(len, bc * blockSize);
         } finally {
             structure.unlockWrite(stamp);

@@ -1,6 +1,7 @@
 package io.pagedkv.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -25,7 +26,18 @@ class BlockPoolStressTest {
 
     @Test
     void noBlockIsHandedOutTwiceAndAllComeBack() throws Exception {
-        try (BlockPool pool = new BlockPool(BLOCKS, 16, 16)) {
+        check(new BlockPool(BLOCKS, 16, 16));
+    }
+
+    /** Issue 27: the same with thread caches of 4 blocks (refills, flushes and steals all along). */
+    @Test
+    void withThreadCachesNoBlockIsHandedOutTwiceAndAllComeBack() throws Exception {
+        check(BlockPool.builder(BLOCKS, 16).blocksPerChunk(16).threading(PoolThreading.THREAD_CACHES)
+                .threadCacheBlocks(4).build());
+    }
+
+    private static void check(BlockPool p) throws Exception {
+        try (BlockPool pool = p) {
             AtomicIntegerArray owner = new AtomicIntegerArray(BLOCKS);
             ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
             CountDownLatch start = new CountDownLatch(1);
@@ -52,6 +64,9 @@ class BlockPoolStressTest {
             }
             assertEquals(BLOCKS, pool.freeBlocks());
             assertEquals(0, pool.sharedBlocks());
+            int[] all = new int[BLOCKS];
+            assertTrue(pool.allocate(BLOCKS, all), "every block, cached ones included, can be taken at once");
+            pool.releaseAll(all, BLOCKS);
             for (int id = 0; id < BLOCKS; id++) {
                 assertEquals(0, pool.refCount(id), "refCount of " + id);
                 assertEquals(0, owner.get(id), "owner of " + id);

@@ -88,8 +88,20 @@ class CacheConcurrencyStressTest {
 
     @Test
     void concurrentAllocForkWriteCommitHitEvictCloseKeepConservationAndNoForeignBytes() throws Exception {
+        check(PoolThreading.LOCKED);
+    }
+
+    /** Issue 27: the same on a pool with thread caches (blocks freed on one thread, taken by another). */
+    @Test
+    void withThreadCachesConcurrentAllocForkWriteCommitHitEvictCloseKeepConservationAndNoForeignBytes()
+            throws Exception {
+        check(PoolThreading.THREAD_CACHES);
+    }
+
+    private static void check(PoolThreading threading) throws Exception {
         RandomFaults faults = new RandomFaults();
-        try (PagedKvCache cache = PagedKvCache.builder(LAYOUT, BLOCKS).blocksPerChunk(4).faults(faults).build()) {
+        try (PagedKvCache cache = PagedKvCache.builder(LAYOUT, BLOCKS).blocksPerChunk(4).faults(faults)
+                .threading(threading).build()) {
             ConcurrentLinkedQueue<Owned> handOff = new ConcurrentLinkedQueue<>();
             List<Thread> threads = new ArrayList<>();
             List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());

@@ -104,6 +104,41 @@ public class BlockPoolLincheckTest {
                 .actorsBefore(1).actorsAfter(1).check(PoolReadsLincheckScenario.class);
     }
 
+    /** Issue 27: the thread-cache pool, whose caches are free blocks for every count and allocation. */
+    @Test
+    void threadCachedPoolIsLinearizableUnderModelChecking() {
+        new ModelCheckingOptions().iterations(4).invocationsPerIteration(100).threads(2).actorsPerThread(3)
+                .actorsBefore(2).actorsAfter(1).check(ThreadCachedPoolLincheckScenario.class);
+    }
+
+    @Test
+    void threadCachedPoolIsLinearizableUnderStress() {
+        new StressOptions().iterations(4).invocationsPerIteration(200).threads(3).actorsPerThread(3)
+                .actorsBefore(2).actorsAfter(1).check(ThreadCachedPoolLincheckScenario.class);
+    }
+
+    @Test
+    void threadCachedPoolAnswersShortOnlyWhenCachesIncludedTooFewAreFree() {
+        new ModelCheckingOptions().iterations(4).invocationsPerIteration(100).threads(2).actorsPerThread(2)
+                .actorsBefore(0).actorsAfter(1).check(ThreadCachedExhaustionLincheckScenario.class);
+    }
+
+    @Test
+    @Tag("slow")
+    void threadCachedPoolIsLinearizableUnderLongModelChecking() {
+        new ModelCheckingOptions().iterations(30).invocationsPerIteration(1000).threads(3).actorsPerThread(3)
+                .check(ThreadCachedPoolLincheckScenario.class);
+        new ModelCheckingOptions().iterations(30).invocationsPerIteration(1000).threads(3).actorsPerThread(2)
+                .check(ThreadCachedExhaustionLincheckScenario.class);
+    }
+
+    /** Issue 27: the owner's changes and another thread's read of the free count. */
+    @Test
+    void ownerPoolIsLinearizableForItsOwnerAndAFreeCountReader() {
+        new ModelCheckingOptions().iterations(4).invocationsPerIteration(100).threads(2).actorsPerThread(3)
+                .actorsBefore(0).actorsAfter(0).check(OwnerPoolLincheckScenario.class);
+    }
+
     @Test
     void lincheckRejectsTheRacyPool() {
         AssertionError e = assertThrows(AssertionError.class, () -> new ModelCheckingOptions().iterations(20)

@@ -3,6 +3,7 @@ package io.pagedkv.cache.model;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.cache.PoolThreading;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
 import io.pagedkv.testkit.Command;
@@ -27,6 +28,12 @@ class AllocatorStateMachineTest {
     static final int BLOCKS = 10;
 
     static final class Machine implements StateMachine<CacheModel, CacheSystem> {
+        final PoolThreading threading;
+
+        Machine(PoolThreading threading) {
+            this.threading = threading;
+        }
+
         @Override
         public CacheModel initialModel() {
             return new CacheModel(BLOCKS, LAYOUT.blockSize());
@@ -34,7 +41,7 @@ class AllocatorStateMachineTest {
 
         @Override
         public CacheSystem newSystem() {
-            return new CacheSystem(LAYOUT, BLOCKS);
+            return new CacheSystem(LAYOUT, BLOCKS, threading);
         }
 
         @Override
@@ -94,9 +101,16 @@ class AllocatorStateMachineTest {
         long appends = CacheCommand.Coverage.APPEND.get();
         long copies = CacheCommand.Coverage.COPY_ON_WRITE.get();
         long forks = CacheCommand.Coverage.FORK.get();
-        Stateful.of(new Machine()).steps(60).tries(100).check();
+        Stateful.of(new Machine(PoolThreading.LOCKED)).steps(60).tries(100).check();
         assertTrue(CacheCommand.Coverage.APPEND.get() > appends, "a fault made an append fail");
         assertTrue(CacheCommand.Coverage.COPY_ON_WRITE.get() > copies, "a fault made a copy-on-write fail");
         assertTrue(CacheCommand.Coverage.FORK.get() > forks, "a fork ran with a fault armed");
+    }
+
+    /** Issue 27: the same commands on an OWNER pool (the test thread owns it) and on thread caches. */
+    @Test
+    void everyCommandKeepsTheInvariantsOnAnOwnerPoolAndOnAThreadCachedPool() {
+        Stateful.of(new Machine(PoolThreading.OWNER)).steps(60).tries(30).check();
+        Stateful.of(new Machine(PoolThreading.THREAD_CACHES)).steps(60).tries(30).check();
     }
 }

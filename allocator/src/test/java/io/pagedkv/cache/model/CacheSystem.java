@@ -10,6 +10,7 @@ import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.NthCallFaults;
 import io.pagedkv.cache.PagedKvCache;
+import io.pagedkv.cache.PoolThreading;
 import io.pagedkv.cache.Sequence;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +30,13 @@ public final class CacheSystem implements AutoCloseable {
      * chunk commits happen all along a run) and consulting {@link #faults()}.
      */
     public CacheSystem(CacheLayout layout, int blocks) {
-        this.cache = PagedKvCache.builder(layout, blocks).blocksPerChunk(2).faults(faults).build();
+        this(layout, blocks, PoolThreading.LOCKED);
+    }
+
+    /** The same on a pool with the given threading mode (the calling thread owns an OWNER pool). */
+    public CacheSystem(CacheLayout layout, int blocks, PoolThreading threading) {
+        this.cache = PagedKvCache.builder(layout, blocks).blocksPerChunk(2).faults(faults).threading(threading)
+                .build();
     }
 
     /** The fault injector of the cache's pool. */

@@ -3,6 +3,7 @@ package io.pagedkv.benchmarks.throughput;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.pagedkv.cache.BlockPool;
+import io.pagedkv.cache.PoolThreading;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +22,14 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Allocate + free pairs of one KV block per second: pagedkv's {@link BlockPool} against Netty's pooled
- * direct allocator and a confined or shared {@link Arena} per block, same block size, same run.
+ * Allocate + free pairs of one KV block per second: pagedkv's {@link BlockPool} in its three
+ * {@link PoolThreading} modes against Netty's pooled direct allocator and a confined or shared
+ * {@link Arena} per block, same block size, same run.
+ *
+ * <p>{@code blockPoolThreadCaches} (one pool shared by all threads, per-thread block caches) is the
+ * pool a multi-threaded engine shares; {@code blockPoolLocked} the same pool with one lock;
+ * {@code blockPoolOwnerPerThread} an {@code OWNER} pool per thread (each thread its own, like an
+ * {@code Arena} per thread).
  *
  * <p>Subclasses fix the thread count ({@link AllocateFreeSingleThreadBenchmark},
  * {@link AllocateFreeContendedBenchmark}); the state is shared by all threads of a trial, so under
@@ -45,14 +52,18 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public abstract class AllocateFreeBenchmark {
 
-    /** Bytes per block: 4 KiB, and llama-3.1-8b q8_0 with 16 tokens per block. */
-    @Param({"4096", "1114112"})
+    /**
+     * Bytes per block: 4 KiB; 32 KiB (the largest buffer Netty's thread caches keep by default); and
+     * llama-3.1-8b q8_0 with 16 tokens per block.
+     */
+    @Param({"4096", "32768", "1114112"})
     public int blockBytes;
 
     /** Blocks in the pagedkv pool: more than the threads can hold at once. */
     static final int POOL_BLOCKS = 64;
 
     private BlockPool pool;
+    private BlockPool cachedPool;
     private PooledByteBufAllocator netty;
     private PooledByteBufAllocator nettyCached;
 
@@ -67,6 +78,8 @@ public abstract class AllocateFreeBenchmark {
         for (int id : all) {
             pool.free(id);
         }
+        cachedPool = touched(BlockPool.builder(POOL_BLOCKS, blockBytes).threading(PoolThreading.THREAD_CACHES).build());
+        cachedPool.flushThreadCache();
         netty = PooledByteBufAllocator.DEFAULT;
         nettyCached = new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
                 PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
@@ -77,19 +90,74 @@ public abstract class AllocateFreeBenchmark {
         nettyCached.directBuffer(blockBytes, blockBytes).release();
     }
 
-    /** Frees the pool's memory. */
+    /** Touches every chunk once, so the steady state is measured. */
+    static BlockPool touched(BlockPool p) {
+        int[] all = new int[POOL_BLOCKS];
+        if (!p.allocate(POOL_BLOCKS, all)) {
+            throw new IllegalStateException(p + " (expected: " + POOL_BLOCKS + " free)");
+        }
+        p.releaseAll(all, POOL_BLOCKS);
+        return p;
+    }
+
+    /** Frees the pools' memory. */
     @TearDown(Level.Trial)
     public void tearDown() {
         pool.close();
+        cachedPool.close();
     }
 
-    /** pagedkv: take a block id, get its segment, free it. */
+    /** An {@code OWNER} pool per thread (its owner: the thread's first change claims it). */
+    @State(Scope.Thread)
+    public static class OwnedPool {
+        /** The benchmark's block size (JMH gives parameters of the same name the same value). */
+        @Param({"4096", "32768", "1114112"})
+        public int blockBytes;
+
+        BlockPool pool;
+
+        /** Makes and touches this thread's pool. */
+        @Setup(Level.Trial)
+        public void setUp() {
+            pool = touched(BlockPool.builder(POOL_BLOCKS, blockBytes).threading(PoolThreading.OWNER).build());
+            pool.transferOwnership(null); // claimed by the benchmark thread's first call
+        }
+
+        /** Frees it. */
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            pool.close();
+        }
+    }
+
+    /** pagedkv, one pool for all threads with per-thread caches: take a block id, get its segment, free it. */
     @Benchmark
-    public long blockPool() {
+    public long blockPoolThreadCaches() {
+        int id = cachedPool.allocate();
+        MemorySegment block = cachedPool.block(id);
+        long size = block.byteSize();
+        cachedPool.free(id);
+        return size;
+    }
+
+    /** pagedkv, one pool for all threads under one lock (the default mode). */
+    @Benchmark
+    public long blockPoolLocked() {
         int id = pool.allocate();
         MemorySegment block = pool.block(id);
         long size = block.byteSize();
         pool.free(id);
+        return size;
+    }
+
+    /** pagedkv, an {@code OWNER} pool per thread: no lock, no atomic. */
+    @Benchmark
+    public long blockPoolOwnerPerThread(OwnedPool owned) {
+        BlockPool p = owned.pool;
+        int id = p.allocate();
+        MemorySegment block = p.block(id);
+        long size = block.byteSize();
+        p.free(id);
         return size;
     }
 

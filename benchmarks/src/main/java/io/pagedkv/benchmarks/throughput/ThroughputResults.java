@@ -20,15 +20,17 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Markdown tables with the ratios against the baselines measured in the same run.
  *
  * <p>{@code --full}: the annotations' settings (1 fork, 3 warmup and 5 measured iterations of 1 s),
- * both block sizes, F16 and F32. {@code --short}: the smallest case only (4 KiB blocks, F16), one
+ * three block sizes (4 KiB, 32 KiB, 1,114,112 B), F16 and F32. {@code --short}: the smallest case only (4 KiB blocks, F16), one
  * fork, one 200 ms warmup and one 200 ms measured iteration. {@code --out DIR} also writes {@code throughput.md}
  * (or {@code throughput-short.md}) there. Not thread-safe; a command-line entry point.
  */
 public final class ThroughputResults {
 
     /** Baselines of the allocate + free benchmark, in table order. */
-    private static final String[] ALLOCATORS = {
-        "blockPool", "nettyPooledDirect", "nettyPooledDirectThreadCache", "arenaConfined", "arenaShared"};
+    private static final String[] ALLOCATORS = {"blockPoolThreadCaches", "blockPoolLocked", "blockPoolOwnerPerThread",
+        "nettyPooledDirect", "nettyPooledDirectThreadCache", "arenaConfined", "arenaShared"};
+    /** The pool whose ratios the second table gives: the one pool a multi-threaded engine shares. */
+    private static final String POOL = "blockPoolThreadCaches";
     /** Variants of the token write benchmark, in table order. */
     private static final String[] WRITES = {"sequenceAppendWrite", "memoryCopy", "headCopies"};
 
@@ -110,18 +112,49 @@ public final class ThroughputResults {
                 }
                 sb.append('\n');
             }
-            sb.append("\n#### BlockPool pairs per second / baseline pairs per second (same run; > 1: pagedkv faster)\n\n");
+            sb.append("\n#### ").append(POOL)
+                    .append(" pairs per second / baseline pairs per second (same run; > 1: pagedkv faster)\n\n");
             sb.append("| threads | block bytes |");
-            for (int i = 1; i < ALLOCATORS.length; i++) {
-                sb.append(" vs ").append(ALLOCATORS[i]).append(" |");
+            for (String a : ALLOCATORS) {
+                if (!a.equals(POOL)) {
+                    sb.append(" vs ").append(a).append(" |");
+                }
             }
             sb.append("\n|---:|---:|").append("---:|".repeat(ALLOCATORS.length - 1)).append('\n');
             for (var e : alloc.entrySet()) {
                 String[] k = e.getKey().split("/");
                 sb.append("| ").append(k[0]).append(" | ").append(group(Long.parseLong(k[1]))).append(" |");
-                Result<?> pool = e.getValue().get(ALLOCATORS[0]);
-                for (int i = 1; i < ALLOCATORS.length; i++) {
-                    sb.append(' ').append(ratio(pool, e.getValue().get(ALLOCATORS[i]))).append(" |");
+                Result<?> pool = e.getValue().get(POOL);
+                for (String a : ALLOCATORS) {
+                    if (!a.equals(POOL)) {
+                        sb.append(' ').append(ratio(pool, e.getValue().get(a))).append(" |");
+                    }
+                }
+                sb.append('\n');
+            }
+            // scaling: the same allocator and block size on 2 threads against 1 thread, same run
+            boolean header = false;
+            for (var e : alloc.entrySet()) {
+                String[] k = e.getKey().split("/");
+                if (!k[0].equals("2")) {
+                    continue;
+                }
+                Map<String, Result<?>> one = alloc.get("1/" + k[1]);
+                if (one == null) {
+                    continue;
+                }
+                if (!header) {
+                    sb.append("\n#### 2 threads / 1 thread, pairs per second (same run; 2.00x: scales perfectly)\n\n");
+                    sb.append("| block bytes |");
+                    for (String a : ALLOCATORS) {
+                        sb.append(' ').append(a).append(" |");
+                    }
+                    sb.append("\n|---:|").append("---:|".repeat(ALLOCATORS.length)).append('\n');
+                    header = true;
+                }
+                sb.append("| ").append(group(Long.parseLong(k[1]))).append(" |");
+                for (String a : ALLOCATORS) {
+                    sb.append(' ').append(ratio(e.getValue().get(a), one.get(a))).append(" |");
                 }
                 sb.append('\n');
             }

@@ -37,12 +37,16 @@ class ThroughputBenchmarkSmokeTest {
             assertTrue(score > 0 && Double.isFinite(score), b + " score " + score);
         }
         assertEquals(Set.of(
-                "AllocateFreeSingleThreadBenchmark.blockPool/1",
+                "AllocateFreeSingleThreadBenchmark.blockPoolThreadCaches/1",
+                "AllocateFreeSingleThreadBenchmark.blockPoolLocked/1",
+                "AllocateFreeSingleThreadBenchmark.blockPoolOwnerPerThread/1",
                 "AllocateFreeSingleThreadBenchmark.nettyPooledDirect/1",
                 "AllocateFreeSingleThreadBenchmark.nettyPooledDirectThreadCache/1",
                 "AllocateFreeSingleThreadBenchmark.arenaConfined/1",
                 "AllocateFreeSingleThreadBenchmark.arenaShared/1",
-                "AllocateFreeContendedBenchmark.blockPool/2",
+                "AllocateFreeContendedBenchmark.blockPoolThreadCaches/2",
+                "AllocateFreeContendedBenchmark.blockPoolLocked/2",
+                "AllocateFreeContendedBenchmark.blockPoolOwnerPerThread/2",
                 "AllocateFreeContendedBenchmark.nettyPooledDirect/2",
                 "AllocateFreeContendedBenchmark.nettyPooledDirectThreadCache/2",
                 "AllocateFreeContendedBenchmark.arenaConfined/2",
@@ -53,6 +57,7 @@ class ThroughputBenchmarkSmokeTest {
         String md = ThroughputResults.markdown(results);
         assertTrue(md.contains("| 2 | 4,096 |"), md);
         assertTrue(md.contains("| F16 |"), md);
+        assertTrue(md.contains("2 threads / 1 thread"), md);
         assertFalse(md.contains("NaN") || md.contains("| - |"), md);
     }
 }
