@@ -11,6 +11,7 @@ module io.pagedkv.allocator {
     exports io.pagedkv.attention;
     exports io.pagedkv.cache;
     exports io.pagedkv.dtype;
+    exports io.pagedkv.engine;
     exports io.pagedkv.model;
     exports io.pagedkv.plan;
     exports io.pagedkv.workload;
