@@ -154,14 +154,24 @@ final class PrefixCache {
      * block whose prefix is already indexed under another block is not indexed twice; the existing
      * entry continues the chain.
      *
+     * <p>Entries from {@code adoptedFrom} on may name blocks the sequence does not hold (it adopted
+     * an entry already indexed for the same prefix and tokens); if one of them was reclaimed since, the
+     * chain restarts there, so the sequence's own block at that index gets indexed instead.
+     *
      * @return the new chain length (stops early at a chain broken by reclaim or reset)
      */
     synchronized int commit(int[] table, int[] tokens, PrefixKeys keys, PrefixEntry[] chain, int chainLength,
-            int fullBlocks) {
+            int fullBlocks, int adoptedFrom) {
         if (!enabled) {
             return chainLength;
         }
         int i = chainLength;
+        for (int j = adoptedFrom; j < chainLength; j++) {
+            if (!chain[j].live) {
+                i = j;
+                break;
+            }
+        }
         while (i < fullBlocks) {
             PrefixEntry parent = i == 0 ? null : chain[i - 1];
             if (parent != null && !parent.live) {
