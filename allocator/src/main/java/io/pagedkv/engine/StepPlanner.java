@@ -378,6 +378,11 @@ public final class StepPlanner {
         return c;
     }
 
+    /** The planner's one plan object (open only while a step is in flight). */
+    StepPlan currentPlan() {
+        return plan;
+    }
+
     /** A writer for one worker thread (any thread may call this; each writer is used by one thread at a time). */
     public KvWriter newWriter() {
         return new KvWriter(this);

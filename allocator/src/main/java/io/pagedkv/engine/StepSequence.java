@@ -130,6 +130,15 @@ public final class StepSequence {
     }
 
     /**
+     * The plan of the step in flight in which this sequence has a row ({@link #row()}), or {@code null}
+     * when it has none: what a worker holding only the sequence writes and attends through.
+     */
+    public StepPlan plan() {
+        StepPlan p = planner.currentPlan();
+        return row >= 0 && p.isOpen() ? p : null;
+    }
+
+    /**
      * Decodes the key of KV head {@code head} of the token at {@code position} in {@code layer} into
      * {@code dst[off .. off + headDim)}; a position not yet written in that layer throws.
      *
