@@ -399,6 +399,27 @@ public final class StepPlan {
         }
     }
 
+    /**
+     * States that the row's first {@code count} new tokens are written in every layer (an engine whose
+     * fused kernel writes all layers); see {@link #markWritten(int, int, int)}.
+     *
+     * @throws IllegalArgumentException if {@code count} is negative or above {@link #queryLength(int)}
+     */
+    public void markWritten(int row, int count) {
+        checkRow(row);
+        int n = queryStartLoc[row + 1] - queryStartLoc[row];
+        if (count < 0 || count > n) {
+            throw new IllegalArgumentException("count: " + count + " (expected: 0 <= count <= the row's " + n
+                    + " new tokens)");
+        }
+        int base = row * layers;
+        for (int l = 0; l < layers; l++) {
+            progress[base + l] = Math.max(progress[base + l], count);
+        }
+        StepSequence s = sequences[row];
+        s.sequence.markWritten(s.stepStart + count);
+    }
+
     @Override
     public String toString() {
         return "StepPlan[step " + step + (open ? ", in flight" : ", done") + ", rows=" + rows + ", tokens=" + tokens

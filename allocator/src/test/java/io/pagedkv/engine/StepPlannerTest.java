@@ -446,6 +446,8 @@ class StepPlannerTest {
                 plan.markWritten(0, l, 3);
             }
             assertThrows(IllegalArgumentException.class, () -> plan.markWritten(0, 0, 4));
+            assertThrows(IllegalArgumentException.class, () -> plan.markWritten(0, 4));
+            plan.markWritten(0, 3); // every layer at once (a fused kernel): nothing more to say here
             assertEquals(1, planner.complete(plan));
             assertEquals(9, s.writtenTokens());
             StepKv.assertReadsBack(s, t, LAYOUT);
