@@ -10,6 +10,7 @@ import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.PrefixCacheStats;
 import io.pagedkv.dtype.KvDType;
+import io.pagedkv.examples.llama.KvStore;
 import io.pagedkv.examples.llama.LlamaWeights;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,14 +27,18 @@ class PagedKvBackendTest {
         try (PagedKvBackend kv = new PagedKvBackend(LAYOUT, 8, 16, 2, true)) {
             int[] prompt = {1, 5, 6, 7, 8, 9, 10, 11, 12, 13};
             // a first request computes and commits the prompt, then finishes: its blocks stay cached
-            KvSequence first = kv.admit(prompt, 9, false);
-            assertTrue(kv.reserve(first, prompt, 0, 9));
-            kv.planStep();
             float[] k = new float[9 * 4];
-            first.store().writeChunk(0, 0, 9, k, k);
-            first.store().writeChunk(1, 0, 9, k, k);
-            kv.completeStep();
-            kv.release(first);
+            float[] v = new float[9 * 4];
+            // snippet:serve-kvbackend-step
+            KvSequence first = kv.admit(prompt, 9, false);   // probe, then open; null: does not fit now
+            assertTrue(kv.reserve(first, prompt, 0, 9));      // the step's chunk, all or nothing
+            kv.planStep();                                    // the step API's plan: slot mapping, block tables
+            KvStore store = first.store();                    // a worker: K/V of each layer through the plan
+            store.writeChunk(0, 0, 9, k, v);                  // (LlamaDecoder.prefill does this per layer)
+            store.writeChunk(1, 0, 9, k, v);
+            kv.completeStep();                                // the written full blocks go to the prefix cache
+            kv.release(first);                                // they stay cached for the next request
+            // end-snippet
             assertEquals(2, kv.usage().cachedBlocks());
             // another request holds most of the pool
             int[] other = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
