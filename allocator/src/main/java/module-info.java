@@ -1,6 +1,7 @@
 /**
  * pagedkv allocator: model shapes, KV dtypes and codecs, the memory planner, and the off-heap
- * paged block pool with sequences, block tables, fork and copy-on-write.
+ * paged block pool with sequences, block tables, fork and copy-on-write, and the engine-facing step
+ * API ({@code io.pagedkv.engine}).
  */
 module io.pagedkv.allocator {
     requires static jdk.incubator.vector;

@@ -180,6 +180,14 @@ public final class StepPlan {
         }
     }
 
+    private void checkCount(int row, int count) {
+        int n = queryStartLoc[row + 1] - queryStartLoc[row];
+        if (count < 0 || count > n) {
+            throw new IllegalArgumentException("count: " + count + " (expected: 0 <= count <= the row's " + n
+                    + " new tokens)");
+        }
+    }
+
     /** New tokens of {@code row} written in {@code layer} so far this step. */
     int progress(int row, int layer) {
         return progress[row * layers + layer];
@@ -389,11 +397,7 @@ public final class StepPlan {
     public void markWritten(int row, int layer, int count) {
         checkRow(row);
         checkLayer(layer);
-        int n = queryStartLoc[row + 1] - queryStartLoc[row];
-        if (count < 0 || count > n) {
-            throw new IllegalArgumentException("count: " + count + " (expected: 0 <= count <= the row's " + n
-                    + " new tokens)");
-        }
+        checkCount(row, count);
         if (count > progress(row, layer)) {
             advance(row, layer, count);
         }
@@ -407,11 +411,7 @@ public final class StepPlan {
      */
     public void markWritten(int row, int count) {
         checkRow(row);
-        int n = queryStartLoc[row + 1] - queryStartLoc[row];
-        if (count < 0 || count > n) {
-            throw new IllegalArgumentException("count: " + count + " (expected: 0 <= count <= the row's " + n
-                    + " new tokens)");
-        }
+        checkCount(row, count);
         int base = row * layers;
         for (int l = 0; l < layers; l++) {
             progress[base + l] = Math.max(progress[base + l], count);
