@@ -1,7 +1,8 @@
 /**
  * pagedkv allocator: model shapes, KV dtypes and codecs, the memory planner, and the off-heap
- * paged block pool with sequences, block tables, fork and copy-on-write, and the storage tiers below
- * it (host memory, files; the block store SPI that the optional Redis module implements).
+ * paged block pool with sequences, block tables, fork and copy-on-write, the engine-facing step API
+ * ({@code io.pagedkv.engine}), and the storage tiers below the pool (host memory, files; the block
+ * store SPI that the optional Redis module implements).
  */
 module io.pagedkv.allocator {
     requires static jdk.incubator.vector;
@@ -12,6 +13,7 @@ module io.pagedkv.allocator {
     exports io.pagedkv.attention;
     exports io.pagedkv.cache;
     exports io.pagedkv.dtype;
+    exports io.pagedkv.engine;
     exports io.pagedkv.model;
     exports io.pagedkv.plan;
     exports io.pagedkv.tier;

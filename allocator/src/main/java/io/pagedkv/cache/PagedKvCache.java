@@ -335,6 +335,34 @@ public final class PagedKvCache implements AutoCloseable {
         return openSequence(prompt, PrefixKeys.NONE);
     }
 
+    /**
+     * What {@code openSequence(Arrays.copyOf(prompt, length), keys)} would reuse from the prefix cache
+     * now, without taking anything: no reference, no LRU move, no counter change (an engine's
+     * admission probe, so that a request it then refuses leaves the cache exactly as it was). On the
+     * same thread, with no other thread changing the cache in between, the open that follows reuses
+     * exactly {@link PrefixProbe#tokens()} tokens.
+     *
+     * @param length the prompt's tokens are {@code prompt[0 .. length)}
+     * @throws IllegalArgumentException if {@code prompt} or {@code keys} is null, or {@code length} is
+     *     outside {@code [0, prompt.length]}
+     */
+    public PrefixProbe probePrefix(int[] prompt, int length, PrefixKeys keys) {
+        if (prompt == null) {
+            throw new IllegalArgumentException("prompt: null (expected: token ids)");
+        }
+        if (length < 0 || length > prompt.length) {
+            throw new IllegalArgumentException("length: " + length + " (expected: 0 <= length <= prompt.length "
+                    + prompt.length + ")");
+        }
+        if (keys == null) {
+            throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
+        }
+        checkOpen();
+        long r = prefix.peek(prompt, Math.max(0, length - 1), keys);
+        int blocks = (int) (r >>> 32);
+        return new PrefixProbe(blocks * layout.blockSize(), blocks, (int) r);
+    }
+
     /** Drops every cached prefix; cached-unreferenced blocks return to the free list. */
     public void resetPrefixCache() {
         checkOpen();

@@ -104,6 +104,39 @@ final class PrefixCache {
         return n;
     }
 
+    /**
+     * What {@link #match} would reuse for {@code tokens[0 .. maxTokens)} now, without its side effects:
+     * no reference taken, no LRU move, no counter changed (an engine's admission probe; a refused
+     * request must leave the cache exactly as it was).
+     *
+     * @return the matching blocks in the high 32 bits, and how many of them sit in the LRU
+     *     (cached-unreferenced: reusing them takes them out of {@link #available()}) in the low 32 bits
+     */
+    synchronized long peek(int[] tokens, int maxTokens, PrefixKeys keys) {
+        if (!enabled) {
+            return 0;
+        }
+        int full = maxTokens / blockSize;
+        PrefixEntry parent = null;
+        long parentHash = PrefixHasher.ROOT;
+        int n = 0;
+        int inLru = 0;
+        while (n < full) {
+            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, keys.hashKey(n, blockSize));
+            PrefixEntry e = find(h, parent, tokens, n, keys);
+            if (e == null) {
+                break;
+            }
+            if (e.inLru()) {
+                inLru++;
+            }
+            parent = e;
+            parentHash = h;
+            n++;
+        }
+        return ((long) n << 32) | inLru;
+    }
+
     private PrefixEntry find(long h, PrefixEntry parent, int[] tokens, int block, PrefixKeys keys) {
         for (PrefixEntry e = index.get(h); e != null; e = e.nextSameHash) {
             if (e.matches(parent, tokens, block * blockSize, keys, block)) {
@@ -121,14 +154,24 @@ final class PrefixCache {
      * block whose prefix is already indexed under another block is not indexed twice; the existing
      * entry continues the chain.
      *
+     * <p>Entries from {@code adoptedFrom} on may name blocks the sequence does not hold (it adopted
+     * an entry already indexed for the same prefix and tokens); if one of them was reclaimed since, the
+     * chain restarts there, so the sequence's own block at that index gets indexed instead.
+     *
      * @return the new chain length (stops early at a chain broken by reclaim or reset)
      */
     synchronized int commit(int[] table, int[] tokens, PrefixKeys keys, PrefixEntry[] chain, int chainLength,
-            int fullBlocks) {
+            int fullBlocks, int adoptedFrom) {
         if (!enabled) {
             return chainLength;
         }
         int i = chainLength;
+        for (int j = adoptedFrom; j < chainLength; j++) {
+            if (!chain[j].live) {
+                i = j;
+                break;
+            }
+        }
         while (i < fullBlocks) {
             PrefixEntry parent = i == 0 ? null : chain[i - 1];
             if (parent != null && !parent.live) {

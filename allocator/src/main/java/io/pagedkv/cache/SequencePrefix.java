@@ -22,6 +22,14 @@ final class SequencePrefix {
     /** Prefix entries of the leading full blocks {@code [0, chainLength)}. */
     private PrefixEntry[] chain;
     private int chainLength;
+    /**
+     * Lowest chain index whose entry names a block this sequence does not hold: at commit, a block
+     * whose prefix and tokens were already indexed under another block adopts that entry. Such an
+     * entry may be reclaimed later (its block unreferenced in the LRU), which would end the chain for
+     * good; the next commit checks the adopted entries from here on and re-indexes this sequence's own
+     * blocks past a dead one. {@code chainLength} or more when there is none.
+     */
+    private int adoptedFrom;
     private int reusedTokens;
 
     /** A copy for a fork. */
@@ -32,6 +40,7 @@ final class SequencePrefix {
         c.keys = keys;
         c.chain = chain == null ? null : chain.clone();
         c.chainLength = chainLength;
+        c.adoptedFrom = adoptedFrom;
         return c;
     }
 
@@ -41,6 +50,7 @@ final class SequencePrefix {
         this.keys = keys;
         this.chain = hit;
         this.chainLength = n;
+        this.adoptedFrom = n; // hit blocks are the sequence's own
         this.tokenIds = Arrays.copyOf(prompt, Math.max(tokens, 16));
         this.knownTokens = tokens;
         this.reusedTokens = tokens;
@@ -94,13 +104,21 @@ final class SequencePrefix {
      */
     int commit(PrefixCache prefix, int[] table, int length, int written, int blockSize) {
         int full = Math.min(Math.min(knownTokens, length), written) / blockSize;
-        if (full <= chainLength) {
+        int from = Math.min(adoptedFrom, chainLength);
+        if (full <= chainLength && from == chainLength) {
             return chainLength;
         }
         if (chain == null || chain.length < full) {
             chain = chain == null ? new PrefixEntry[Math.max(full, 4)] : Arrays.copyOf(chain, Math.max(full, chain.length * 2));
         }
-        chainLength = prefix.commit(table, tokenIds, keys, chain, chainLength, full);
+        chainLength = prefix.commit(table, tokenIds, keys, chain, chainLength, full, from);
+        adoptedFrom = chainLength;
+        for (int i = from; i < chainLength; i++) {
+            if (chain[i].blockId != table[i]) {
+                adoptedFrom = i;
+                break;
+            }
+        }
         return chainLength;
     }
 }

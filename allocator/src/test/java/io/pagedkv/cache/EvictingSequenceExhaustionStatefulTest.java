@@ -20,17 +20,21 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 24 item 1: {@link EvictingSequence} on a pool of 5 blocks of 2 tokens, against a plain model.
+ * Issue 24 item 1: {@link EvictingSequence} on a pool of 5 blocks of 2 tokens (one block per lazily
+ * reserved chunk, with a fault injector), against a plain model.
  *
- * <p>Every run starts at the edge: a root of 8 tokens (4 blocks) forked once (all 4 shared) and a
- * "hog" sequence holding the fifth block, so the pool is empty; the prologue then hits exhaustion on
- * each path once (an append into a hole of a shared block, an overwrite that needs a copy-on-write,
- * a compaction whose moves need a copy-on-write) and checks that each is refused with nothing
- * changed. Random steps follow: appends, evictions, overwrites, compactions, block releases, forks,
- * closes, and the hog taking and giving back blocks, so later steps hit exhaustion again and succeed
- * when memory comes back. The model predicts from the blocks each step needs (and the pool's free
- * count) whether it succeeds; after every step each sequence's slots, positions and K/V equal the
- * model's, every block a table names has exactly that many references, and free + used = total.
+ * <p>Every run starts at the edge: a root of 8 tokens (4 blocks) forked once (all 4 shared). While
+ * the fifth block is still free, injected faults refuse each path that needs a block (issue 24 must
+ * show 2): an append into a hole of a shared block whose copy's chunk cannot be reserved (out of
+ * memory), an overwrite whose copy-on-write allocation fails, a compaction whose moves' copy-on-write
+ * allocation fails. Then a "hog" sequence takes the fifth block, so the pool is empty, and the same
+ * three paths are refused for real. Each refusal is checked to change nothing. Random steps follow:
+ * appends, evictions, overwrites and compactions (each also with an allocation fault armed),
+ * block releases, forks, closes, and the hog taking and giving back blocks, so later steps hit
+ * exhaustion again and succeed when memory comes back. The model predicts from the blocks each step
+ * needs (and the pool's free count) whether it succeeds, and whether an armed fault fires (exactly
+ * when a block is needed and free); after every step each sequence's slots, positions and K/V equal
+ * the model's, every block a table names has exactly that many references, and free + used = total.
  */
 class EvictingSequenceExhaustionStatefulTest {
 
@@ -66,10 +70,14 @@ class EvictingSequenceExhaustionStatefulTest {
         int exhaustedAppends;
         int exhaustedWrites;
         int exhaustedCompactions;
+        int faultedAppends;
+        int faultedWrites;
+        int faultedCompactions;
     }
 
     static final class Sys {
-        final PagedKvCache cache = new PagedKvCache(LAYOUT, POOL);
+        final NthCallFaults faults = new NthCallFaults();
+        final PagedKvCache cache = PagedKvCache.builder(LAYOUT, POOL).blocksPerChunk(1).faults(faults).build();
         final List<EvictingSequence> open = new ArrayList<>();
         Sequence hog;
     }
@@ -107,6 +115,9 @@ class EvictingSequenceExhaustionStatefulTest {
             m.exhaustedAppends = 1;
             m.exhaustedWrites = 1;
             m.exhaustedCompactions = 1;
+            m.faultedAppends = 1;
+            m.faultedWrites = 1;
+            m.faultedCompactions = 1;
             return m;
         }
 
@@ -119,29 +130,54 @@ class EvictingSequenceExhaustionStatefulTest {
             }
             sys.open.add(root);
             sys.open.add(root.fork());
+            assertEquals(1, sys.cache.freeBlocks(), "one block left, its chunk not reserved yet");
+            root.evict(1);
+            // faults while a block is free: the hole's shared block needs a copy whose chunk cannot be reserved
+            sys.faults.failNthChunkCommit(1);
+            assertEquals(EvictingSequence.NO_POSITION, root.tryAppend(99));
+            assertEquals(1, sys.faults.injectedFailures(), "the chunk commit fault fired");
+            // an overwrite of a shared block whose copy-on-write allocation fails
+            sys.faults.failNthAllocation(1);
+            assertThrows(PoolExhaustedException.class, () -> root.write(0, 2, kv(50), kv(50)));
+            assertEquals(2, sys.faults.injectedFailures(), "the allocation fault fired on the copy-on-write");
+            // a compaction whose move 7 -> 1 needs a copy-on-write of shared block 0
+            root.evict(6);
+            sys.faults.failNthAllocation(1);
+            assertThrows(PoolExhaustedException.class, () -> root.compact((f, t) -> { }));
+            assertEquals(3, sys.faults.injectedFailures(), "the allocation fault fired on the compaction");
+            sys.faults.failNthAllocation(0);
+            assertEquals(1, sys.cache.freeBlocks(), "no fault took the free block");
+            check(initialModelWithoutHog(), sys);
             sys.hog = sys.cache.openSequence();
             sys.hog.append(1);
-            assertEquals(0, sys.cache.freeBlocks(), "the prologue starts with an empty pool");
-            root.evict(1);
+            assertEquals(0, sys.cache.freeBlocks(), "then the pool is empty");
             // exhaustion on the append path: the hole's block is shared, no block for its copy
             assertEquals(EvictingSequence.NO_POSITION, root.tryAppend(99));
             assertThrows(PoolExhaustedException.class, () -> root.append(99));
             // exhaustion on the copy-on-write path: an overwrite of a shared block
             assertThrows(PoolExhaustedException.class, () -> root.write(0, 2, kv(50), kv(50)));
             // exhaustion on the compaction path: the move 7 -> 1 writes into shared block 0
-            root.evict(6);
             assertThrows(PoolExhaustedException.class, () -> root.compact((f, t) -> { }));
+            assertEquals(3, sys.faults.injectedFailures(), "an empty pool refuses without consulting the injector");
             return sys;
+        }
+
+        /** The model as the prologue leaves it before the hog takes the last block. */
+        static Model initialModelWithoutHog() {
+            Model m = new Machine().initialModel();
+            m.hogTokens = 0;
+            return m;
         }
 
         @Override
         public Gen<Command<Model, Sys>> commands(Model m) {
             Gen<Integer> any = Gens.ints(0, 1 << 16);
-            return Gens.frequency(3, Gens.zip(any, any, Append::new),
+            Gen<Boolean> fault = Gens.frequency(3, Gens.constant(false), 1, Gens.constant(true));
+            return Gens.frequency(3, Gens.zip(any, any, fault, Append::new),
                     2, Gens.choose(
                             Gens.zip(any, any, Evict::new),
-                            Gens.zip(any, any, Overwrite::new),
-                            any.map(Compact::new),
+                            Gens.zip(any, any, fault, Overwrite::new),
+                            Gens.zip(any, fault, Compact::new),
                             any.map(Release::new)),
                     1, Gens.choose(
                             any.map(Fork::new),
@@ -172,8 +208,28 @@ class EvictingSequenceExhaustionStatefulTest {
         return sys.cache.pool().refCount(s.blockId(slot / BS)) > 1 ? 1 : 0;
     }
 
+    /**
+     * Arms an allocation fault if {@code fault}; runs {@code op}; disarms. Returns whether the fault
+     * fired, which it must exactly when the step needs a block and one is free.
+     */
+    static boolean withFault(Sys sys, boolean fault, int need, Runnable op) {
+        boolean blockFree = need > 0 && need <= sys.cache.freeBlocks();
+        long before = sys.faults.injectedFailures();
+        if (fault) {
+            sys.faults.failNthAllocation(1);
+        }
+        try {
+            op.run();
+        } finally {
+            sys.faults.failNthAllocation(0);
+        }
+        boolean fired = sys.faults.injectedFailures() > before;
+        assertEquals(fault && blockFree, fired, "an armed fault fires exactly when a block is needed and free");
+        return fired;
+    }
+
     /** Append a token with id = seed to sequence (i mod open): a hole first, else the tail. */
-    record Append(int index, int seed) implements Command<Model, Sys> {
+    record Append(int index, int seed, boolean fault) implements Command<Model, Sys> {
         @Override
         public boolean precondition(Model m) {
             return !m.seqs.isEmpty();
@@ -194,8 +250,15 @@ class EvictingSequenceExhaustionStatefulTest {
                 need = slot % BS == 0 ? 1 : blockNeedsCopy(sys, s, slot);
             }
             boolean fits = need <= sys.cache.freeBlocks();
-            int p = s.tryAppend(seed);
-            assertEquals(fits, p != EvictingSequence.NO_POSITION, "append succeeds iff its " + need + " block(s) are free");
+            int[] got = new int[1];
+            boolean fired = withFault(sys, fault, need, () -> got[0] = s.tryAppend(seed));
+            int p = got[0];
+            assertEquals(fits && !fired, p != EvictingSequence.NO_POSITION, "append succeeds iff its " + need
+                    + " block(s) are free" + (fired ? " and no fault fired" : ""));
+            if (fired) {
+                m.faultedAppends++;
+                return;
+            }
             if (!fits) {
                 m.exhaustedAppends++;
                 return;
@@ -216,7 +279,7 @@ class EvictingSequenceExhaustionStatefulTest {
 
         @Override
         public String toString() {
-            return "append(seq " + index + ", id " + seed + ")";
+            return "append(seq " + index + ", id " + seed + (fault ? ", fault armed" : "") + ")";
         }
     }
 
@@ -250,7 +313,7 @@ class EvictingSequenceExhaustionStatefulTest {
     }
 
     /** Overwrite a kept token's K/V: a copy-on-write if its block is shared. */
-    record Overwrite(int index, int pick) implements Command<Model, Sys> {
+    record Overwrite(int index, int pick, boolean fault) implements Command<Model, Sys> {
         @Override
         public boolean precondition(Model m) {
             return !m.seqs.isEmpty() && m.seqs.get(index % m.seqs.size()).live() > 0;
@@ -264,25 +327,35 @@ class EvictingSequenceExhaustionStatefulTest {
             List<Integer> kept = new ArrayList<>(sm.keyOf.keySet());
             kept.sort(null);
             int p = kept.get(pick % kept.size());
-            boolean fits = blockNeedsCopy(sys, s, s.slotOf(p)) <= sys.cache.freeBlocks();
+            int need = blockNeedsCopy(sys, s, s.slotOf(p));
+            boolean fits = need <= sys.cache.freeBlocks();
             float key = 1000 + pick;
-            if (fits) {
-                s.write(0, p, kv(key), kv(key));
+            boolean[] refused = new boolean[1];
+            boolean fired = withFault(sys, fault, need, () -> {
+                try {
+                    s.write(0, p, kv(key), kv(key));
+                } catch (PoolExhaustedException e) {
+                    refused[0] = true;
+                }
+            });
+            assertEquals(!fits || fired, refused[0], "an overwrite is refused iff its copy-on-write block is missing");
+            if (fired) {
+                m.faultedWrites++;
+            } else if (fits) {
                 sm.keyOf.put(p, key);
             } else {
-                assertThrows(PoolExhaustedException.class, () -> s.write(0, p, kv(key), kv(key)));
                 m.exhaustedWrites++;
             }
         }
 
         @Override
         public String toString() {
-            return "overwrite(seq " + index + ", pick " + pick + ")";
+            return "overwrite(seq " + index + ", pick " + pick + (fault ? ", fault armed" : "") + ")";
         }
     }
 
     /** Tail-fill compaction: the model computes the moves itself and compares them with the listener's. */
-    record Compact(int index) implements Command<Model, Sys> {
+    record Compact(int index, boolean fault) implements Command<Model, Sys> {
         @Override
         public boolean precondition(Model m) {
             return !m.seqs.isEmpty();
@@ -307,6 +380,11 @@ class EvictingSequenceExhaustionStatefulTest {
             if (need > sys.cache.freeBlocks()) {
                 assertThrows(PoolExhaustedException.class, () -> s.compact((f, t) -> { }));
                 m.exhaustedCompactions++;
+                return;
+            }
+            if (fault && need > 0) {
+                withFault(sys, true, need, () -> assertThrows(PoolExhaustedException.class, () -> s.compact((f, t) -> { })));
+                m.faultedCompactions++;
                 return;
             }
             List<int[]> expected = new ArrayList<>();
@@ -335,7 +413,7 @@ class EvictingSequenceExhaustionStatefulTest {
 
         @Override
         public String toString() {
-            return "compact(seq " + index + ")";
+            return "compact(seq " + index + (fault ? ", fault armed" : "") + ")";
         }
     }
 
@@ -499,6 +577,11 @@ class EvictingSequenceExhaustionStatefulTest {
         assertTrue(m.exhaustedAppends >= 1 && m.exhaustedWrites >= 1 && m.exhaustedCompactions >= 1,
                 "every run reached exhaustion on the append, copy-on-write and compaction paths: " + Arrays.asList(
                         m.exhaustedAppends, m.exhaustedWrites, m.exhaustedCompactions));
+        assertTrue(m.faultedAppends >= 1 && m.faultedWrites >= 1 && m.faultedCompactions >= 1,
+                "every run reached an injected fault on the append, copy-on-write and compaction paths: "
+                        + Arrays.asList(m.faultedAppends, m.faultedWrites, m.faultedCompactions));
+        assertEquals(m.faultedAppends + m.faultedWrites + m.faultedCompactions, sys.faults.injectedFailures(),
+                "every fault that fired was counted by the model, and none fired elsewhere");
     }
 
     @Test

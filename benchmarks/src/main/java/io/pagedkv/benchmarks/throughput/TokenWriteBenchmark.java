@@ -2,9 +2,14 @@ package io.pagedkv.benchmarks.throughput;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
+import io.pagedkv.cache.PrefixKeys;
 import io.pagedkv.cache.Sequence;
 import io.pagedkv.dtype.KvCodecs;
 import io.pagedkv.dtype.KvDType;
+import io.pagedkv.engine.KvWriter;
+import io.pagedkv.engine.StepPlan;
+import io.pagedkv.engine.StepPlanner;
+import io.pagedkv.engine.StepSequence;
 import io.pagedkv.model.ModelShape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,11 +38,21 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code sequenceAppendWrite}: {@code seq.append(1)} then {@code seq.write(layer, pos, k, v)}
  *       for each layer from {@code float[kvHeads * headDim]} arrays, as an engine's decode step does;
  *       the layout's codec encodes (F32: a copy; F16: a conversion).</li>
+ *   <li>{@code stepWrite}: the step API's bulk path ({@link KvWriter}): per layer one
+ *       {@code writer.write(plan, row, layer, token, 1, dtype, keys, values)} from segments already
+ *       in the cache's dtype ({@code [kvHeads][headDim]}), through the plan's slot mapping, advancing
+ *       the written mark; the plan is one 512-token row, planned and completed every 512 tokens
+ *       (amortized, and measured).</li>
+ *   <li>{@code stepWriteFromF32}: the same from {@code float[]} (the codec converts to F16).</li>
  *   <li>{@code memoryCopy}: per layer, one copy of K and one of V of the stored bytes (already in the
  *       stored dtype) to consecutive memory: 64 bulk copies of 8 KiB (F32) or 4 KiB (F16).</li>
  *   <li>{@code headCopies}: the same bytes copied head by head to the offsets pagedkv's block layout
- *       gives them (512 copies of 512 or 256 bytes), without block table, checks or codec: the cost
- *       of the layout alone.</li>
+ *       gives them (per-head runs: 512 copies of 512 or 256 bytes), without block table, checks or
+ *       codec: the cost of the layout alone.</li>
+ *   <li>{@code tokenRunCopies}: the same bytes copied to the offsets of the other layout a block could
+ *       have, per-token runs (within a block, layer, K|V, slot, head: all heads of a token's K in one
+ *       run, as FlashAttention's {@code [blocks, blockSize, heads, headDim]} cache): 64 copies.
+ *       pagedkv does not offer that layout; the variant measures what it would save.</li>
  * </ul>
  * Every variant cycles through {@value #TOKENS} tokens of memory (the sequence is closed and a new one
  * opened when full), so writes land in fresh cache lines as in a real decode.
@@ -71,6 +86,13 @@ public class TokenWriteBenchmark {
     private long layerBytes;
     private long headBytes;
     private int copyPosition;
+    private PagedKvCache stepCache;
+    private StepPlanner planner;
+    private KvWriter writer;
+    private StepPlan plan;
+    private StepSequence stepSeq;
+    private int stepToken;
+    private final int[] stepIds = new int[TOKENS + 1];
 
     /** Builds the cache, the per-layer K/V vectors and their stored-dtype encodings, the copy target. */
     @Setup(Level.Trial)
@@ -105,12 +127,40 @@ public class TokenWriteBenchmark {
             codec.encode(keys[l], 0, width, storedKeys[l], 0);
             codec.encode(values[l], 0, width, storedValues[l], 0);
         }
+        // the step API's cache: one more block for the admission's room for a generated token
+        stepCache = new PagedKvCache(layout, (int) layout.blocksFor(TOKENS + 1L));
+        stepCache.setPrefixCaching(false);
+        planner = new StepPlanner(stepCache, 0);
+        writer = planner.newWriter();
+        for (int i = 0; i < stepIds.length; i++) {
+            stepIds[i] = i + 1;
+        }
+        planStepRow(); // reserves (zero-fills) the memory here: the steady state is measured
+    }
+
+    /** A fresh 512-token row: admit, schedule, plan. */
+    private void planStepRow() {
+        stepSeq = planner.admit(stepIds, TOKENS, PrefixKeys.NONE);
+        planner.schedule(stepSeq, stepIds, 0, TOKENS);
+        plan = planner.plan();
+        stepToken = 0;
+    }
+
+    /** The next token of the step's row; a full row is completed and released, and a new one planned. */
+    private int nextStepToken() {
+        if (stepToken == TOKENS) {
+            planner.complete(plan);
+            planner.release(stepSeq);
+            planStepRow();
+        }
+        return stepToken++;
     }
 
     /** Frees the cache and the copy target. */
     @TearDown(Level.Trial)
     public void tearDown() {
         cache.close();
+        stepCache.close();
         arena.close();
     }
 
@@ -127,6 +177,26 @@ public class TokenWriteBenchmark {
             seq.write(l, pos, keys[l], values[l]);
         }
         return pos;
+    }
+
+    /** One token's K/V in every layer through the step API's bulk writer, from segments in the cache's dtype. */
+    @Benchmark
+    public int stepWrite() {
+        int t = nextStepToken();
+        for (int l = 0; l < layers; l++) {
+            writer.write(plan, 0, l, t, 1, layout.dtype(), storedKeys[l], 0, storedValues[l], 0);
+        }
+        return t;
+    }
+
+    /** The same from {@code float[]}: the codec converts (F16) or copies (F32). */
+    @Benchmark
+    public int stepWriteFromF32() {
+        int t = nextStepToken();
+        for (int l = 0; l < layers; l++) {
+            writer.write(plan, 0, l, t, 1, keys[l], 0, values[l], 0);
+        }
+        return t;
     }
 
     /** The same stored bytes as two bulk copies per layer into consecutive memory. */
@@ -154,6 +224,20 @@ public class TokenWriteBenchmark {
                 MemorySegment.copy(storedValues[l], h * headBytes, flat,
                         block + layout.offset(l, CacheLayout.V, h, slot), headBytes);
             }
+        }
+        return pos;
+    }
+
+    /** The same stored bytes copied to per-token-run offsets: K and V of all heads of a token in one run per layer. */
+    @Benchmark
+    public int tokenRunCopies() {
+        int pos = nextCopyPosition();
+        int slot = pos % layout.blockSize();
+        long block = (long) (pos / layout.blockSize()) * layout.bytesPerBlock();
+        long run = layout.blockSize() * layerBytes; // one layer's K (or V) of every slot of the block
+        for (int l = 0; l < layers; l++) {
+            MemorySegment.copy(storedKeys[l], 0, flat, block + (2L * l) * run + slot * layerBytes, layerBytes);
+            MemorySegment.copy(storedValues[l], 0, flat, block + (2L * l + 1) * run + slot * layerBytes, layerBytes);
         }
         return pos;
     }

@@ -52,8 +52,11 @@ class ThroughputBenchmarkSmokeTest {
                 "AllocateFreeContendedBenchmark.arenaConfined/2",
                 "AllocateFreeContendedBenchmark.arenaShared/2",
                 "TokenWriteBenchmark.sequenceAppendWrite/1",
+                "TokenWriteBenchmark.stepWrite/1",
+                "TokenWriteBenchmark.stepWriteFromF32/1",
                 "TokenWriteBenchmark.memoryCopy/1",
-                "TokenWriteBenchmark.headCopies/1"), ran);
+                "TokenWriteBenchmark.headCopies/1",
+                "TokenWriteBenchmark.tokenRunCopies/1"), ran);
         String md = ThroughputResults.markdown(results);
         assertTrue(md.contains("| 2 | 4,096 |"), md);
         assertTrue(md.contains("| F16 |"), md);

@@ -34,6 +34,26 @@ public interface KvStore extends AutoCloseable {
     /** Stores the keys and values of all KV heads ({@code kvHeads * headSize} each) of one token in one layer. */
     void write(int layer, int position, float[] keys, float[] values);
 
+    /**
+     * Whether {@link #writeChunk} stores a chunk of tokens in one call (a bulk path); when not, a
+     * decoder writes a chunk token by token with {@link #write}.
+     */
+    default boolean bulkWrites() {
+        return false;
+    }
+
+    /**
+     * Stores the keys and values of {@code count} consecutive tokens of {@code layer} at positions
+     * {@code start ..}, token {@code i}'s at {@code keys[i * kvHeads * headSize ..]} (likewise values):
+     * the same K/V as {@code count} calls of {@link #write}, in one call.
+     *
+     * @throws UnsupportedOperationException if {@link #bulkWrites()} is false
+     */
+    default void writeChunk(int layer, int start, int count, float[] keys, float[] values) {
+        throw new UnsupportedOperationException("writeChunk: " + getClass().getSimpleName() + " has no bulk path"
+                + " (expected: bulkWrites() true; write token by token)");
+    }
+
     /** Attends {@code q} (all query heads) over the stored tokens of {@code layer}, into {@code out}. */
     void attend(int layer, float[] q, float[] out);
 

@@ -37,6 +37,9 @@ public final class LlamaDecoder {
     private float[] chunkX = new float[0];
     private float[] chunkQ = new float[0];
     private float[] chunkOut = new float[0];
+    /** Keys and values of a prefill chunk for one layer, {@code [tokens][kvDim]}, for a store with a bulk path. */
+    private float[] chunkK = new float[0];
+    private float[] chunkV = new float[0];
 
     /** A decoder over {@code weights} that keeps its keys and values in {@code store}. */
     public LlamaDecoder(LlamaWeights weights, KvStore store) {
@@ -161,6 +164,12 @@ public final class LlamaDecoder {
             chunkQ = new float[n * dim];
             chunkOut = new float[n * dim];
         }
+        boolean bulk = store.bulkWrites();
+        int kvDim = c.kvDim();
+        if (bulk && chunkK.length < n * kvDim) {
+            chunkK = new float[n * kvDim];
+            chunkV = new float[n * kvDim];
+        }
         int rope0 = store.nextRopePosition();
         for (int i = 0; i < n; i++) {
             System.arraycopy(w.tokenEmbedding(), tokens[off + i] * dim, chunkX, i * dim, dim);
@@ -175,8 +184,16 @@ public final class LlamaDecoder {
                 matmul(v, xb, w.wv()[l], dim, c.kvDim());
                 rotate(q, c.heads(), rope0 + i);
                 rotate(k, c.kvHeads(), rope0 + i);
-                store.write(l, start + i, k, v);
+                if (bulk) {
+                    System.arraycopy(k, 0, chunkK, i * kvDim, kvDim);
+                    System.arraycopy(v, 0, chunkV, i * kvDim, kvDim);
+                } else {
+                    store.write(l, start + i, k, v);
+                }
                 System.arraycopy(q, 0, chunkQ, i * dim, dim);
+            }
+            if (bulk) {
+                store.writeChunk(l, start, n, chunkK, chunkV); // the chunk's K/V of this layer in one call
             }
             store.attendChunk(l, start, n, chunkQ, chunkOut);
             for (int i = 0; i < n; i++) {

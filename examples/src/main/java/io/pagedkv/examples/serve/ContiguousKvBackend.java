@@ -59,10 +59,6 @@ final class ContiguousKvBackend implements KvBackend {
         return true;
     }
 
-    @Override
-    public void commit(KvSequence s) {
-        // no prefix caching in the baseline
-    }
 
     @Override
     public void release(KvSequence s) {

@@ -24,13 +24,15 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Running sequences, oldest first, get their next chunk within the step's token budget
  *       ({@link EngineLimits#maxBatchedTokens()}): one token when decoding, a prefill chunk
  *       otherwise. If the backend cannot reserve it, the youngest running sequence is preempted
- *       (released and put back at the head of the queue, to be recomputed; its committed prefix
+ *       ({@link KvBackend#preempt}: put back at the head of the queue, to be recomputed; its written prefix
  *       stays cached, so re-admission mostly hits the cache) and the reservation is retried.</li>
  *   <li>If nothing was preempted, waiting requests are admitted in order while the backend says
  *       they fit, each with its first chunk.</li>
- *   <li>Workers run every chunk; a chunk that reaches the last token samples the next one.</li>
- *   <li>The scheduler commits full written blocks to the prefix cache, emits the new tokens and
- *       releases finished requests.</li>
+ *   <li>The backend plans the step ({@link KvBackend#planStep()}: for the paged cache, the step API's
+ *       slot mapping and block tables); workers run every chunk, writing K/V through the plan and
+ *       attending through its block tables; a chunk that reaches the last token samples the next one.</li>
+ *   <li>The backend completes the step ({@link KvBackend#completeStep()}: full written blocks go to
+ *       the prefix cache); the scheduler emits the new tokens and releases finished requests.</li>
  * </ol>
  * A request's computation never depends on the others: a prefill chunk gives the same K/V and
  * logits as token-by-token decoding (see {@link io.pagedkv.examples.llama.LlamaDecoder#prefill(int[], int, int)}),
@@ -157,7 +159,9 @@ public final class Engine implements AutoCloseable {
                     LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
                     continue;
                 }
+                kv.planStep();
                 workers.run(scheduled, n);
+                kv.completeStep();
                 finishStep(n);
                 runningCount = running.size();
                 steps.incrementAndGet();
@@ -259,7 +263,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private void preempt(EngineRequest victim) {
-        kv.release(victim.kv);
+        kv.preempt(victim.kv);
         victim.detach();
         victim.preemptions++;
         preemptions.incrementAndGet();
@@ -283,7 +287,6 @@ public final class Engine implements AutoCloseable {
                 continue;
             }
             r.computed += r.chunkLen;
-            kv.commit(r.kv);
             if (r.sampled < 0) {
                 continue; // a prefill chunk that did not reach the end of the prompt
             }
@@ -308,6 +311,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private void failAll(ApiException e) {
+        kv.completeStep(); // a step interrupted by an error: end it before releasing its sequences
         for (EngineRequest r : running) {
             if (r.kv != null) {
                 kv.release(r.kv);

@@ -73,10 +73,6 @@ final class EvictingKvBackend implements KvBackend {
         return true; // admission reserved the request's lifetime maximum; the store places tokens itself
     }
 
-    @Override
-    public void commit(KvSequence seq) {
-        // no prefix caching under eviction
-    }
 
     @Override
     public void release(KvSequence seq) {

@@ -2,26 +2,30 @@ package io.pagedkv.examples.serve;
 
 /**
  * The engine's cache-facing bookkeeping, in one place: admit a request (reusing a cached prefix),
- * reserve room for a step's tokens, commit written blocks to the prefix cache, free a sequence
- * (finished, cancelled or preempted). The engine never touches the cache otherwise; the decoder
- * math reaches K/V only through {@link KvSequence#store()}. Porting the engine onto another cache
- * API (the step API of issue 25) means writing one more implementation of this interface.
+ * reserve room for a step's tokens, plan the step, complete it (commit written blocks to the prefix
+ * cache), free a sequence (finished, cancelled or preempted). The engine never touches the cache
+ * otherwise; the decoder math reaches K/V only through {@link KvSequence#store()}.
+ *
+ * <h2>A step</h2>
+ * {@link #reserve} for each scheduled sequence (admitting new ones with {@link #admit}), then
+ * {@link #planStep()}, then the workers run the stores, then {@link #completeStep()}; releases and
+ * preemptions happen between steps.
  *
  * <h2>Contract</h2>
  * <ul>
  *   <li>{@link #admit} answers yes only if the request's whole remaining prompt and its first
  *       generated token fit now (plus the watermark when others run), so admitted requests do not
- *       preempt each other at once; a {@code null} answer leaves the pool's occupancy as it was.</li>
- *   <li>{@link #reserve} is all or nothing; only reserved tokens are written, and every reserved
- *       token is written by the step that reserved it before {@link #commit} runs, so a commit never
- *       names a slot that was reserved but not written.</li>
+ *       preempt each other at once; a {@code null} answer leaves the cache exactly as it was.</li>
+ *   <li>{@link #reserve} is all or nothing; only reserved tokens are written, and only written tokens
+ *       are committed to the prefix cache (by {@link #completeStep()}) or read.</li>
  *   <li>After {@link #release} of every sequence, every block is free or cached (none leaked).</li>
  * </ul>
  *
  * <h2>Threading</h2>
  * All methods run on the engine's scheduler thread, except {@link #usage()} (any thread, a
  * snapshot) and the {@link KvSequence#store()} of a scheduled sequence, which one worker thread
- * uses during a step while the scheduler waits.
+ * uses during a step (between {@link #planStep()} and {@link #completeStep()}) while the scheduler
+ * waits.
  */
 public interface KvBackend extends AutoCloseable {
 
@@ -43,11 +47,27 @@ public interface KvBackend extends AutoCloseable {
      */
     boolean reserve(KvSequence seq, int[] tokens, int from, int n);
 
-    /** Offers {@code seq}'s full, written blocks to the prefix cache (a no-op without prefix caching). */
-    void commit(KvSequence seq);
+    /** Called once the step's reservations are made, before the workers run: the step API plans the batch here. */
+    default void planStep() {
+    }
+
+    /**
+     * Called after the workers ran, before any release: ends the step and offers the full, written
+     * blocks to the prefix cache (a no-op without prefix caching). Does nothing when no step is planned.
+     */
+    default void completeStep() {
+    }
 
     /** Frees {@code seq}; blocks it committed stay cached for later requests. */
     void release(KvSequence seq);
+
+    /**
+     * Frees {@code seq} to recompute it later: its written full blocks stay in the prefix cache, so
+     * re-admission reuses them. Default: {@link #release}.
+     */
+    default void preempt(KvSequence seq) {
+        release(seq);
+    }
 
     /** Occupancy and counters now (a snapshot, safe from any thread). */
     KvUsage usage();

@@ -1,37 +1,42 @@
 package io.pagedkv.examples.serve;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.pagedkv.attention.PagedAttention;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.PagedKvCache;
-import io.pagedkv.cache.Sequence;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
+import io.pagedkv.cache.PrefixKeys;
+import io.pagedkv.engine.StepPlan;
+import io.pagedkv.engine.StepPlanner;
+import io.pagedkv.engine.StepSequence;
 import io.pagedkv.examples.llama.KvStore;
 import io.pagedkv.micrometer.PagedKvCacheMetrics;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * {@link KvBackend} on today's public API of {@link PagedKvCache}: admission opens the sequence
- * with {@link PagedKvCache#openSequence(int[])} (longest cached prefix, shared) and keeps it only if
- * the rest of the prompt and one generated token fit ({@link Sequence#blocksToAppend} against
- * {@link PagedKvCache#availableBlocks()}, minus a watermark of blocks kept for running sequences);
- * a step reserves with {@link Sequence#tryAppendTokens}; a commit calls
- * {@link Sequence#commitPrefix()} when a block filled; release closes the sequence.
+ * {@link KvBackend} on the step API ({@link StepPlanner}): admission is the planner's side-effect-free
+ * probe plus open (a request that does not fit leaves the cache exactly as it was: no LRU move, no
+ * prefix counter); a reservation schedules the request's chunk in the step being built;
+ * {@link #planStep()} hands the workers the plan, through which each request's
+ * {@link PlannedKvStore} writes K/V (bulk, per layer, through the slot mapping) and attends (the
+ * plan's block table); {@link #completeStep()} offers the written full blocks to the prefix cache;
+ * preemption keeps the written prefix cached; release closes.
  *
- * <p>Known limit of today's API (fixed by the step API of issue 25): an admission that is then
- * refused has already touched the prefix cache's LRU order and query counters; the counters this
- * backend reports count admitted sequences only.
+ * <p>All methods but {@link #usage()}, {@link #describe()} and {@link #close()} run on the engine's
+ * scheduler thread, which becomes the planner's owner at its first call.
  */
 final class PagedKvBackend implements KvBackend {
 
     private final PagedKvCache cache;
+    private final StepPlanner planner;
     private final int blockSize;
     private final int context;
-    private final int watermark;
     private final LongAdder queryTokens = new LongAdder();
     private final LongAdder hitTokens = new LongAdder();
+    /** The plan in flight, or null between steps (scheduler thread). */
+    private StepPlan plan;
 
     /**
      * A pool of {@code blocks} blocks shaped by {@code layout} for a model of {@code context} tokens.
@@ -51,43 +56,49 @@ final class PagedKvBackend implements KvBackend {
         }
         this.cache = new PagedKvCache(layout, blocks);
         cache.setPrefixCaching(prefixCaching);
+        this.planner = new StepPlanner(cache, watermark);
         this.blockSize = layout.blockSize();
         this.context = context;
-        this.watermark = watermark;
     }
 
     @Override
     public KvSequence admit(int[] tokens, int length, boolean othersRunning) {
-        Sequence seq = cache.openSequence(Arrays.copyOf(tokens, length));
-        int cached = seq.reusedTokens();
-        int need = seq.blocksToAppend(length - cached + 1);
-        if (need + (othersRunning ? watermark : 0) > cache.availableBlocks()) {
-            seq.close();
+        StepSequence seq = planner.admit(tokens, length, PrefixKeys.NONE);
+        if (seq == null) {
             return null;
         }
         queryTokens.add(length);
-        hitTokens.add(cached);
-        return new Paged(seq, new SequenceKvStore(cache, seq, cached, context), cached, cached / blockSize);
+        hitTokens.add(seq.cachedTokens());
+        // a writer and a kernel per request: each keeps scratch, and the store runs on one worker at a time
+        return new Planned(seq, new PlannedKvStore(seq, planner.newWriter(), PagedAttention.create(cache), context));
     }
 
     @Override
     public boolean reserve(KvSequence s, int[] tokens, int from, int n) {
-        return ((Paged) s).seq.tryAppendTokens(tokens, from, n);
+        return planner.schedule(((Planned) s).seq, tokens, from, n);
     }
 
     @Override
-    public void commit(KvSequence s) {
-        Paged p = (Paged) s;
-        int full = p.store.length() / blockSize;
-        if (full > p.offeredBlocks) {
-            p.seq.commitPrefix();
-            p.offeredBlocks = full;
+    public void planStep() {
+        plan = planner.plan();
+    }
+
+    @Override
+    public void completeStep() {
+        if (plan != null) {
+            planner.complete(plan);
+            plan = null;
         }
     }
 
     @Override
     public void release(KvSequence s) {
-        ((Paged) s).seq.close();
+        planner.release(((Planned) s).seq);
+    }
+
+    @Override
+    public void preempt(KvSequence s) {
+        planner.preempt(((Planned) s).seq);
     }
 
     @Override
@@ -106,14 +117,19 @@ final class PagedKvBackend implements KvBackend {
     public String describe() {
         CacheLayout l = cache.layout();
         return String.format(Locale.ROOT, "paged %s cache: %d blocks of %d tokens (%d bytes each, %.2f MiB), "
-                        + "watermark %d blocks, prefix caching %s", l.dtype(), cache.pool().blockCount(), blockSize,
-                l.bytesPerBlock(), cache.pool().blockCount() * (double) l.bytesPerBlock() / (1 << 20), watermark,
-                cache.prefixStats().enabled() ? "on" : "off");
+                        + "watermark %d blocks, prefix caching %s, step API", l.dtype(), cache.pool().blockCount(),
+                blockSize, l.bytesPerBlock(), cache.pool().blockCount() * (double) l.bytesPerBlock() / (1 << 20),
+                planner.watermark(), cache.prefixStats().enabled() ? "on" : "off");
     }
 
     /** The cache (tests inspect it). */
     PagedKvCache cache() {
         return cache;
+    }
+
+    /** The planner (tests inspect it). */
+    StepPlanner planner() {
+        return planner;
     }
 
     @Override
@@ -122,27 +138,10 @@ final class PagedKvBackend implements KvBackend {
     }
 
     /** An admitted sequence and its decoder view. */
-    private static final class Paged implements KvSequence {
-        final Sequence seq;
-        final SequenceKvStore store;
-        final int cached;
-        int offeredBlocks;
-
-        Paged(Sequence seq, SequenceKvStore store, int cached, int offeredBlocks) {
-            this.seq = seq;
-            this.store = store;
-            this.cached = cached;
-            this.offeredBlocks = offeredBlocks;
-        }
-
+    private record Planned(StepSequence seq, KvStore store) implements KvSequence {
         @Override
         public int cachedTokens() {
-            return cached;
-        }
-
-        @Override
-        public KvStore store() {
-            return store;
+            return seq.cachedTokens();
         }
     }
 }

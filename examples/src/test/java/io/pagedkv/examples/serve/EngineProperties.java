@@ -58,7 +58,7 @@ class EngineProperties {
                             int maxTokens = 1 + rnd.nextInt(Math.min(70, context - prompt.length));
                             float temperature = rnd.nextInt(4) == 0 ? 0.9f : 0f;
                             long s = rnd.nextLong();
-                            expected.add(ServeFixtures.reference(w, prompt, maxTokens, temperature, s));
+                            expected.add(ServeFixtures.reference(w, prompt, maxTokens, temperature, s, blockSize));
                             handles.add(engine.submit(new CompletionRequest("m", prompt, maxTokens, temperature, 1f, s,
                                     List.of(), false, false, false)));
                         }

@@ -36,14 +36,16 @@ class OpenAiSdkTest {
         String expectedText = tok.decode(ids[ids.length - 1], expected);
         ServeConfig config = ServeConfig.defaults("aidreams260K").withApiKey(KEY);
         try (ServerAssembly s = ServeFixtures.start(config, AIDREAMS, tok)) {
+            // snippet:serve-openai-client
             OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(s.baseUrl() + "/v1").apiKey(KEY).maxRetries(0).build();
+            CompletionCreateParams params = CompletionCreateParams.builder().model("aidreams260K").prompt(prompt)
+                    .maxTokens(24).temperature(0.0).build();
+            Completion c = client.completions().create(params);
+            // end-snippet
             try {
                 List<Model> models = client.models().list().data();
                 assertEquals("aidreams260K", models.get(0).id());
 
-                CompletionCreateParams params = CompletionCreateParams.builder().model("aidreams260K").prompt(prompt)
-                        .maxTokens(24).temperature(0.0).build();
-                Completion c = client.completions().create(params);
                 CompletionChoice choice = c.choices().get(0);
                 assertEquals(expectedText, choice.text());
                 assertEquals(CompletionChoice.FinishReason.LENGTH, choice.finishReason());

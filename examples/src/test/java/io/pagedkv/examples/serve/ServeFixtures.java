@@ -80,8 +80,17 @@ final class ServeFixtures {
      * generate: the same loop ({@link Generation#run}) over a paged F32 store, stopping at BOS.
      */
     static int[] reference(LlamaWeights w, int[] prompt, int maxTokens, float temperature, long seed) {
+        return reference(w, prompt, maxTokens, temperature, seed, 16);
+    }
+
+    /**
+     * What {@code pagedkv generate --block-size blockSize} produces: the paged kernel folds each block
+     * into its online softmax, so the block size is part of the arithmetic (a different one may round
+     * differently and, at a near tie, pick another token).
+     */
+    static int[] reference(LlamaWeights w, int[] prompt, int maxTokens, float temperature, long seed, int blockSize) {
         LlamaConfig c = w.config();
-        try (PagedKvStore store = new PagedKvStore(c, KvDType.F32, 16, c.seqLen())) {
+        try (PagedKvStore store = new PagedKvStore(c, KvDType.F32, blockSize, c.seqLen())) {
             int[] all = Generation.run(new LlamaDecoder(w, store), new Sampler(c.vocabSize(), temperature, seed), prompt,
                     prompt.length + maxTokens - 1, true, id -> { });
             return Arrays.copyOfRange(all, prompt.length, all.length);

@@ -1,0 +1,7 @@
+/**
+ * The engine-facing step API: a scheduler thread plans each step of a batch with a
+ * {@link io.pagedkv.engine.StepPlanner} and hands worker threads a kernel-ready
+ * {@link io.pagedkv.engine.StepPlan} (slot mapping, padded block tables, query start offsets and
+ * sequence lengths), which they fill through {@link io.pagedkv.engine.KvWriter}s. See docs/engine.md.
+ */
+package io.pagedkv.engine;
