@@ -5,7 +5,6 @@ import io.pagedkv.attention.PagedAttention;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.EvictingSequence;
 import io.pagedkv.cache.PagedKvCache;
-import io.pagedkv.cache.Sequence;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.eviction.AttentionReducer;
 import io.pagedkv.eviction.EvictionPolicy;
@@ -65,14 +64,12 @@ public final class EvictingKvStore implements KvStore {
         this.cache = new PagedKvCache(layout, Math.toIntExact(layout.blocksFor(maxSlots) + 1));
         this.seq = new EvictingSequence(cache.openSequence());
         this.evictor = new SequenceEvictor(seq, policy);
-        this.attention = PagedAttention.create(layout);
+        this.attention = PagedAttention.create(cache);
         this.reducer = new AttentionReducer(config.shape("generate"), AttentionReducer.Granularity.SEQUENCE,
                 AttentionReducer.Reduction.SUM, maxSlots + 1);
         this.slotOf = new int[capacity];
         this.weights = new float[config.heads() * (maxSlots + 1)];
-        PagedKvCache pc = cache;
-        Sequence s = seq.sequence();
-        this.table = i -> pc.block(s.blockId(i));
+        this.table = BlockTableView.of(seq.sequence());
     }
 
     @Override
