@@ -84,8 +84,11 @@ final class VectorAttentionEngine extends AttentionEngine {
     private final VectorShuffle<Float> unpermute;
     /** Packed: butterfly input vectors (the head dim) and its first level. */
     private final int packedVectors;
-    /** Packed values: lane j of vector k takes the probability of slot k * (L / headDim) + j / headDim. */
-    private final VectorShuffle<Float>[] spread;
+    /**
+     * Packed values: lane j of vector k takes the probability of slot k * (L / headDim) + j / headDim,
+     * read with an index-map gather (a shuffle held in an array is not intrinsified: it would box).
+     */
+    private final int[] spread;
     /** Decoded tiles (dtypes without a fused load), and the same arrays as segments for the loops. */
     private final float[] keyTile;
     private final float[] valueTile;
@@ -110,7 +113,6 @@ final class VectorAttentionEngine extends AttentionEngine {
     private float[] weights;
     private int weightSlots;
 
-    @SuppressWarnings({"unchecked", "rawtypes"}) // an array of VectorShuffle<Float>
     VectorAttentionEngine(ModelShape shape, KvDType dtype) {
         super(shape);
         this.headBytes = dtype.bytesFor(headDim);
@@ -140,13 +142,11 @@ final class VectorAttentionEngine extends AttentionEngine {
         }
         this.packedVectors = packed ? headDim : 0;
         this.unpermute = packed ? VectorLanes.unpermute(headDim, L / headDim, headDim) : VectorLanes.unpermute(L, 1, L);
-        this.spread = new VectorShuffle[packed ? headDim : 0];
-        for (int k = 0; k < spread.length; k++) {
-            int[] idx = new int[L];
+        this.spread = new int[packed ? headDim * L : 0];
+        for (int k = 0; packed && k < headDim; k++) {
             for (int j = 0; j < L; j++) {
-                idx[j] = k * (L / headDim) + j / headDim;
+                spread[k * L + j] = k * (L / headDim) + j / headDim;
             }
-            spread[k] = VectorShuffle.fromArray(F, idx, 0);
         }
         this.keyTile = new float[viaScratch ? L * slotFloats : 0];
         this.valueTile = new float[viaScratch ? L * slotFloats : 0];
@@ -878,18 +878,17 @@ final class VectorAttentionEngine extends AttentionEngine {
 
     /** Head dims dividing {@code L}: a vector of slots at a time, the probabilities spread over each slot's lanes. */
     private void packedAccumulate(MemorySegment vs, long vo, int n, int row) {
-        FloatVector p = FloatVector.fromArray(F, prob, row * L);
         FloatVector total = FloatVector.fromArray(F, acc, row * stride);
         int floats = n * headDim;
         int k = 0;
         for (; (k + 1) * L <= floats; k++) {
             FloatVector v = FloatVector.fromMemorySegment(F, vs, vo + (long) k * L * Float.BYTES, VectorLanes.LE);
-            total = v.fma(p.rearrange(spread[k]), total);
+            total = v.fma(FloatVector.fromArray(F, prob, row * L, spread, k * L), total);
         }
         if (k * L < floats) {
             VectorMask<Float> m = F.indexInRange(k * L, floats);
             FloatVector v = FloatVector.fromMemorySegment(F, vs, vo + (long) k * L * Float.BYTES, VectorLanes.LE, m);
-            total = v.fma(p.rearrange(spread[k]), total);
+            total = v.fma(FloatVector.fromArray(F, prob, row * L, spread, k * L), total);
         }
         total.intoArray(acc, row * stride);
     }

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -21,9 +22,12 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * Runs {@link DecodeAttentionBenchmark} (JMH options may follow, e.g. {@code -p tokens=1024 -wi 1})
  * and prints, per context length and dtype, every kernel's time and the ratios the goals ask for,
  * all from the same run: paged / contiguous (the cost of the block table), and each kernel / scan
- * (how far from streaming the K/V bytes at the bandwidth the scan measured). The machine's load
- * average before and after is printed too, so a noisy run shows. With {@code --out DIR} the table is
- * also written to {@code DIR/attention.md}. Not thread-safe; a program.
+ * (how far from streaming the K/V bytes at the bandwidth the scan measured). JMH runs in sample mode
+ * and the table gives each benchmark's median time per operation with its 10th-90th percentile range:
+ * on a shared machine the mean absorbs every preemption by other processes, while most operations
+ * (tens of microseconds to milliseconds) run uninterrupted, so the median is the robust estimate and
+ * the range shows the noise. The load average before and after is printed too. With {@code --out DIR}
+ * the table is also written to {@code DIR/attention.md}. Not thread-safe; a program.
  */
 public final class AttentionRatioReport {
 
@@ -44,7 +48,7 @@ public final class AttentionRatioReport {
         String loadBefore = loadAverage();
         Options cli = new CommandLineOptions(jmhArgs.toArray(String[]::new));
         Options opts = new OptionsBuilder().parent(cli).include("\\." + DecodeAttentionBenchmark.class.getSimpleName() + "\\.")
-                .shouldFailOnError(true).build();
+                .mode(Mode.SampleTime).shouldFailOnError(true).build();
         Collection<RunResult> results = new Runner(opts).run();
         String loadAfter = loadAverage();
         Map<String, Map<String, Result<?>>> byCase = new TreeMap<>();
@@ -57,6 +61,7 @@ public final class AttentionRatioReport {
         }
         StringBuilder md = new StringBuilder();
         md.append("load average before: ").append(loadBefore).append("; after: ").append(loadAfter).append("\n\n");
+        md.append("median µs per decode (10th-90th percentile), JMH sample mode\n\n");
         md.append("| tokens | dtype | head dim | K/V bytes | scan µs (GB/s) | contiguous µs | paged µs | paged / contiguous"
                 + " | contiguous / scan | paged / scan | pagedScalar µs |\n");
         md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -80,9 +85,10 @@ public final class AttentionRatioReport {
         }
     }
 
+    /** The median time per operation. */
     private static double score(Map<String, Result<?>> m, String method) {
         Result<?> r = m.get(method);
-        return r == null ? Double.NaN : r.getScore();
+        return r == null ? Double.NaN : r.getStatistics().getPercentile(50);
     }
 
     private static String cell(Map<String, Result<?>> m, String method) {
@@ -90,9 +96,8 @@ public final class AttentionRatioReport {
         if (r == null) {
             return "-";
         }
-        double err = r.getScoreError();
-        return Double.isNaN(err) ? String.format(Locale.ROOT, "%.1f", r.getScore())
-                : String.format(Locale.ROOT, "%.1f ± %.1f", r.getScore(), err);
+        return String.format(Locale.ROOT, "%.1f (%.1f-%.1f)", r.getStatistics().getPercentile(50),
+                r.getStatistics().getPercentile(10), r.getStatistics().getPercentile(90));
     }
 
     /** The first three fields of {@code /proc/loadavg}, or "n/a". */
