@@ -49,10 +49,24 @@ abstract class AttentionEngine {
      * Folds slots {@code slotBase .. slotBase + n - 1} ({@code 1 <= n <= tileSlots()}) of KV head
      * {@code kvh}: their keys start at byte {@code keyOff} of {@code keys}, their values at
      * {@code valueOff} of {@code values}, one head vector ({@code dtype.bytesFor(headDim)} bytes)
-     * per slot, encoded by {@code keyCodec} and {@code valueCodec}.
+     * per slot, encoded by {@code keyCodec} and {@code valueCodec}: {@link #keys} then {@link #values}.
      */
-    abstract void tile(int kvh, KvCodec keyCodec, KvCodec valueCodec, MemorySegment keys, long keyOff,
-            MemorySegment values, long valueOff, int slotBase, int n, int[] positions);
+    final void tile(int kvh, KvCodec keyCodec, KvCodec valueCodec, MemorySegment keys, long keyOff,
+            MemorySegment values, long valueOff, int slotBase, int n, int[] positions) {
+        keys(kvh, keyCodec, keys, keyOff, slotBase, n, positions);
+        values(kvh, valueCodec, values, valueOff, n);
+    }
+
+    /**
+     * The first half of {@link #tile}: scores the tile's keys against the KV head's query rows and
+     * folds them into the rows' softmax state, keeping the tile's probabilities per row. Other heads'
+     * {@code keys} may run before this head's {@link #values} (a paged block is then read in memory
+     * order: every head's keys, then every head's values).
+     */
+    abstract void keys(int kvh, KvCodec keyCodec, MemorySegment keys, long keyOff, int slotBase, int n, int[] positions);
+
+    /** The second half of {@link #tile}: adds the tile's {@code n} values, weighted, to the head's rows. */
+    abstract void values(int kvh, KvCodec valueCodec, MemorySegment values, long valueOff, int n);
 
     /** Writes every query head's output from {@code outOff} (token-major, as {@code q}) and normalises the weights. */
     abstract void finish(float[] out, int outOff);

@@ -7,6 +7,7 @@ import io.pagedkv.dtype.KvCodec;
 import io.pagedkv.dtype.KvCodecs;
 import io.pagedkv.dtype.KvDType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -78,6 +79,14 @@ public final class PagedAttention {
     private final int blockSize;
     private final int layers;
     private final int tile;
+    /** Bytes between two early touches of a block ahead: a cache line (a wider stride measured slower). */
+    private static final long LINE = 64;
+    /** How far ahead the early touches read, in bytes of K/V: 2 to 8 blocks of F32 measured alike. */
+    private static final long AHEAD_BYTES = 64 * 1024;
+    /** Blocks between the one computed and the one touched: {@code AHEAD_BYTES} of this layer's K/V, at least 1. */
+    private final int ahead;
+    /** Sum of the early-touched longs (kept in a field so the loads are not dead code). */
+    private long touched;
 
     private PagedAttention(CacheLayout layout, KvCodec[] codecs, AttentionEngine engine) {
         this.layout = layout;
@@ -90,6 +99,7 @@ public final class PagedAttention {
         this.blockSize = layout.blockSize();
         this.layers = layout.shape().layers();
         this.tile = engine.tileSlots();
+        this.ahead = (int) Math.max(1, AHEAD_BYTES / ((long) 2 * kvHeads * layout.headRunBytes()));
     }
 
     /**
@@ -332,30 +342,57 @@ public final class PagedAttention {
         }
     }
 
-    /** Feeds slots {@code 0 .. slots-1} to the engine, block by block, every KV head of each block. */
+    /**
+     * Feeds slots {@code 0 .. slots-1} to the engine, block by block, every KV head of each block. Before
+     * a block is computed, one long of every cache line of the layer's part of the block {@link #ahead}
+     * blocks further is read: Java has no prefetch instruction, but these independent early loads overlap
+     * with the current block's work, so that block is in cache when its turn comes. Without them the paged
+     * kernel took 1.6x the contiguous one from memory (32k tokens, F32) even with its blocks back to back:
+     * the contiguous kernel streams a head's keys and values as two long runs the hardware prefetcher
+     * follows far ahead, the paged one restarts at every block (measured: 3.57 ms without, 2.47-2.66 ms
+     * touching 1 to 8 blocks ahead, 4.5 ms touching every other line only).
+     */
     private void walk(BlockTableView table, int slots, int[] positions, int layer) {
         int blocks = (slots + blockSize - 1) / blockSize;
         long bytesPerBlock = layout.bytesPerBlock();
+        long layerStart = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
+        long layerEnd = layout.unsafeOffset(layer, CacheLayout.V, kvHeads - 1, 0) + layout.headRunBytes();
         for (int b = 0; b < blocks; b++) {
-            MemorySegment block = table.block(b);
-            if (block == null || block.byteSize() < bytesPerBlock) {
-                throw new IllegalStateException("block " + b + " of the table: " + (block == null ? "null" : block.byteSize()
-                        + " bytes") + " (expected: a block of " + bytesPerBlock + " bytes)");
+            MemorySegment block = checkedBlock(table, b, bytesPerBlock);
+            if (b + ahead < blocks) {
+                MemorySegment later = checkedBlock(table, b + ahead, bytesPerBlock);
+                long t = 0;
+                for (long off = layerStart; off < layerEnd; off += LINE) {
+                    t += later.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+                }
+                touched += t;
             }
             int base = b * blockSize;
             int inBlock = Math.min(blockSize, slots - base);
-            for (int kvh = 0; kvh < kvHeads; kvh++) {
-                long keyRun = layout.unsafeOffset(layer, CacheLayout.K, kvh, 0);
-                long valueRun = layout.unsafeOffset(layer, CacheLayout.V, kvh, 0);
-                KvCodec keyCodec = codecs[(layer * 2 + CacheLayout.K) * kvHeads + kvh];
-                KvCodec valueCodec = codecs[(layer * 2 + CacheLayout.V) * kvHeads + kvh];
-                for (int t0 = 0; t0 < inBlock; t0 += tile) {
-                    long off = (long) t0 * headBytes;
-                    engine.tile(kvh, keyCodec, valueCodec, block, keyRun + off, block, valueRun + off, base + t0,
-                            Math.min(tile, inBlock - t0), positions);
+            // In memory order: every head's keys of the tile, then every head's values (a layer's part of a
+            // block is K of head 0..n-1, then V of head 0..n-1): the prefetcher sees one forward stream.
+            for (int t0 = 0; t0 < inBlock; t0 += tile) {
+                long off = (long) t0 * headBytes;
+                int n = Math.min(tile, inBlock - t0);
+                for (int kvh = 0; kvh < kvHeads; kvh++) {
+                    engine.keys(kvh, codecs[(layer * 2 + CacheLayout.K) * kvHeads + kvh], block,
+                            layout.unsafeOffset(layer, CacheLayout.K, kvh, 0) + off, base + t0, n, positions);
+                }
+                for (int kvh = 0; kvh < kvHeads; kvh++) {
+                    engine.values(kvh, codecs[(layer * 2 + CacheLayout.V) * kvHeads + kvh], block,
+                            layout.unsafeOffset(layer, CacheLayout.V, kvh, 0) + off, n);
                 }
             }
         }
+    }
+
+    private static MemorySegment checkedBlock(BlockTableView table, int b, long bytesPerBlock) {
+        MemorySegment block = table.block(b);
+        if (block == null || block.byteSize() < bytesPerBlock) {
+            throw new IllegalStateException("block " + b + " of the table: " + (block == null ? "null" : block.byteSize()
+                    + " bytes") + " (expected: a block of " + bytesPerBlock + " bytes)");
+        }
+        return block;
     }
 
     private void checkSlots(BlockTableView table, int slots, int[] positions) {

@@ -23,6 +23,8 @@ final class ScalarAttentionEngine extends AttentionEngine {
     private final float[] sum;
     private final float[] acc;
     private final float[] scores;
+    /** Per KV head: whether its last scored tile has probabilities to add. */
+    private final boolean[] pending;
     private float[] q;
     private int qOff;
     private int nq;
@@ -39,6 +41,7 @@ final class ScalarAttentionEngine extends AttentionEngine {
         this.sum = new float[rows];
         this.acc = new float[rows * headDim];
         this.scores = new float[rows * TILE];
+        this.pending = new boolean[kvHeads];
     }
 
     @Override
@@ -65,8 +68,7 @@ final class ScalarAttentionEngine extends AttentionEngine {
     }
 
     @Override
-    void tile(int kvh, KvCodec keyCodec, KvCodec valueCodec, MemorySegment keys, long keyOff, MemorySegment values,
-            long valueOff, int slotBase, int n, int[] positions) {
+    void keys(int kvh, KvCodec keyCodec, MemorySegment keys, long keyOff, int slotBase, int n, int[] positions) {
         int headBytes = keyCodec.dtype().bytesFor(headDim);
         int width = queryHeads * headDim;
         for (int j = 0; j < n; j++) {
@@ -134,9 +136,15 @@ final class ScalarAttentionEngine extends AttentionEngine {
                 sum[row] = l;
             }
         }
-        if (!anyRow) {
+        pending[kvh] = anyRow;
+    }
+
+    @Override
+    void values(int kvh, KvCodec valueCodec, MemorySegment values, long valueOff, int n) {
+        if (!pending[kvh]) {
             return;
         }
+        int headBytes = valueCodec.dtype().bytesFor(headDim);
         for (int j = 0; j < n; j++) {
             boolean decoded = false;
             for (int i = 0; i < nq; i++) {

@@ -106,6 +106,8 @@ final class VectorAttentionEngine extends AttentionEngine {
     private final float[] max;
     private final float[] sum;
     private final float[] acc;
+    /** Per KV head: bit i set when query i saw a slot of the head's last scored tile. */
+    private final int[] seenQueries;
     /** A row of zero queries whose accumulator and probabilities nobody reads: pads a group to four rows. */
     private final int dummyRow;
     private int nq;
@@ -163,6 +165,7 @@ final class VectorAttentionEngine extends AttentionEngine {
         this.max = new float[rows];
         this.sum = new float[rows];
         this.acc = new float[rows * stride];
+        this.seenQueries = new int[kvHeads];
     }
 
     @Override
@@ -195,11 +198,11 @@ final class VectorAttentionEngine extends AttentionEngine {
     }
 
     @Override
-    void tile(int kvh, KvCodec keyCodec, KvCodec valueCodec, MemorySegment keys, long keyOff, MemorySegment values,
-            long valueOff, int slotBase, int n, int[] positions) {
+    void keys(int kvh, KvCodec keyCodec, MemorySegment keys, long keyOff, int slotBase, int n, int[] positions) {
         VectorMask<Integer> valid = I.indexInRange(0, n);
         IntVector pos = positions == null ? VectorLanes.IOTA.add(slotBase) : IntVector.fromArray(I, positions, slotBase, valid);
         VectorMask<Integer> live = positions == null ? valid : valid.and(pos.compare(VectorOperators.GE, 0));
+        seenQueries[kvh] = 0;
         if (!live.anyTrue()) {
             hideFromWeights(kvh, slotBase, n);
             return;
@@ -249,6 +252,12 @@ final class VectorAttentionEngine extends AttentionEngine {
                 }
             }
         }
+        seenQueries[kvh] = seen;
+    }
+
+    @Override
+    void values(int kvh, KvCodec valueCodec, MemorySegment values, long valueOff, int n) {
+        int seen = seenQueries[kvh];
         if (seen == 0) {
             return;
         }

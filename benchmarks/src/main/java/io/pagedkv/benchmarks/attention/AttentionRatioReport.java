@@ -55,16 +55,16 @@ public final class AttentionRatioReport {
         for (RunResult r : results) {
             String method = r.getParams().getBenchmark();
             method = method.substring(method.lastIndexOf('.') + 1);
-            String key = String.format(Locale.ROOT, "%6d|%s|%s", Integer.parseInt(r.getParams().getParam("tokens")),
-                    r.getParams().getParam("dtype"), r.getParams().getParam("headDim"));
+            String key = String.format(Locale.ROOT, "%6d|%s|%s|%s", Integer.parseInt(r.getParams().getParam("tokens")),
+                    r.getParams().getParam("dtype"), r.getParams().getParam("headDim"), r.getParams().getParam("layout"));
             byCase.computeIfAbsent(key, k -> new TreeMap<>()).put(method, r.getPrimaryResult());
         }
         StringBuilder md = new StringBuilder();
         md.append("load average before: ").append(loadBefore).append("; after: ").append(loadAfter).append("\n\n");
         md.append("median µs per decode (10th-90th percentile), JMH sample mode\n\n");
-        md.append("| tokens | dtype | head dim | K/V bytes | scan µs (GB/s) | contiguous µs | paged µs | paged / contiguous"
-                + " | contiguous / scan | paged / scan | pagedScalar µs |\n");
-        md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| tokens | dtype | head dim | pool layout | K/V bytes | scan µs (GB/s) | FMA floor µs | contiguous µs | paged µs"
+                + " | paged / contiguous | contiguous / scan | paged / scan | paged / max(scan, FMA floor) | pagedScalar µs |\n");
+        md.append("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map.Entry<String, Map<String, Result<?>>> e : byCase.entrySet()) {
             String[] k = e.getKey().split("\\|");
             int tokens = Integer.parseInt(k[0].trim());
@@ -73,9 +73,11 @@ public final class AttentionRatioReport {
             double scan = score(m, "scan");
             double contiguous = score(m, "contiguous");
             double paged = score(m, "paged");
-            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %,d | %s (%.1f) | %s | %s | %.2fx | %.2fx | %.2fx | %s |%n",
-                    tokens, k[1], k[2], bytes, cell(m, "scan"), bytes / (scan * 1e3), cell(m, "contiguous"), cell(m, "paged"),
-                    paged / contiguous, contiguous / scan, paged / scan, cell(m, "pagedScalar")));
+            double fma = score(m, "fmaFloor");
+            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %,d | %s (%.1f) | %s | %s | %s | %.2fx | %.2fx | %.2fx | %.2fx | %s |%n",
+                    tokens, k[1], k[2], k[3], bytes, cell(m, "scan"), bytes / (scan * 1e3), cell(m, "fmaFloor"), cell(m, "contiguous"),
+                    cell(m, "paged"), paged / contiguous, contiguous / scan, paged / scan,
+                    paged / (Double.isNaN(fma) ? scan : Math.max(scan, fma)), cell(m, "pagedScalar")));
         }
         System.out.println();
         System.out.print(md);

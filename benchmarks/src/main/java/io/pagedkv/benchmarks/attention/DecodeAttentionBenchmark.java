@@ -32,12 +32,20 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code paged}: {@link PagedAttention} (Vector API) over a {@link PagedKvCache} sequence whose
- *       16-token blocks interleave in the pool with a neighbour sequence's, as under concurrent serving;</li>
+ *       16-token blocks interleave in the pool with a neighbour sequence's, as under concurrent serving:
+ *       {@code layout=random} (default) gives the neighbour 0, 1 or 2 blocks between two of the measured
+ *       sequence's, an irregular fragmentation; {@code layout=alternating} one block each, a fixed stride
+ *       of two blocks that leaves half of every cache's sets unused (a worst case worth knowing: it halves
+ *       the caches the measured sequence can use); {@code layout=sequential}: no neighbour, the blocks back
+ *       to back in the pool;</li>
  *   <li>{@code contiguous}: {@link SegmentAttention}, the same Vector API loops over one contiguous
  *       segment per KV head holding byte for byte the same encoded keys and values: what the block
  *       table costs is {@code paged / contiguous};</li>
  *   <li>{@code scan}: a plain vector sum over a segment of exactly the K/V bytes attention reads
  *       ({@link #kvBytes}): the time to stream them at this working-set size, the limit;</li>
+ *   <li>{@code fmaFloor}: the fused multiply-adds one decode needs at least (keys and values, every
+ *       query head: {@code 2 * tokens * queryHeads * headDim}), at the core's full FMA throughput with no
+ *       memory traffic: the compute limit, which in cache can exceed the bandwidth limit;</li>
  *   <li>{@code pagedScalar}: the scalar reference kernel, for scale.</li>
  * </ul>
  *
@@ -72,6 +80,10 @@ public class DecodeAttentionBenchmark {
     @Param({"64"})
     public int headDim;
 
+    /** How the measured sequence's blocks interleave with a neighbour's in the pool: random, alternating or sequential (none). */
+    @Param({"random"})
+    public String layout;
+
     private Arena arena;
     private PagedKvCache cache;
     private BlockTableView view;
@@ -83,6 +95,7 @@ public class DecodeAttentionBenchmark {
     private MemorySegment scanned;
     private float[] q;
     private float[] out;
+    private long fmaVectors;
 
     /** K/V bytes one decode reads: tokens x KV heads x 2 x encoded head bytes. */
     public static long kvBytes(int tokens, KvDType dtype, int headDim) {
@@ -100,12 +113,22 @@ public class DecodeAttentionBenchmark {
         CacheLayout layout = new CacheLayout(shape, type, BLOCK_SIZE);
         SplittableRandom r = new SplittableRandom(42);
         int nBlocks = (int) layout.blocksFor(tokens);
-        cache = new PagedKvCache(layout, 2 * nBlocks);
+        int mode = switch (this.layout) {
+            case "random" -> 0;
+            case "alternating" -> 1;
+            case "sequential" -> 2;
+            default -> throw new IllegalArgumentException("layout: " + this.layout
+                    + " (expected: random, alternating or sequential)");
+        };
+        cache = new PagedKvCache(layout, 3 * nBlocks + 1);
         Sequence seq = cache.openSequence();
         Sequence neighbour = cache.openSequence();
         for (int b = 0; b < nBlocks; b++) {
             seq.append(Math.min(BLOCK_SIZE, tokens - b * BLOCK_SIZE));
-            neighbour.append(BLOCK_SIZE);
+            int between = mode == 0 ? r.nextInt(3) : mode == 1 ? 1 : 0;
+            if (between > 0) {
+                neighbour.append(between * BLOCK_SIZE);
+            }
         }
         arena = Arena.ofShared();
         int headBytes = layout.headBytes();
@@ -144,6 +167,7 @@ public class DecodeAttentionBenchmark {
             q[i] = (float) r.nextGaussian() * 0.3f;
         }
         out = new float[q.length];
+        fmaVectors = FmaFloor.vectorsFor(2L * tokens * QUERY_HEADS * headDim);
     }
 
     /** Releases the pool and the segments. */
@@ -171,6 +195,12 @@ public class DecodeAttentionBenchmark {
     @Benchmark
     public long scan() {
         return SegmentScan.sum(scanned);
+    }
+
+    /** The decode's multiply-adds at full FMA throughput, no memory: the compute limit. */
+    @Benchmark
+    public float fmaFloor() {
+        return FmaFloor.run(fmaVectors, q);
     }
 
     /** The scalar reference kernel over the block table. */
