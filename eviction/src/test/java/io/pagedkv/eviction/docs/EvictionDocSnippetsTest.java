@@ -77,7 +77,7 @@ class EvictionDocSnippetsTest {
         try (PagedKvCache cache = new PagedKvCache(layout, 8);
                 SequenceEvictor ev = new SequenceEvictor(cache.openSequence(), policy)) {
             PagedAttention attention = PagedAttention.create(layout);
-            BlockTableView table = i -> cache.block(ev.blockId(i));
+            BlockTableView table = BlockTableView.of(ev::slots, i -> cache.block(ev.blockId(i)));
             float[] weights = new float[queryHeads * prompt.length];
 
             int first = ev.prefill(prompt, 0, prompt.length);  // the whole prompt, no eviction
