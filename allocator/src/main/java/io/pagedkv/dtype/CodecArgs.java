@@ -82,14 +82,14 @@ final class CodecArgs {
         if (length < 0) {
             throw new IllegalArgumentException("length: " + length + " (expected: >= 0)");
         }
-        if (length % dtype.groupSize() != 0) {
+        if ((length & (dtype.groupSize() - 1)) != 0) { // group sizes are powers of two (1, 32): no idiv per call
             throw new IllegalArgumentException("length: " + length + " (expected: a multiple of the "
                     + dtype.label() + " group size " + dtype.groupSize() + ")");
         }
     }
 
     private static long bytes(KvDType dtype, int length) {
-        return (long) (length / dtype.groupSize()) * dtype.bytesPerGroup();
+        return (long) (length >>> Integer.numberOfTrailingZeros(dtype.groupSize())) * dtype.bytesPerGroup();
     }
 
     private static void checkRange(String name, long offset, long bytes, long size) {

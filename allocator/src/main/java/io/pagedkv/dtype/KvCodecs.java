@@ -124,8 +124,7 @@ public final class KvCodecs {
     /**
      * The Vector API codec for {@code dtype}, whatever {@value #VECTOR_PROP_NAME} says; empty when
      * {@code jdk.incubator.vector} is absent, the platform's vectors are narrower than 256 bits, or
-     * the dtype has no vector path (F32 is a plain copy; F16: the JDK 25 Vector API has no float16
-     * conversion, so its scalar {@code Float.floatToFloat16} loop is the only path).
+     * the dtype has no vector path (F32 is a plain copy).
      */
     public static Optional<KvCodec> vector(KvDType dtype) {
         requireDtype(dtype);

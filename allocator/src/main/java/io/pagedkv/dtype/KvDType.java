@@ -34,6 +34,9 @@ public enum KvDType {
     private final int bytesPerGroup;
 
     KvDType(String label, int groupSize, int bytesPerGroup) {
+        if (Integer.bitCount(groupSize) != 1) {
+            throw new AssertionError("groupSize: " + groupSize + " (expected: a power of two; the codecs' checks rely on it)");
+        }
         this.label = label;
         this.groupSize = groupSize;
         this.bytesPerGroup = bytesPerGroup;

@@ -18,6 +18,16 @@ final class VectorBlockInput {
     private VectorBlockInput() {
     }
 
+    /** {@link #ok(float, float[], MemorySegment, long, int)} for a {@code float[]}, with plain array loads. */
+    static boolean ok(float divisor, float[] array, int offset, int length) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < length; k += L) {
+            acc = acc.max(FloatVector.fromArray(F, array, offset + k).abs());
+        }
+        float amax = acc.reduceLanes(VectorOperators.MAX);
+        return amax <= Float.MAX_VALUE && !BlockInput.scaleOverflows(amax, divisor);
+    }
+
     /** Whether all values are finite and the largest scale fits fp16; addressed as {@link VectorLoads#load}. */
     static boolean ok(float divisor, float[] array, MemorySegment seg, long offset, int length) {
         FloatVector acc = FloatVector.zero(F);

@@ -12,6 +12,7 @@ final class VectorCodecs {
     private static final KvCodec Q8_0 = new VectorQ8_0Codec();
     private static final KvCodec Q4_0 = new VectorQ4_0Codec();
     private static final KvCodec BF16 = new VectorBf16Codec();
+    private static final KvCodec F16 = new VectorF16Codec();
     private static final KvCodec FP8_E4M3 = new VectorFp8Codec(new Fp8Codec(KvDType.FP8_E4M3, 1f));
     private static final KvCodec FP8_E5M2 = new VectorFp8Codec(new Fp8Codec(KvDType.FP8_E5M2, 1f));
 
@@ -32,6 +33,7 @@ final class VectorCodecs {
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
             case BF16 -> BF16;
+            case F16 -> F16;
             case FP8_E4M3 -> FP8_E4M3;
             case FP8_E5M2 -> FP8_E5M2;
             default -> null;

@@ -36,10 +36,14 @@ final class VectorQ4_0Codec implements KvCodec {
     @Override
     public void encode(float[] src, int srcOffset, int length, MemorySegment dst, long dstOffset) {
         CodecArgs.checkEncode(KvDType.Q4_0, src, srcOffset, length, dst, dstOffset);
-        if (!VectorBlockInput.ok(Q4_0Codec.DIVISOR, src, null, srcOffset, length)) {
+        if (length <= 4 * QK) {
+            encodeHead(src, srcOffset, length, dst, dstOffset);
+            return;
+        }
+        if (!VectorBlockInput.ok(Q4_0Codec.DIVISOR, src, srcOffset, length)) {
             BlockInput.check(KvDType.Q4_0, Q4_0Codec.DIVISOR, src, srcOffset, length);
         }
-        encodeChecked(src, null, srcOffset, length, dst, dstOffset);
+        encodeArray(src, srcOffset, length, dst, dstOffset);
     }
 
     @Override
@@ -51,36 +55,205 @@ final class VectorQ4_0Codec implements KvCodec {
         encodeChecked(null, src, srcOffset, length, dst, dstOffset);
     }
 
+    /**
+     * Groups go in blocks of four whose signed maxima and scales are independent scalars, so their
+     * reductions and fp32 divisions overlap instead of forming one chain per group.
+     */
     private static void encodeChecked(float[] array, MemorySegment seg, long srcOffset, int length,
             MemorySegment dst, long dstOffset) {
-        for (int g = 0; g < length / QK; g++) {
+        int groups = length / QK;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4) {
             long first = (long) g * QK;
             long out = dstOffset + (long) g * BLOCK_BYTES;
-            FloatVector acc = FloatVector.zero(F);
-            for (int k = 0; k < QK; k += L) {
-                acc = acc.max(VectorLoads.load(array, seg, srcOffset, first + k).abs());
-            }
-            float amax = acc.reduceLanes(VectorOperators.MAX);
-            float max = 0f;
-            if (amax != 0f) {
-                for (int k = 0; k < QK; k += L) {
-                    VectorMask<Float> hit = VectorLoads.load(array, seg, srcOffset, first + k).abs()
-                            .compare(VectorOperators.EQ, amax);
-                    if (hit.anyTrue()) {
-                        max = VectorLoads.get(array, seg, srcOffset, first + k + hit.firstTrue());
-                        break;
-                    }
-                }
-            }
-            float d = max / -8f;
+            float d0 = signedMax(array, seg, srcOffset, first) / -8f;
+            float d1 = signedMax(array, seg, srcOffset, first + QK) / -8f;
+            float d2 = signedMax(array, seg, srcOffset, first + 2 * QK) / -8f;
+            float d3 = signedMax(array, seg, srcOffset, first + 3 * QK) / -8f;
+            float i0 = d0 != 0f ? 1.0f / d0 : 0f;
+            float i1 = d1 != 0f ? 1.0f / d1 : 0f;
+            float i2 = d2 != 0f ? 1.0f / d2 : 0f;
+            float i3 = d3 != 0f ? 1.0f / d3 : 0f;
+            dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d0));
+            dst.set(LeLayouts.SHORT, out + BLOCK_BYTES, Float.floatToFloat16(d1));
+            dst.set(LeLayouts.SHORT, out + 2 * BLOCK_BYTES, Float.floatToFloat16(d2));
+            dst.set(LeLayouts.SHORT, out + 3 * BLOCK_BYTES, Float.floatToFloat16(d3));
+            pack(array, seg, srcOffset, first, i0, dst, out + 2);
+            pack(array, seg, srcOffset, first + QK, i1, dst, out + BLOCK_BYTES + 2);
+            pack(array, seg, srcOffset, first + 2 * QK, i2, dst, out + 2 * BLOCK_BYTES + 2);
+            pack(array, seg, srcOffset, first + 3 * QK, i3, dst, out + 3 * BLOCK_BYTES + 2);
+        }
+        for (; g < groups; g++) {
+            long first = (long) g * QK;
+            long out = dstOffset + (long) g * BLOCK_BYTES;
+            float d = signedMax(array, seg, srcOffset, first) / -8f;
             float id = d != 0f ? 1.0f / d : 0f;
             dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d));
-            for (int k = 0; k < HALF; k += L) {
-                IntVector lo = quant(VectorLoads.load(array, seg, srcOffset, first + k), id);
-                IntVector hi = quant(VectorLoads.load(array, seg, srcOffset, first + HALF + k), id);
-                IntVector packed = lo.or(hi.lanewise(VectorOperators.LSHL, 4));
-                ((ByteVector) packed.convertShape(VectorOperators.I2B, B, 0)).intoMemorySegment(dst, out + 2 + k, LE);
+            pack(array, seg, srcOffset, first, id, dst, out + 2);
+        }
+    }
+
+    /**
+     * At most four groups (a head of up to 128 values, the usual call): their largest magnitudes are
+     * computed once, checked (NaN, infinity, an fp16-overflowing scale: nothing written, the scalar
+     * check names the value), then their signed values found; no separate checking pass.
+     */
+    private static void encodeHead(float[] array, int srcOffset, int length, MemorySegment dst, long dstOffset) {
+        int groups = length / QK;
+        if (groups == 0) {
+            return;
+        }
+        float a0 = amaxA(array, srcOffset, 0);
+        float a1 = groups > 1 ? amaxA(array, srcOffset, QK) : 0f;
+        float a2 = groups > 2 ? amaxA(array, srcOffset, 2 * QK) : 0f;
+        float a3 = groups > 3 ? amaxA(array, srcOffset, 3 * QK) : 0f;
+        float m = Math.max(Math.max(a0, a1), Math.max(a2, a3)); // NaN if any is NaN
+        if (!(m <= Float.MAX_VALUE) || BlockInput.scaleOverflows(m, Q4_0Codec.DIVISOR)) {
+            BlockInput.check(KvDType.Q4_0, Q4_0Codec.DIVISOR, array, srcOffset, length); // throws, naming the value
+        }
+        float d0 = firstWithMagnitudeA(array, srcOffset, 0, a0) / -8f;
+        float d1 = groups > 1 ? firstWithMagnitudeA(array, srcOffset, QK, a1) / -8f : 0f;
+        float d2 = groups > 2 ? firstWithMagnitudeA(array, srcOffset, 2 * QK, a2) / -8f : 0f;
+        float d3 = groups > 3 ? firstWithMagnitudeA(array, srcOffset, 3 * QK, a3) / -8f : 0f;
+        float i0 = d0 != 0f ? 1.0f / d0 : 0f;
+        float i1 = d1 != 0f ? 1.0f / d1 : 0f;
+        float i2 = d2 != 0f ? 1.0f / d2 : 0f;
+        float i3 = d3 != 0f ? 1.0f / d3 : 0f;
+        dst.set(LeLayouts.SHORT, dstOffset, Float.floatToFloat16(d0));
+        packA(array, srcOffset, 0, i0, dst, dstOffset + 2);
+        if (groups > 1) {
+            dst.set(LeLayouts.SHORT, dstOffset + BLOCK_BYTES, Float.floatToFloat16(d1));
+            packA(array, srcOffset, QK, i1, dst, dstOffset + BLOCK_BYTES + 2);
+        }
+        if (groups > 2) {
+            dst.set(LeLayouts.SHORT, dstOffset + 2 * BLOCK_BYTES, Float.floatToFloat16(d2));
+            packA(array, srcOffset, 2 * QK, i2, dst, dstOffset + 2 * BLOCK_BYTES + 2);
+        }
+        if (groups > 3) {
+            dst.set(LeLayouts.SHORT, dstOffset + 3 * BLOCK_BYTES, Float.floatToFloat16(d3));
+            packA(array, srcOffset, 3 * QK, i3, dst, dstOffset + 3 * BLOCK_BYTES + 2);
+        }
+    }
+
+    /** The largest magnitude of the group at element {@code first} of a {@code float[]} (exact in any order). */
+    private static float amaxA(float[] array, int srcOffset, int first) {
+        FloatVector acc = FloatVector.fromArray(F, array, srcOffset + first).abs();
+        for (int k = L; k < QK; k += L) {
+            acc = acc.max(FloatVector.fromArray(F, array, srcOffset + first + k).abs());
+        }
+        return acc.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * The first value of the group whose magnitude is {@code amax} (0 if {@code amax} is 0), with its
+     * sign: the lanes that match, as bits in value order, and the lowest set bit, without a branch on
+     * which vector holds it (that branch is a coin flip the CPU mispredicts).
+     */
+    private static float firstWithMagnitudeA(float[] array, int srcOffset, int first, float amax) {
+        if (amax == 0f) {
+            return 0f;
+        }
+        long bits = 0;
+        for (int k = 0; k < QK; k += L) {
+            bits |= FloatVector.fromArray(F, array, srcOffset + first + k).abs().compare(VectorOperators.EQ, amax).toLong() << k;
+        }
+        return array[srcOffset + first + Long.numberOfTrailingZeros(bits)];
+    }
+
+    /** {@link #encodeChecked} for a {@code float[]} source (the hot path: caches write from arrays), plain array loads. */
+    private static void encodeArray(float[] array, int srcOffset, int length, MemorySegment dst, long dstOffset) {
+        int groups = length / QK;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4) {
+            int first = g * QK;
+            long out = dstOffset + (long) g * BLOCK_BYTES;
+            float d0 = signedMaxA(array, srcOffset, first) / -8f;
+            float d1 = signedMaxA(array, srcOffset, first + QK) / -8f;
+            float d2 = signedMaxA(array, srcOffset, first + 2 * QK) / -8f;
+            float d3 = signedMaxA(array, srcOffset, first + 3 * QK) / -8f;
+            float i0 = d0 != 0f ? 1.0f / d0 : 0f;
+            float i1 = d1 != 0f ? 1.0f / d1 : 0f;
+            float i2 = d2 != 0f ? 1.0f / d2 : 0f;
+            float i3 = d3 != 0f ? 1.0f / d3 : 0f;
+            dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d0));
+            dst.set(LeLayouts.SHORT, out + BLOCK_BYTES, Float.floatToFloat16(d1));
+            dst.set(LeLayouts.SHORT, out + 2 * BLOCK_BYTES, Float.floatToFloat16(d2));
+            dst.set(LeLayouts.SHORT, out + 3 * BLOCK_BYTES, Float.floatToFloat16(d3));
+            packA(array, srcOffset, first, i0, dst, out + 2);
+            packA(array, srcOffset, first + QK, i1, dst, out + BLOCK_BYTES + 2);
+            packA(array, srcOffset, first + 2 * QK, i2, dst, out + 2 * BLOCK_BYTES + 2);
+            packA(array, srcOffset, first + 3 * QK, i3, dst, out + 3 * BLOCK_BYTES + 2);
+        }
+        for (; g < groups; g++) {
+            int first = g * QK;
+            long out = dstOffset + (long) g * BLOCK_BYTES;
+            float d = signedMaxA(array, srcOffset, first) / -8f;
+            float id = d != 0f ? 1.0f / d : 0f;
+            dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d));
+            packA(array, srcOffset, first, id, dst, out + 2);
+        }
+    }
+
+    /**
+     * The value of largest magnitude of the group at element {@code first}, with its sign: the first
+     * whose magnitude equals the (exact, order-free) largest one, as the scalar scan keeps the first.
+     */
+    private static float signedMax(float[] array, MemorySegment seg, long srcOffset, long first) {
+        FloatVector acc = VectorLoads.load(array, seg, srcOffset, first).abs();
+        for (int k = L; k < QK; k += L) {
+            acc = acc.max(VectorLoads.load(array, seg, srcOffset, first + k).abs());
+        }
+        float amax = acc.reduceLanes(VectorOperators.MAX);
+        if (amax == 0f) {
+            return 0f;
+        }
+        for (int k = 0; k < QK; k += L) {
+            VectorMask<Float> hit = VectorLoads.load(array, seg, srcOffset, first + k).abs().compare(VectorOperators.EQ, amax);
+            if (hit.anyTrue()) {
+                return VectorLoads.get(array, seg, srcOffset, first + k + hit.firstTrue());
             }
+        }
+        return 0f; // unreachable: some value has the largest magnitude
+    }
+
+    /** {@link #signedMax} for a {@code float[]} source. */
+    private static float signedMaxA(float[] array, int srcOffset, int first) {
+        FloatVector acc = FloatVector.fromArray(F, array, srcOffset + first).abs();
+        for (int k = L; k < QK; k += L) {
+            acc = acc.max(FloatVector.fromArray(F, array, srcOffset + first + k).abs());
+        }
+        float amax = acc.reduceLanes(VectorOperators.MAX);
+        if (amax == 0f) {
+            return 0f;
+        }
+        for (int k = 0; k < QK; k += L) {
+            VectorMask<Float> hit = FloatVector.fromArray(F, array, srcOffset + first + k).abs().compare(VectorOperators.EQ, amax);
+            if (hit.anyTrue()) {
+                return array[srcOffset + first + k + hit.firstTrue()];
+            }
+        }
+        return 0f; // unreachable: some value has the largest magnitude
+    }
+
+    /** Nibbles {@code min(15, (int)(x * id + 8.5))} of the group, value j with value j + 16, at byte {@code at}. */
+    private static void pack(float[] array, MemorySegment seg, long srcOffset, long first, float id, MemorySegment dst,
+            long at) {
+        for (int k = 0; k < HALF; k += L) {
+            IntVector lo = quant(VectorLoads.load(array, seg, srcOffset, first + k), id);
+            IntVector hi = quant(VectorLoads.load(array, seg, srcOffset, first + HALF + k), id);
+            IntVector packed = lo.or(hi.lanewise(VectorOperators.LSHL, 4));
+            ((ByteVector) packed.convertShape(VectorOperators.I2B, B, 0)).intoMemorySegment(dst, at + k, LE);
+        }
+    }
+
+    /** {@link #pack} for a {@code float[]} source. */
+    private static void packA(float[] array, int srcOffset, int first, float id, MemorySegment dst,
+            long at) {
+        for (int k = 0; k < HALF; k += L) {
+            IntVector lo = quant(FloatVector.fromArray(F, array, srcOffset + first + k), id);
+            IntVector hi = quant(FloatVector.fromArray(F, array, srcOffset + first + HALF + k), id);
+            IntVector packed = lo.or(hi.lanewise(VectorOperators.LSHL, 4));
+            ((ByteVector) packed.convertShape(VectorOperators.I2B, B, 0)).intoMemorySegment(dst, at + k, LE);
         }
     }
 
@@ -97,7 +270,35 @@ final class VectorQ4_0Codec implements KvCodec {
     @Override
     public void decode(MemorySegment src, long srcOffset, int length, float[] dst, int dstOffset) {
         CodecArgs.checkDecode(KvDType.Q4_0, src, srcOffset, length, dst, dstOffset);
-        decodeChecked(src, srcOffset, length, dst, null, dstOffset);
+        int groups = length / QK;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4) { // four groups, their scales read first: independent work to overlap
+            long in = srcOffset + (long) g * BLOCK_BYTES;
+            int first = dstOffset + g * QK;
+            float d0 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in));
+            float d1 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in + BLOCK_BYTES));
+            float d2 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in + 2 * BLOCK_BYTES));
+            float d3 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in + 3 * BLOCK_BYTES));
+            unpack(src, in, d0, dst, first);
+            unpack(src, in + BLOCK_BYTES, d1, dst, first + QK);
+            unpack(src, in + 2 * BLOCK_BYTES, d2, dst, first + 2 * QK);
+            unpack(src, in + 3 * BLOCK_BYTES, d3, dst, first + 3 * QK);
+        }
+        for (; g < groups; g++) {
+            long in = srcOffset + (long) g * BLOCK_BYTES;
+            unpack(src, in, Float.float16ToFloat(src.get(LeLayouts.SHORT, in)), dst, dstOffset + g * QK);
+        }
+    }
+
+    /** The group at byte {@code in}: {@code (nibble - 8) * d}, low nibbles to values 0..15, high to 16..31. */
+    private static void unpack(MemorySegment src, long in, float d, float[] dst, int first) {
+        for (int k = 0; k < HALF; k += L) {
+            ByteVector b = ByteVector.fromMemorySegment(B, src, in + 2 + k, LE);
+            ((FloatVector) b.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d)
+                    .intoArray(dst, first + k);
+            ((FloatVector) b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d)
+                    .intoArray(dst, first + HALF + k);
+        }
     }
 
     @Override

@@ -35,10 +35,14 @@ final class VectorQ8_0Codec implements KvCodec {
     @Override
     public void encode(float[] src, int srcOffset, int length, MemorySegment dst, long dstOffset) {
         CodecArgs.checkEncode(KvDType.Q8_0, src, srcOffset, length, dst, dstOffset);
-        if (!VectorBlockInput.ok(Q8_0Codec.DIVISOR, src, null, srcOffset, length)) {
+        if (length <= 4 * QK) {
+            encodeHead(src, srcOffset, length, dst, dstOffset);
+            return;
+        }
+        if (!VectorBlockInput.ok(Q8_0Codec.DIVISOR, src, srcOffset, length)) {
             BlockInput.check(KvDType.Q8_0, Q8_0Codec.DIVISOR, src, srcOffset, length);
         }
-        encodeChecked(src, null, srcOffset, length, dst, dstOffset);
+        encodeArray(src, srcOffset, length, dst, dstOffset);
     }
 
     @Override
@@ -50,30 +54,174 @@ final class VectorQ8_0Codec implements KvCodec {
         encodeChecked(null, src, srcOffset, length, dst, dstOffset);
     }
 
-    /** Source is {@code array} (offset in elements) or else {@code seg} (offset in bytes). */
+    /**
+     * Source is {@code array} (offset in elements) or else {@code seg} (offset in bytes). Groups go in
+     * blocks of four whose maxima and scales are independent scalars, so the four reductions and the
+     * eight fp32 divisions overlap instead of forming one chain per group (1.5x here).
+     */
     private static void encodeChecked(float[] array, MemorySegment seg, long srcOffset, int length,
             MemorySegment dst, long dstOffset) {
-        for (int g = 0; g < length / QK; g++) {
+        int groups = length / QK;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4) {
             long first = (long) g * QK;
             long out = dstOffset + (long) g * BLOCK_BYTES;
-            FloatVector acc = FloatVector.zero(F);
-            for (int k = 0; k < QK; k += L) {
-                acc = acc.max(VectorLoads.load(array, seg, srcOffset, first + k).abs());
-            }
-            float amax = acc.reduceLanes(VectorOperators.MAX);
-            float d = amax / Q8_0Codec.DIVISOR;
+            float a0 = amax(array, seg, srcOffset, first);
+            float a1 = amax(array, seg, srcOffset, first + QK);
+            float a2 = amax(array, seg, srcOffset, first + 2 * QK);
+            float a3 = amax(array, seg, srcOffset, first + 3 * QK);
+            float d0 = a0 / Q8_0Codec.DIVISOR;
+            float d1 = a1 / Q8_0Codec.DIVISOR;
+            float d2 = a2 / Q8_0Codec.DIVISOR;
+            float d3 = a3 / Q8_0Codec.DIVISOR;
+            float i0 = d0 != 0f ? 1.0f / d0 : 0f;
+            float i1 = d1 != 0f ? 1.0f / d1 : 0f;
+            float i2 = d2 != 0f ? 1.0f / d2 : 0f;
+            float i3 = d3 != 0f ? 1.0f / d3 : 0f;
+            dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d0));
+            dst.set(LeLayouts.SHORT, out + BLOCK_BYTES, Float.floatToFloat16(d1));
+            dst.set(LeLayouts.SHORT, out + 2 * BLOCK_BYTES, Float.floatToFloat16(d2));
+            dst.set(LeLayouts.SHORT, out + 3 * BLOCK_BYTES, Float.floatToFloat16(d3));
+            quantise(array, seg, srcOffset, first, i0, dst, out + 2);
+            quantise(array, seg, srcOffset, first + QK, i1, dst, out + BLOCK_BYTES + 2);
+            quantise(array, seg, srcOffset, first + 2 * QK, i2, dst, out + 2 * BLOCK_BYTES + 2);
+            quantise(array, seg, srcOffset, first + 3 * QK, i3, dst, out + 3 * BLOCK_BYTES + 2);
+        }
+        for (; g < groups; g++) {
+            long first = (long) g * QK;
+            long out = dstOffset + (long) g * BLOCK_BYTES;
+            float d = amax(array, seg, srcOffset, first) / Q8_0Codec.DIVISOR;
             float id = d != 0f ? 1.0f / d : 0f;
             dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d));
-            for (int k = 0; k < QK; k += L) {
-                FloatVector x = VectorLoads.load(array, seg, srcOffset, first + k).mul(id);
-                FloatVector a = x.abs();
-                IntVector q = (IntVector) a.convert(VectorOperators.F2I, 0);
-                FloatVector frac = a.sub((FloatVector) q.convert(VectorOperators.I2F, 0));
-                q = q.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(I));
-                VectorMask<Integer> negative = x.compare(VectorOperators.LT, 0f).cast(I);
-                q = q.lanewise(VectorOperators.NEG, negative);
-                ((ByteVector) q.convertShape(VectorOperators.I2B, B, 0)).intoMemorySegment(dst, out + 2 + k, LE);
-            }
+            quantise(array, seg, srcOffset, first, id, dst, out + 2);
+        }
+    }
+
+    /**
+     * At most four groups (a head of up to 128 values, the usual call): their maxima are computed once,
+     * checked (NaN, infinity, an fp16-overflowing scale: nothing written, the scalar check names the
+     * value), then used; no separate checking pass.
+     */
+    private static void encodeHead(float[] array, int srcOffset, int length, MemorySegment dst, long dstOffset) {
+        int groups = length / QK;
+        if (groups == 0) {
+            return;
+        }
+        float a0 = amaxA(array, srcOffset, 0);
+        float a1 = groups > 1 ? amaxA(array, srcOffset, QK) : 0f;
+        float a2 = groups > 2 ? amaxA(array, srcOffset, 2 * QK) : 0f;
+        float a3 = groups > 3 ? amaxA(array, srcOffset, 3 * QK) : 0f;
+        float m = Math.max(Math.max(a0, a1), Math.max(a2, a3)); // NaN if any is NaN
+        if (!(m <= Float.MAX_VALUE) || BlockInput.scaleOverflows(m, Q8_0Codec.DIVISOR)) {
+            BlockInput.check(KvDType.Q8_0, Q8_0Codec.DIVISOR, array, srcOffset, length); // throws, naming the value
+        }
+        float d0 = a0 / Q8_0Codec.DIVISOR;
+        float d1 = a1 / Q8_0Codec.DIVISOR;
+        float d2 = a2 / Q8_0Codec.DIVISOR;
+        float d3 = a3 / Q8_0Codec.DIVISOR;
+        float i0 = d0 != 0f ? 1.0f / d0 : 0f;
+        float i1 = d1 != 0f ? 1.0f / d1 : 0f;
+        float i2 = d2 != 0f ? 1.0f / d2 : 0f;
+        float i3 = d3 != 0f ? 1.0f / d3 : 0f;
+        dst.set(LeLayouts.SHORT, dstOffset, Float.floatToFloat16(d0));
+        quantiseA(array, srcOffset, 0, i0, dst, dstOffset + 2);
+        if (groups > 1) {
+            dst.set(LeLayouts.SHORT, dstOffset + BLOCK_BYTES, Float.floatToFloat16(d1));
+            quantiseA(array, srcOffset, QK, i1, dst, dstOffset + BLOCK_BYTES + 2);
+        }
+        if (groups > 2) {
+            dst.set(LeLayouts.SHORT, dstOffset + 2 * BLOCK_BYTES, Float.floatToFloat16(d2));
+            quantiseA(array, srcOffset, 2 * QK, i2, dst, dstOffset + 2 * BLOCK_BYTES + 2);
+        }
+        if (groups > 3) {
+            dst.set(LeLayouts.SHORT, dstOffset + 3 * BLOCK_BYTES, Float.floatToFloat16(d3));
+            quantiseA(array, srcOffset, 3 * QK, i3, dst, dstOffset + 3 * BLOCK_BYTES + 2);
+        }
+    }
+
+    /** {@link #encodeChecked} for a {@code float[]} source (the hot path: caches write from arrays), plain array loads. */
+    private static void encodeArray(float[] array, int srcOffset, int length, MemorySegment dst, long dstOffset) {
+        int groups = length / QK;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4) {
+            int first = g * QK;
+            long out = dstOffset + (long) g * BLOCK_BYTES;
+            float a0 = amaxA(array, srcOffset, first);
+            float a1 = amaxA(array, srcOffset, first + QK);
+            float a2 = amaxA(array, srcOffset, first + 2 * QK);
+            float a3 = amaxA(array, srcOffset, first + 3 * QK);
+            float d0 = a0 / Q8_0Codec.DIVISOR;
+            float d1 = a1 / Q8_0Codec.DIVISOR;
+            float d2 = a2 / Q8_0Codec.DIVISOR;
+            float d3 = a3 / Q8_0Codec.DIVISOR;
+            float i0 = d0 != 0f ? 1.0f / d0 : 0f;
+            float i1 = d1 != 0f ? 1.0f / d1 : 0f;
+            float i2 = d2 != 0f ? 1.0f / d2 : 0f;
+            float i3 = d3 != 0f ? 1.0f / d3 : 0f;
+            dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d0));
+            dst.set(LeLayouts.SHORT, out + BLOCK_BYTES, Float.floatToFloat16(d1));
+            dst.set(LeLayouts.SHORT, out + 2 * BLOCK_BYTES, Float.floatToFloat16(d2));
+            dst.set(LeLayouts.SHORT, out + 3 * BLOCK_BYTES, Float.floatToFloat16(d3));
+            quantiseA(array, srcOffset, first, i0, dst, out + 2);
+            quantiseA(array, srcOffset, first + QK, i1, dst, out + BLOCK_BYTES + 2);
+            quantiseA(array, srcOffset, first + 2 * QK, i2, dst, out + 2 * BLOCK_BYTES + 2);
+            quantiseA(array, srcOffset, first + 3 * QK, i3, dst, out + 3 * BLOCK_BYTES + 2);
+        }
+        for (; g < groups; g++) {
+            int first = g * QK;
+            long out = dstOffset + (long) g * BLOCK_BYTES;
+            float d = amaxA(array, srcOffset, first) / Q8_0Codec.DIVISOR;
+            float id = d != 0f ? 1.0f / d : 0f;
+            dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d));
+            quantiseA(array, srcOffset, first, id, dst, out + 2);
+        }
+    }
+
+    /** The largest magnitude of the group starting at element {@code first} (exact in any order). */
+    private static float amax(float[] array, MemorySegment seg, long srcOffset, long first) {
+        FloatVector acc = VectorLoads.load(array, seg, srcOffset, first).abs();
+        for (int k = L; k < QK; k += L) {
+            acc = acc.max(VectorLoads.load(array, seg, srcOffset, first + k).abs());
+        }
+        return acc.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** {@link #amax} for a {@code float[]} source. */
+    private static float amaxA(float[] array, int srcOffset, int first) {
+        FloatVector acc = FloatVector.fromArray(F, array, srcOffset + first).abs();
+        for (int k = L; k < QK; k += L) {
+            acc = acc.max(FloatVector.fromArray(F, array, srcOffset + first + k).abs());
+        }
+        return acc.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** {@code roundf(x * id)} of the group's 32 values as int8 at byte {@code at} of {@code dst}. */
+    private static void quantise(float[] array, MemorySegment seg, long srcOffset, long first, float id,
+            MemorySegment dst, long at) {
+        for (int k = 0; k < QK; k += L) {
+            FloatVector x = VectorLoads.load(array, seg, srcOffset, first + k).mul(id);
+            FloatVector a = x.abs();
+            IntVector q = (IntVector) a.convert(VectorOperators.F2I, 0);
+            FloatVector frac = a.sub((FloatVector) q.convert(VectorOperators.I2F, 0));
+            q = q.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(I));
+            VectorMask<Integer> negative = x.compare(VectorOperators.LT, 0f).cast(I);
+            q = q.lanewise(VectorOperators.NEG, negative);
+            ((ByteVector) q.convertShape(VectorOperators.I2B, B, 0)).intoMemorySegment(dst, at + k, LE);
+        }
+    }
+
+    /** {@link #quantise} for a {@code float[]} source. */
+    private static void quantiseA(float[] array, int srcOffset, int first, float id,
+            MemorySegment dst, long at) {
+        for (int k = 0; k < QK; k += L) {
+            FloatVector x = FloatVector.fromArray(F, array, srcOffset + first + k).mul(id);
+            FloatVector a = x.abs();
+            IntVector q = (IntVector) a.convert(VectorOperators.F2I, 0);
+            FloatVector frac = a.sub((FloatVector) q.convert(VectorOperators.I2F, 0));
+            q = q.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(I));
+            VectorMask<Integer> negative = x.compare(VectorOperators.LT, 0f).cast(I);
+            q = q.lanewise(VectorOperators.NEG, negative);
+            ((ByteVector) q.convertShape(VectorOperators.I2B, B, 0)).intoMemorySegment(dst, at + k, LE);
         }
     }
 
@@ -86,7 +234,32 @@ final class VectorQ8_0Codec implements KvCodec {
     @Override
     public void decode(MemorySegment src, long srcOffset, int length, float[] dst, int dstOffset) {
         CodecArgs.checkDecode(KvDType.Q8_0, src, srcOffset, length, dst, dstOffset);
-        decodeChecked(src, srcOffset, length, dst, null, dstOffset);
+        int groups = length / QK;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4) { // four groups, their scales read first: independent work to overlap
+            long in = srcOffset + (long) g * BLOCK_BYTES;
+            int first = dstOffset + g * QK;
+            float d0 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in));
+            float d1 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in + BLOCK_BYTES));
+            float d2 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in + 2 * BLOCK_BYTES));
+            float d3 = Float.float16ToFloat(src.get(LeLayouts.SHORT, in + 3 * BLOCK_BYTES));
+            dequantise(src, in, d0, dst, first);
+            dequantise(src, in + BLOCK_BYTES, d1, dst, first + QK);
+            dequantise(src, in + 2 * BLOCK_BYTES, d2, dst, first + 2 * QK);
+            dequantise(src, in + 3 * BLOCK_BYTES, d3, dst, first + 3 * QK);
+        }
+        for (; g < groups; g++) {
+            long in = srcOffset + (long) g * BLOCK_BYTES;
+            dequantise(src, in, Float.float16ToFloat(src.get(LeLayouts.SHORT, in)), dst, dstOffset + g * QK);
+        }
+    }
+
+    /** The 32 codes of the group at byte {@code in} times {@code d}, into {@code dst[first ..]}. */
+    private static void dequantise(MemorySegment src, long in, float d, float[] dst, int first) {
+        for (int k = 0; k < QK; k += L) {
+            ((FloatVector) ByteVector.fromMemorySegment(B, src, in + 2 + k, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(d).intoArray(dst, first + k);
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.cache.KvScales;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
 import io.pagedkv.testkit.Gen;
@@ -65,7 +66,7 @@ class PagedAttentionProperties {
         Gen<KvDType> dtypes = Gens.oneOf(KvDType.values());
         Property.forAll(cases(Gens.ints(1, 3).map(h -> 32 * h)), dtypes).tries(Math.max(10, tries() / 2)).check((c, dtype) -> {
             CacheLayout layout = new CacheLayout(c.shape(), dtype, c.blockSize());
-            checkAgainstOracle(PagedAttention.create(layout), c);
+            checkAgainstOracle(PagedAttention.create(layout, unitScales(layout)), c);
         });
     }
 
@@ -84,7 +85,7 @@ class PagedAttentionProperties {
                 ContiguousAttention.decode(shape.queryHeads(), shape.kvHeads(), shape.headDim(), q, 0,
                         s.originalKeys[0], s.originalValues[0], c.tokens(), exact, 0, new float[c.tokens()], null);
                 float[] out = new float[q.length];
-                PagedAttention.create(layout).decode(s.view(), c.tokens(), 0, q, 0, out, 0, null);
+                PagedAttention.create(layout, unitScales(layout)).decode(s.view(), c.tokens(), 0, q, 0, out, 0, null);
                 double dk = maxAbsDiff(s.keys[0], s.originalKeys[0]);
                 double dv = maxAbsDiff(s.values[0], s.originalValues[0]);
                 double maxV = 0;
@@ -167,6 +168,11 @@ class PagedAttentionProperties {
             m = Math.max(m, Math.abs((double) a[i] - b[i]));
         }
         return m;
+    }
+
+    /** Scale 1 everywhere: what {@link ScatteredBlocks} writes, valid for every dtype including FP8. */
+    static KvScales unitScales(CacheLayout layout) {
+        return KvScales.uniform(layout.shape().layers(), layout.shape().kvHeads(), 1f, 1f);
     }
 
     private static int tries() {

@@ -113,9 +113,9 @@ class PagedAttentionTest {
         PagedAttention a = PagedAttention.create(new CacheLayout(shape, KvDType.F32, 4));
         float[] q = new float[16];
         float[] out = new float[16];
-        BlockTableView none = i -> {
+        BlockTableView none = BlockTableView.of(() -> 3, i -> {
             throw new AssertionError("no block may be read for a rejected call");
-        };
+        });
         IndexOutOfBoundsException layer = assertThrows(IndexOutOfBoundsException.class,
                 () -> a.decode(none, 1, 2, q, 0, out, 0, null));
         assertTrue(layer.getMessage().contains("layer: 2 (expected: 0 <= layer < 2)"), layer.getMessage());

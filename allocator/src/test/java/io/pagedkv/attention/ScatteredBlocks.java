@@ -80,8 +80,9 @@ final class ScatteredBlocks implements AutoCloseable {
         }
     }
 
+    /** The table, its length the tokens written. */
     BlockTableView view() {
-        return i -> blocks[table[i]];
+        return BlockTableView.of(() -> tokens, i -> blocks[table[i]]);
     }
 
     @Override

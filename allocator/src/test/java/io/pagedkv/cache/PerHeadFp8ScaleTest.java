@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pagedkv.attention.BlockTableView;
 import io.pagedkv.attention.PagedAttention;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
@@ -133,8 +134,8 @@ class PerHeadFp8ScaleTest {
             for (int l = 0; l < SHAPE.layers(); l++) {
                 float[] want = new float[q.length];
                 float[] got = new float[q.length];
-                PagedAttention.create(ref).decode(i -> ref.block(t.blockId(i)), TOKENS, l, q, 0, want, 0, null);
-                PagedAttention.create(scaled).decode(i -> scaled.block(s.blockId(i)), TOKENS, l, q, 0, got, 0, null);
+                PagedAttention.create(ref).decode(BlockTableView.of(t), TOKENS, l, q, 0, want, 0, null);
+                PagedAttention.create(scaled).decode(BlockTableView.of(s), TOKENS, l, q, 0, got, 0, null);
                 assertArrayEquals(want, got, 1e-3f * maxAbs(want), "layer " + l);
             }
         }

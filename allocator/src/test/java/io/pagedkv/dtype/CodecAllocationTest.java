@@ -31,7 +31,7 @@ class CodecAllocationTest {
     /** Slow: waits for C2 to compile the vector codecs (tens of seconds on a loaded machine). */
     @Tag("slow")
     @ParameterizedTest
-    @EnumSource(value = KvDType.class, names = {"BF16", "FP8_E4M3", "FP8_E5M2", "Q8_0", "Q4_0"})
+    @EnumSource(value = KvDType.class, names = {"F16", "BF16", "FP8_E4M3", "FP8_E5M2", "Q8_0", "Q4_0"})
     void vectorCodecsAllocateNothingPerCallOnceCompiled(KvDType dtype) {
         assertNoAllocation(dtype, List.of(KvCodecs.vector(dtype).orElseThrow()));
     }

@@ -120,7 +120,7 @@ class KvCodecProperties {
     }
 
     @ParameterizedTest
-    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0", "BF16", "FP8_E4M3", "FP8_E5M2"})
+    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0", "F16", "BF16", "FP8_E4M3", "FP8_E5M2"})
     void vectorAndScalarCodecsWriteIdenticalBytesOnRandomInputsOfManyLengths(KvDType dtype) {
         KvCodec scalar = KvCodecs.scalar(dtype);
         KvCodec vector = KvCodecs.vector(dtype).orElseThrow(() -> new AssertionError("no vector codec for " + dtype));

@@ -18,9 +18,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 class VectorScalarAgreementTest {
 
     @Test
-    void theTestForksHaveTheVectorPathForQ8Q4Bf16AndFp8() {
+    void theTestForksHaveTheVectorPathForQ8Q4F16Bf16AndFp8() {
         assertTrue(KvCodecs.vectorEnabled(), "tests run with --add-modules jdk.incubator.vector");
-        for (KvDType dtype : new KvDType[] {KvDType.Q8_0, KvDType.Q4_0, KvDType.BF16, KvDType.FP8_E4M3,
+        for (KvDType dtype : new KvDType[] {KvDType.Q8_0, KvDType.Q4_0, KvDType.F16, KvDType.BF16, KvDType.FP8_E4M3,
                 KvDType.FP8_E5M2}) {
             assertTrue(KvCodecs.vector(dtype).isPresent(), dtype.label());
             assertEquals(KvCodecs.vector(dtype).get(), KvCodecs.of(dtype));

@@ -1,13 +1,15 @@
 package io.pagedkv.benchmarks.attention;
 
 import io.pagedkv.attention.BlockTableView;
-import io.pagedkv.attention.ContiguousAttention;
 import io.pagedkv.attention.PagedAttention;
+import io.pagedkv.attention.SegmentAttention;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,11 +27,31 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Decode attention of one query token, one layer, over a context of {@code tokens} tokens: the
- * paged kernel reading a {@link PagedKvCache} sequence's blocks of the given dtype (interleaved in the
- * pool with a neighbour sequence's), against the textbook contiguous kernel over plain float arrays. Shape: 8 query heads
- * sharing 2 KV heads (GQA), head dim 64, 16-token blocks. Each benchmark returns a value derived
- * from its output so nothing is dead code. Run {@link AttentionRatioReport} for the ratios.
+ * Decode attention of one query token, one layer, over a context of {@code tokens} tokens, against
+ * an honest baseline and the memory-bandwidth limit, all in the same run:
+ *
+ * <ul>
+ *   <li>{@code paged}: {@link PagedAttention} (Vector API) over a {@link PagedKvCache} sequence whose
+ *       16-token blocks interleave in the pool with a neighbour sequence's, as under concurrent serving:
+ *       {@code layout=random} (default) gives the neighbour 0, 1 or 2 blocks between two of the measured
+ *       sequence's, an irregular fragmentation; {@code layout=alternating} one block each, a fixed stride
+ *       of two blocks that leaves half of every cache's sets unused (a worst case worth knowing: it halves
+ *       the caches the measured sequence can use); {@code layout=sequential}: no neighbour, the blocks back
+ *       to back in the pool;</li>
+ *   <li>{@code contiguous}: {@link SegmentAttention}, the same Vector API loops over one contiguous
+ *       segment per KV head holding byte for byte the same encoded keys and values: what the block
+ *       table costs is {@code paged / contiguous};</li>
+ *   <li>{@code scan}: a plain vector sum over a segment of exactly the K/V bytes attention reads
+ *       ({@link #kvBytes}): the time to stream them at this working-set size, the limit;</li>
+ *   <li>{@code fmaFloor}: the fused multiply-adds one decode needs at least (keys and values, every
+ *       query head: {@code 2 * tokens * queryHeads * headDim}), at the core's full FMA throughput with no
+ *       memory traffic: the compute limit, which in cache can exceed the bandwidth limit;</li>
+ *   <li>{@code pagedScalar}: the scalar reference kernel, for scale.</li>
+ * </ul>
+ *
+ * Shape: 8 query heads sharing 2 KV heads (GQA), head dim 64 (override with {@code -p headDim=128}).
+ * Each benchmark returns a value derived from its output so nothing is dead code. {@link
+ * AttentionRatioReport} runs it and prints the ratios.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,47 +65,80 @@ public class DecodeAttentionBenchmark {
     public static final int QUERY_HEADS = 8;
     /** KV heads of the benchmark shape. */
     public static final int KV_HEADS = 2;
-    /** Head dimension of the benchmark shape. */
-    public static final int HEAD_DIM = 64;
     /** Tokens per block. */
     public static final int BLOCK_SIZE = 16;
 
+    /** Context length. */
     @Param({"1024", "8192", "32768"})
     public int tokens;
 
+    /** Cache dtype. */
     @Param({"f32", "f16", "q8_0"})
     public String dtype;
 
+    /** Head dimension. */
+    @Param({"64"})
+    public int headDim;
+
+    /** How the measured sequence's blocks interleave with a neighbour's in the pool: random, alternating or sequential (none). */
+    @Param({"random"})
+    public String layout;
+
+    private Arena arena;
     private PagedKvCache cache;
     private BlockTableView view;
-    private PagedAttention vector;
+    private PagedAttention paged;
     private PagedAttention scalar;
-    private float[] keys;
-    private float[] values;
-    private float[] scores;
+    private SegmentAttention contiguous;
+    private MemorySegment[] keys;
+    private MemorySegment[] values;
+    private MemorySegment scanned;
     private float[] q;
     private float[] out;
+    private long fmaVectors;
+
+    /** K/V bytes one decode reads: tokens x KV heads x 2 x encoded head bytes. */
+    public static long kvBytes(int tokens, KvDType dtype, int headDim) {
+        return (long) tokens * KV_HEADS * 2 * dtype.bytesFor(headDim);
+    }
 
     /**
      * Fills a {@link PagedKvCache} (the measured sequence's blocks interleaved with another
-     * sequence's, as under concurrent serving) and the contiguous arrays with the same decoded values.
+     * sequence's) and copies each head's encoded bytes into the contiguous segments.
      */
     @Setup(Level.Trial)
     public void setUp() {
-        ModelShape shape = ModelShape.of("bench", 1, QUERY_HEADS, KV_HEADS, HEAD_DIM);
-        CacheLayout layout = new CacheLayout(shape, KvDType.parse(dtype), BLOCK_SIZE);
+        ModelShape shape = ModelShape.of("bench", 1, QUERY_HEADS, KV_HEADS, headDim);
+        KvDType type = KvDType.parse(dtype);
+        CacheLayout layout = new CacheLayout(shape, type, BLOCK_SIZE);
         SplittableRandom r = new SplittableRandom(42);
         int nBlocks = (int) layout.blocksFor(tokens);
-        cache = new PagedKvCache(layout, 2 * nBlocks);
+        int mode = switch (this.layout) {
+            case "random" -> 0;
+            case "alternating" -> 1;
+            case "sequential" -> 2;
+            default -> throw new IllegalArgumentException("layout: " + this.layout
+                    + " (expected: random, alternating or sequential)");
+        };
+        cache = new PagedKvCache(layout, 3 * nBlocks + 1);
         Sequence seq = cache.openSequence();
         Sequence neighbour = cache.openSequence();
         for (int b = 0; b < nBlocks; b++) {
             seq.append(Math.min(BLOCK_SIZE, tokens - b * BLOCK_SIZE));
-            neighbour.append(BLOCK_SIZE);
+            int between = mode == 0 ? r.nextInt(3) : mode == 1 ? 1 : 0;
+            if (between > 0) {
+                neighbour.append(between * BLOCK_SIZE);
+            }
         }
-        int kvDim = KV_HEADS * HEAD_DIM;
-        keys = new float[tokens * kvDim];
-        values = new float[tokens * kvDim];
+        arena = Arena.ofShared();
+        int headBytes = layout.headBytes();
+        keys = new MemorySegment[KV_HEADS];
+        values = new MemorySegment[KV_HEADS];
+        for (int h = 0; h < KV_HEADS; h++) {
+            keys[h] = arena.allocate((long) tokens * headBytes, 64);
+            values[h] = arena.allocate((long) tokens * headBytes, 64);
+        }
+        int kvDim = KV_HEADS * headDim;
         float[] k = new float[kvDim];
         float[] v = new float[kvDim];
         for (int t = 0; t < tokens; t++) {
@@ -92,44 +147,63 @@ public class DecodeAttentionBenchmark {
                 v[i] = (float) r.nextGaussian();
             }
             seq.write(0, t, k, v);
+            MemorySegment block = cache.block(seq.blockId(t / BLOCK_SIZE));
+            int slot = t % BLOCK_SIZE;
             for (int h = 0; h < KV_HEADS; h++) {
-                seq.readKey(0, h, t, keys, (t * KV_HEADS + h) * HEAD_DIM);
-                seq.readValue(0, h, t, values, (t * KV_HEADS + h) * HEAD_DIM);
+                MemorySegment.copy(block, layout.offset(0, CacheLayout.K, h, slot), keys[h], (long) t * headBytes, headBytes);
+                MemorySegment.copy(block, layout.offset(0, CacheLayout.V, h, slot), values[h], (long) t * headBytes, headBytes);
             }
         }
-        PagedKvCache c = cache;
-        view = i -> c.block(seq.blockId(i));
-        vector = PagedAttention.create(layout);
-        scalar = PagedAttention.scalar(layout);
-        scores = new float[tokens];
-        q = new float[QUERY_HEADS * HEAD_DIM];
+        view = BlockTableView.of(seq);
+        paged = PagedAttention.create(cache);
+        scalar = PagedAttention.scalar(cache);
+        contiguous = SegmentAttention.create(shape, type);
+        scanned = arena.allocate(kvBytes(tokens, type, headDim), 64);
+        for (long i = 0; i < scanned.byteSize(); i += 8) {
+            scanned.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, r.nextLong());
+        }
+        q = new float[QUERY_HEADS * headDim];
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) r.nextGaussian() * 0.3f;
         }
         out = new float[q.length];
+        fmaVectors = FmaFloor.vectorsFor(2L * tokens * QUERY_HEADS * headDim);
     }
 
-    /** Releases the pool. */
+    /** Releases the pool and the segments. */
     @TearDown(Level.Trial)
     public void tearDown() {
         cache.close();
+        arena.close();
     }
 
-    /** The textbook kernel over contiguous float arrays (decoded once up front). */
+    /** The paged kernel (Vector API loops when the module is present) walking the block table. */
+    @Benchmark
+    public float paged() {
+        paged.decode(view, tokens, 0, q, 0, out, 0, null);
+        return out[0] + out[out.length - 1];
+    }
+
+    /** The same loops over one contiguous segment per KV head: the baseline. */
     @Benchmark
     public float contiguous() {
-        ContiguousAttention.decode(QUERY_HEADS, KV_HEADS, HEAD_DIM, q, 0, keys, values, tokens, out, 0, scores, null);
+        contiguous.decode(keys, values, tokens, q, 0, out, 0, null);
         return out[0] + out[out.length - 1];
     }
 
-    /** The paged kernel, Vector API loops (when the module is present). */
+    /** Streams the same number of K/V bytes: the bandwidth limit. */
     @Benchmark
-    public float pagedVector() {
-        vector.decode(view, tokens, 0, q, 0, out, 0, null);
-        return out[0] + out[out.length - 1];
+    public long scan() {
+        return SegmentScan.sum(scanned);
     }
 
-    /** The paged kernel, scalar loops only. */
+    /** The decode's multiply-adds at full FMA throughput, no memory: the compute limit. */
+    @Benchmark
+    public float fmaFloor() {
+        return FmaFloor.run(fmaVectors, q);
+    }
+
+    /** The scalar reference kernel over the block table. */
     @Benchmark
     public float pagedScalar() {
         scalar.decode(view, tokens, 0, q, 0, out, 0, null);

@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class VectorCodecBenchmark {
 
     /** The dtype under test. */
-    @Param({"bf16", "fp8_e4m3", "fp8_e5m2", "q8_0", "q4_0"})
+    @Param({"f16", "bf16", "fp8_e4m3", "fp8_e5m2", "q8_0", "q4_0"})
     public String dtype;
 
     private CodecBench bench;

@@ -94,11 +94,11 @@ public final class EvictingKvStore implements KvStore {
         this.cache = cache;
         this.ownsCache = ownsCache;
         this.ev = new SequenceEvictor(sequence != null ? sequence : cache.openSequence(), policy);
-        this.attention = PagedAttention.create(cache.layout());
+        this.attention = PagedAttention.create(cache);
         this.weights = new float[config.heads() * (budget + 1)];
         PagedKvCache pc = cache;
         SequenceEvictor e = ev;
-        this.table = i -> pc.block(e.blockId(i));
+        this.table = BlockTableView.of(e::slots, i -> pc.block(e.blockId(i)));
     }
 
     @Override

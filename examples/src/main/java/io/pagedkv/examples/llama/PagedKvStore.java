@@ -35,10 +35,8 @@ public final class PagedKvStore implements KvStore {
         this.capacity = capacity;
         this.cache = new PagedKvCache(layout, Math.toIntExact(layout.blocksFor(capacity)));
         this.sequence = cache.openSequence();
-        this.attention = PagedAttention.create(layout);
-        PagedKvCache c = cache;
-        Sequence s = sequence;
-        this.table = i -> c.block(s.blockId(i));
+        this.attention = PagedAttention.create(cache);
+        this.table = BlockTableView.of(sequence);
     }
 
     /** The cache this store writes into. */

@@ -26,7 +26,7 @@ final class SequenceKvStore implements KvStore {
     SequenceKvStore(PagedKvCache cache, Sequence sequence, int written, int capacity) {
         this.sequence = sequence;
         this.attention = PagedAttention.create(cache);
-        this.table = i -> cache.block(sequence.blockId(i));
+        this.table = BlockTableView.of(sequence);
         this.written = written;
         this.capacity = capacity;
     }

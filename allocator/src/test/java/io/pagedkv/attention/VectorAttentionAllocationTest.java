@@ -1,0 +1,73 @@
+package io.pagedkv.attention;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.cache.KvScales;
+import io.pagedkv.dtype.KvDType;
+import io.pagedkv.model.ModelShape;
+import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Vector API engine allocates nothing per call once C2 has compiled it, even after other dtypes,
+ * head dims and group sizes have run through the same methods (profile pollution once made C2 stop
+ * inlining inside the hot loops, which then boxed every vector: 850 KB per 16 decoded tokens).
+ * Slow: it waits for C2.
+ */
+@Tag("slow")
+class VectorAttentionAllocationTest {
+
+    private static final int MAX_ROUNDS = 60;
+
+    @Test
+    void decodeAllocatesNothingOnceCompiledEvenAfterOtherShapesAndDtypesRan() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "skipped: no per-thread allocation counter");
+        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) mx;
+        int[][] shapes = {{8, 2, 64}, {4, 2, 16}, {8, 4, 8}, {4, 4, 32}, {6, 2, 24}, {2, 2, 128}};
+        for (int round = 0; round < 3; round++) {
+            for (KvDType dtype : KvDType.values()) {
+                for (int[] sh : shapes) {
+                    ModelShape shape = ModelShape.of("pollute", 1, sh[0], sh[1], sh[2]);
+                    if (dtype.supports(sh[2])) {
+                        run(new CacheLayout(shape, dtype, 16), 100, 200, null);
+                    }
+                }
+            }
+        }
+        for (KvDType dtype : new KvDType[] {KvDType.F32, KvDType.F16, KvDType.Q8_0}) {
+            CacheLayout layout = new CacheLayout(ModelShape.of("measured", 1, 8, 2, 64), dtype, 16);
+            long bytes = Long.MAX_VALUE;
+            for (int round = 0; round < MAX_ROUNDS && bytes >= 1024; round++) {
+                bytes = run(layout, 301, 400, bean);
+            }
+            assertTrue(bytes < 1024, dtype + ": " + bytes + " bytes allocated by 400 decodes after " + MAX_ROUNDS
+                    + " rounds of warm-up (expected: none)");
+        }
+    }
+
+    /** Decodes {@code calls} times over {@code tokens} tokens; returns the bytes allocated by the calls (or 0). */
+    private static long run(CacheLayout layout, int tokens, int calls, com.sun.management.ThreadMXBean bean) {
+        ModelShape shape = layout.shape();
+        try (ScatteredBlocks s = new ScatteredBlocks(layout, tokens, new SplittableRandom(tokens))) {
+            PagedAttention a = PagedAttention.vectorized(layout,
+                    KvScales.uniform(shape.layers(), shape.kvHeads(), 1f, 1f));
+            float[] q = PagedAttentionTest.randomQuery(new SplittableRandom(1), shape);
+            float[] out = new float[q.length];
+            float[] weights = new float[shape.queryHeads() * tokens];
+            BlockTableView view = s.view();
+            for (int i = 0; i < calls / 2; i++) {
+                a.decode(view, tokens, 0, q, 0, out, 0, i % 2 == 0 ? null : weights);
+            }
+            long before = bean == null ? 0 : bean.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < calls / 2; i++) {
+                a.decode(view, tokens, 0, q, 0, out, 0, i % 2 == 0 ? null : weights);
+            }
+            return bean == null ? 0 : bean.getCurrentThreadAllocatedBytes() - before;
+        }
+    }
+}
