@@ -213,6 +213,20 @@ public abstract class BudgetedPolicy implements EvictionPolicy {
         return (int) Math.min(Integer.MAX_VALUE, count);
     }
 
+    /**
+     * {@inheritDoc} Here: without eviction, {@code B - liveTokens()}; with eviction, {@code B - sinks -
+     * recent - quantum + 1} (the victims then come from tokens that are neither sinks nor recent),
+     * whichever is larger, with {@code B = budget().tokensAt(appended())} (a ratio budget only grows
+     * with the context, so the chunk fits at {@code appended() + incoming} too).
+     */
+    @Override
+    public final int maxIncoming() {
+        long b = budget.tokensAt(appended);
+        long free = b - live;
+        long evicting = b - sinks - recent - quantum + 1;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.max(free, evicting)));
+    }
+
     @Override
     public final int evict(int incoming, int[] victims) {
         int count = pendingEvictions(incoming);

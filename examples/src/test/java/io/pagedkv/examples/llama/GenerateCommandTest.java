@@ -57,7 +57,7 @@ class GenerateCommandTest {
     void stepsBeyondTheContextAndAMissingModelExitWithTwo() {
         Path model = RealModels.file(RealModels.AIDREAMS);
         assertEquals(2, run("generate", "--model", model.toString(), "--steps", "129"));
-        assertTrue(err.toString().contains("--steps: 129 (expected: prompt length 1 <= steps <= context 128)"), err.toString());
+        assertTrue(err.toString().contains("--steps: 129 (expected: prompt length 1 <= steps <= context 128; more with --policy and --budget)"), err.toString());
         assertEquals(2, run("generate", "--model", "/nonexistent/model.bin"));
         assertTrue(err.toString().contains("--model: /nonexistent/model.bin (expected: a readable llama2.c checkpoint)"),
                 err.toString());

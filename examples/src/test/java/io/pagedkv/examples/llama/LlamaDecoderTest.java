@@ -81,7 +81,7 @@ class LlamaDecoderTest {
             d.forward(1);
             d.forward(2);
             IllegalStateException full = assertThrows(IllegalStateException.class, () -> d.forward(3));
-            assertTrue(full.getMessage().contains("position: 2 (expected: < seqLen 2)"), full.getMessage());
+            assertTrue(full.getMessage().contains("position: 2 (expected: < capacity 2)"), full.getMessage());
             assertEquals(2, s.length());
         }
     }
