@@ -214,17 +214,16 @@ public abstract class BudgetedPolicy implements EvictionPolicy {
     }
 
     /**
-     * {@inheritDoc} Here: without eviction, {@code B - liveTokens()}; with eviction, {@code B - sinks -
-     * recent - quantum + 1} (the victims then come from tokens that are neither sinks nor recent),
-     * whichever is larger, with {@code B = budget().tokensAt(appended())} (a ratio budget only grows
-     * with the context, so the chunk fits at {@code appended() + incoming} too).
+     * {@inheritDoc} Here exactly what {@link #evict} accepts: with {@code B = budget().tokensAt(appended())}
+     * and {@code E} the evictable tokens (neither sinks nor recent) rounded down to whole quanta,
+     * {@code B - liveTokens() + E} (a ratio budget only grows with the context, so the chunk also fits
+     * at {@code appended() + incoming}).
      */
     @Override
     public final int maxIncoming() {
-        long b = budget.tokensAt(appended);
-        long free = b - live;
-        long evicting = b - sinks - recent - quantum + 1;
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.max(free, evicting)));
+        long evictable = candidates + Math.max(0, recentQueue.size() - recent);
+        long most = (long) budget.tokensAt(appended) - live + evictable / quantum * quantum;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, most));
     }
 
     @Override

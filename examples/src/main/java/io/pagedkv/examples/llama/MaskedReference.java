@@ -56,6 +56,44 @@ public final class MaskedReference implements AutoCloseable {
         }
         policy.onAppend(t, t);
         float[] logits = decoder.forward(token);
+        showKeysAndValues(t);
+        showRows(t);
+        return logits;
+    }
+
+    /**
+     * A prompt chunk, as a store under the budget prefills it: the policy evicts once to make room for
+     * all {@code n} tokens ({@code n <= policy().maxIncoming()}), the tokens run one by one (each sees
+     * the kept tokens and the chunk's earlier tokens: the causal mask by position), the policy sees
+     * each one's keys and values and, at the end, the last token's attention rows.
+     *
+     * @return the logits after the last token (the decoder's buffer)
+     * @throws IllegalArgumentException if {@code n} is not in {@code 1 .. policy().maxIncoming()}
+     */
+    public float[] chunk(int[] tokens, int off, int n) {
+        if (n <= 0 || n > policy.maxIncoming()) {
+            throw new IllegalArgumentException("n: " + n + " (expected: 1 <= n <= maxIncoming " + policy.maxIncoming() + ")");
+        }
+        int start = store.length();
+        int evicted = policy.evict(n, victims);
+        for (int i = 0; i < evicted; i++) {
+            store.evict(victims[i]);
+        }
+        if (evicted > 0) {
+            store.reposition();
+        }
+        float[] logits = null;
+        for (int i = 0; i < n; i++) {
+            int t = start + i;
+            policy.onAppend(t, t);
+            logits = decoder.forward(tokens[off + i]);
+            showKeysAndValues(t);
+        }
+        showRows(start + n - 1);
+        return logits;
+    }
+
+    private void showKeysAndValues(int t) {
         int kvDim = c.kvDim();
         int hs = c.headSize();
         for (int l = 0; l < c.layers() && (policy.usesKeys() || policy.usesValues()); l++) {
@@ -68,6 +106,9 @@ public final class MaskedReference implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private void showRows(int t) {
         if (policy.usesAttention()) {
             for (int l = 0; l < c.layers(); l++) {
                 for (int h = 0; h < c.heads(); h++) {
@@ -75,7 +116,6 @@ public final class MaskedReference implements AutoCloseable {
                 }
             }
         }
-        return logits;
     }
 
     @Override
