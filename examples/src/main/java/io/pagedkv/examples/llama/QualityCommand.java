@@ -87,11 +87,11 @@ public final class QualityCommand implements Callable<Integer> {
             err.println("--model: " + model + " (expected: a readable llama2.c checkpoint)");
             return 2;
         }
+        LlamaWeights w = CheckpointReader.read(model);
         if (source == Source.text && (tokenizer == null || !Files.isReadable(tokenizer))) {
             err.println("--tokenizer: " + tokenizer + " (expected: the model's readable tokenizer, for --source text)");
             return 2;
         }
-        LlamaWeights w = CheckpointReader.read(model);
         int n = length == 0 ? w.config().seqLen() : length;
         if (n < 2 || n > w.config().seqLen()) {
             err.println("--length: " + n + " (expected: 2 <= length <= context " + w.config().seqLen() + ")");
