@@ -115,9 +115,45 @@ public final class PromptQuality {
      * @param kl mean KL in nats, mean over prompts with its 95% interval
      * @param recall attention-mass recall, mean over prompts with its 95% interval
      * @param peakTokens most tokens any evicting cache held at once (the budget, when it binds)
+     * @param perPrompt each prompt's result, in prompt order (for paired comparisons between policies)
      */
     public record Row(String policy, RotaryMode mode, int budget, int prompts, long steps, MeanInterval agreement,
-            MeanInterval kl, MeanInterval recall, int peakTokens) {
+            MeanInterval kl, MeanInterval recall, int peakTokens, List<PromptResult> perPrompt) {
+
+        /** Copies the per-prompt list. */
+        public Row {
+            perPrompt = List.copyOf(perPrompt);
+        }
+
+        /**
+         * The paired difference of KL against {@code baseline} measured on the same prompts: the mean of
+         * {@code kl_i - baseline.kl_i} with its 95% interval (much narrower than the two intervals
+         * apart, since both runs share each prompt's difficulty).
+         *
+         * @throws IllegalArgumentException if the rows were not measured on the same number of prompts
+         */
+        public MeanInterval klMinus(Row baseline) {
+            return paired(baseline, true);
+        }
+
+        /** The paired difference of agreement against {@code baseline}, as {@link #klMinus}. */
+        public MeanInterval agreementMinus(Row baseline) {
+            return paired(baseline, false);
+        }
+
+        private MeanInterval paired(Row baseline, boolean kl) {
+            if (baseline.perPrompt.size() != perPrompt.size()) {
+                throw new IllegalArgumentException("baseline prompts: " + baseline.perPrompt.size() + " (expected: "
+                        + perPrompt.size() + ", the same prompts)");
+            }
+            double[] d = new double[perPrompt.size()];
+            for (int i = 0; i < d.length; i++) {
+                PromptResult a = perPrompt.get(i);
+                PromptResult b = baseline.perPrompt.get(i);
+                d[i] = kl ? a.kl() - b.kl() : a.agreement() - b.agreement();
+            }
+            return MeanInterval.of(d);
+        }
     }
 
     /**
@@ -178,6 +214,7 @@ public final class PromptQuality {
         long steps = 0;
         int peak = 0;
         String name = null;
+        List<PromptResult> each = new ArrayList<>(refs.size());
         for (int i = 0; i < refs.size(); i++) {
             Reference ref = refs.get(i);
             if (ref.steps() <= budget) {
@@ -192,9 +229,10 @@ public final class PromptQuality {
             recall[i] = r.result.recall();
             steps += r.result.steps();
             peak = Math.max(peak, r.peak);
+            each.add(r.result);
         }
         return new Row(name, mode, budget, refs.size(), steps, MeanInterval.of(agreement), MeanInterval.of(kl),
-                MeanInterval.of(recall), peak);
+                MeanInterval.of(recall), peak, each);
     }
 
     /** The full cache's references of every prompt. */

@@ -68,16 +68,9 @@ public final class QualityCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "rows computed at once (default: ${DEFAULT-VALUE})")
     int threads;
 
-    /** The policies of the table: every {@link StandardPolicy} but H2O's NORM_SUM variant, each built for a token budget. */
-    static List<IntFunction<EvictionPolicy>> policies() {
-        List<IntFunction<EvictionPolicy>> list = new ArrayList<>();
-        for (StandardPolicy p : StandardPolicy.values()) {
-            if (p != StandardPolicy.H2O_NORM) {
-                list.add(p::create);
-            }
-        }
-        return list;
-    }
+    @Option(names = "--baseline", defaultValue = "window", description = "the policy the paired differences are taken"
+            + " against, on the same prompts, budget and rotary mode (default: ${DEFAULT-VALUE})")
+    String baseline;
 
     @Override
     public Integer call() throws Exception {
@@ -109,16 +102,34 @@ public final class QualityCommand implements Callable<Integer> {
             }
         }
         List<IntFunction<EvictionPolicy>> line = new ArrayList<>();
+        StandardPolicy base;
+        try {
+            base = StandardPolicy.parse(baseline);
+        } catch (IllegalArgumentException e) {
+            err.println("--baseline: " + e.getMessage());
+            return 2;
+        }
+        line.add(base::create); // first, so every row has its baseline when it is printed
+        List<StandardPolicy> named = new ArrayList<>();
         if (policies == null) {
-            line.addAll(policies());
+            for (StandardPolicy p : StandardPolicy.values()) {
+                if (p != StandardPolicy.H2O_NORM) {
+                    named.add(p);
+                }
+            }
         } else {
             for (String name : policies) {
                 try {
-                    line.add(StandardPolicy.parse(name)::create);
+                    named.add(StandardPolicy.parse(name));
                 } catch (IllegalArgumentException e) {
                     err.println("--policies: " + e.getMessage());
                     return 2;
                 }
+            }
+        }
+        for (StandardPolicy p : named) {
+            if (p != base) {
+                line.add(p::create);
             }
         }
         List<int[]> ids;
@@ -134,10 +145,11 @@ public final class QualityCommand implements Callable<Integer> {
                 + " mean over prompts [95%% interval]%n", model.getFileName(), prompts, n,
                 source == Source.text ? "KJV Genesis, " + EvalText.RESOURCE : "the model's samples, seeds 1.." + prompts,
                 PromptQuality.BLOCK_SIZE);
-        out.printf(Locale.ROOT, "| %-30s | %-8s | %6s | %6s | %-24s | %-27s | %-24s |%n", "policy", "rotary", "budget", "steps",
-                "agreement", "KL nats", "recall");
+        String delta = "KL - " + base.label() + " (paired)";
+        out.printf(Locale.ROOT, "| %-30s | %-8s | %6s | %6s | %-24s | %-27s | %-30s | %-24s |%n", "policy", "rotary", "budget",
+                "steps", "agreement", "KL nats", delta, "recall");
         out.println("|--------------------------------|----------|-------:|-------:|--------------------------|"
-                + "-----------------------------|--------------------------|");
+                + "-----------------------------|--------------------------------|--------------------------|");
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<PromptQuality.Row>> rows = new ArrayList<>();
@@ -148,11 +160,17 @@ public final class QualityCommand implements Callable<Integer> {
                     }
                 }
             }
-            for (Future<PromptQuality.Row> f : rows) {
-                PromptQuality.Row r = f.get();
-                out.printf(Locale.ROOT, "| %-30s | %-8s | %6d | %6d | %-24s | %-27s | %-24s |%n", r.policy(),
+            java.util.Map<String, PromptQuality.Row> baselines = new java.util.HashMap<>();
+            for (int i = 0; i < rows.size(); i++) {
+                PromptQuality.Row r = rows.get(i).get();
+                String key = r.budget() + "/" + r.mode();
+                if ((i / rotary.length) % line.size() == 0) {
+                    baselines.put(key, r);
+                }
+                String paired = (i / rotary.length) % line.size() == 0 ? "(the baseline)" : signed(r.klMinus(baselines.get(key)));
+                out.printf(Locale.ROOT, "| %-30s | %-8s | %6d | %6d | %-24s | %-27s | %-30s | %-24s |%n", r.policy(),
                         r.mode().name().toLowerCase(Locale.ROOT), r.budget(), r.steps(), percent(r.agreement()),
-                        nats(r.kl()), percent(r.recall()));
+                        nats(r.kl()), paired, percent(r.recall()));
                 out.flush();
             }
         } finally {
@@ -163,6 +181,10 @@ public final class QualityCommand implements Callable<Integer> {
 
     private static String percent(MeanInterval m) {
         return String.format(Locale.ROOT, "%5.1f%% [%5.1f, %5.1f]", 100 * m.mean(), 100 * m.low(), 100 * m.high());
+    }
+
+    private static String signed(MeanInterval m) {
+        return String.format(Locale.ROOT, "%+.4f [%+.4f, %+.4f]", m.mean(), m.low(), m.high());
     }
 
     private static String nats(MeanInterval m) {

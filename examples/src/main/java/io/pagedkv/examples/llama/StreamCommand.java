@@ -43,7 +43,7 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "4096", description = "tokens of the text streamed, BOS included (default: ${DEFAULT-VALUE})")
     int tokens;
 
-    @Option(names = "--budgets", split = ",", defaultValue = "32,64", description = "cache budgets in tokens (default: ${DEFAULT-VALUE})")
+    @Option(names = "--budgets", split = ",", defaultValue = "16,32,64", description = "cache budgets in tokens (default: ${DEFAULT-VALUE})")
     int[] budgets;
 
     @Option(names = "--policies", split = ",", defaultValue = "window,sinks,h2o,tova",
@@ -165,7 +165,7 @@ public final class StreamCommand implements Callable<Integer> {
             }
             StreamingChart.write(model.getFileName() + ": per-token NLL streaming " + tokens + " tokens of KJV Genesis"
                     + " (trailing mean of " + smooth + "; dashed = keys at original positions)", titles, lines, smooth, context,
-                    chart.toFile(), 1200, 380 * budgets.length + 120);
+                    chart.toFile(), 1100, 320 * budgets.length + 130);
             out.println("chart: " + chart);
         }
         return 0;
@@ -191,9 +191,12 @@ public final class StreamCommand implements Callable<Integer> {
             head.append(String.format(Locale.ROOT, " %9s |", bounds[i] + "-" + (bounds[i + 1] - 1)));
             rule.append("----------:|");
         }
-        head.append(String.format(Locale.ROOT, " %9s | %-40s |", context + "-end", "held at most"));
-        rule.append("----------:|------------------------------------------|");
-        out.println("mean NLL in nats per token over ranges of positions (the token predicted)");
+        head.append(String.format(Locale.ROOT, " %9s | %-26s | %-40s |", context + "-end", "minus recompute, paired",
+                "held at most"));
+        rule.append("----------:|----------------------------|------------------------------------------|");
+        out.println("mean NLL in nats per token over ranges of positions (the token predicted); minus recompute: the mean"
+                + " difference to the same budget's re-computation from position " + context + " on, with a 95% interval"
+                + " over blocks of " + context + " tokens");
         out.println(head);
         out.println(rule);
         for (Curve c : curves) {
@@ -202,7 +205,19 @@ public final class StreamCommand implements Callable<Integer> {
             for (int i = 0; i + 1 < bounds.length; i++) {
                 row.append(String.format(Locale.ROOT, " %9.3f |", StreamingEval.mean(c.nll(), bounds[i], bounds[i + 1])));
             }
-            row.append(String.format(Locale.ROOT, " %9.3f | %-40s |", StreamingEval.mean(c.nll(), context, tokens), c.memory()));
+            Curve ceiling = null;
+            for (Curve r : curves) {
+                if (r.budget() == c.budget() && r.label().startsWith("recompute")) {
+                    ceiling = r;
+                }
+            }
+            String paired = "-";
+            if (ceiling != null && ceiling != c && c.budget() > 0 && (tokens - context) / context >= 2) {
+                MeanInterval d = StreamingEval.pairedBlocks(c.nll(), ceiling.nll(), context, tokens, context);
+                paired = String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", d.mean(), d.low(), d.high());
+            }
+            row.append(String.format(Locale.ROOT, " %9.3f | %-26s | %-40s |", StreamingEval.mean(c.nll(), context, tokens),
+                    paired, c.memory()));
             out.println(row);
         }
     }

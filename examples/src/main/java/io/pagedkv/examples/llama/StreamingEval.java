@@ -186,6 +186,27 @@ public final class StreamingEval {
         return new FirstTokenMass(mass, uniform / n);
     }
 
+    /**
+     * The paired difference {@code a - b} over positions {@code from .. to-1}, averaged per block of
+     * {@code block} positions, with a 95% t-interval over the blocks (consecutive tokens are correlated;
+     * blocks of a context's length are closer to independent units). A last partial block is dropped.
+     *
+     * @throws IllegalArgumentException if fewer than two whole blocks fit
+     */
+    public static MeanInterval pairedBlocks(double[] a, double[] b, int from, int to, int block) {
+        int blocks = (Math.min(to, Math.min(a.length, b.length)) - from) / block;
+        if (block < 1 || blocks < 2) {
+            throw new IllegalArgumentException("blocks of " + block + " in " + from + ".." + to + ": " + blocks
+                    + " (expected: >= 2)");
+        }
+        double[] d = new double[blocks];
+        for (int k = 0; k < blocks; k++) {
+            int s = from + k * block;
+            d[k] = mean(a, s, s + block) - mean(b, s, s + block);
+        }
+        return MeanInterval.of(d);
+    }
+
     /** Mean of {@code nll[from .. to)} (NaN entries skipped; NaN if none). */
     public static double mean(double[] nll, int from, int to) {
         double sum = 0;
