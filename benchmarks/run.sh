@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs the JMH benchmarks: benchmarks/run.sh short|full [all|attention|codecs] | pool
+# Runs the JMH benchmarks: benchmarks/run.sh short|full [all|attention|codecs|pool], or benchmarks/run.sh pool
 #   short: every benchmark's smallest case, 1 fork, one 200 ms warmup and one 200 ms measured
 #          iteration (a few minutes);
 #          a smoke run: its times are not for quoting.
 #   pool:  only the block pool's rows (BlockPoolBenchmark: the three threading modes against a bare free
 #          stack; ThroughputResults --full: allocate + free pairs against Netty and Arena at three
 #          block sizes on 1 and 2 threads, and the token write), at the full settings, with the load
-#          average before and after; tables to benchmarks/results/ (about 10 minutes).
+#          average before and after; tables to benchmarks/results/ (about 10 minutes). Same as
+#          "full pool".
 #   full:  the settings benchmarks/RESULTS.md quotes (the benchmarks' own annotations: 1 fork, warmup
 #          and measured iterations of 1 s); writes the fragmentation, throughput, attention and codec
 #          tables and the chart to benchmarks/results/.
@@ -26,13 +27,17 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-}"
 section="${2:-all}"
+if [ "$mode" = pool ]; then
+  mode=full
+  section=pool
+fi
 case "$mode" in
-  short|full|pool) ;;
-  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs] | pool (got: '${mode}')" >&2; exit 2 ;;
+  short|full) ;;
+  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs|pool] (got: '${mode}')" >&2; exit 2 ;;
 esac
 case "$section" in
-  all|attention|codecs) ;;
-  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs] | pool (got section: '${section}')" >&2; exit 2 ;;
+  all|attention|codecs|pool) ;;
+  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs|pool] (got section: '${section}')" >&2; exit 2 ;;
 esac
 . "$root/.ci/find-jdk25.sh"
 pagedkv_find_jdk25
@@ -67,13 +72,6 @@ report() { # report CLASS ARGS...: a ratio report (JMH Runner inside), load aver
   local cls="$1"; shift
   "${java[@]}" -cp "$jar" "$cls" -foe true "$@"
 }
-if [ "$mode" = pool ]; then
-  jmh '\.BlockPoolBenchmark\.' -rf text -rff "$out/blockpool.txt"
-  echo "== throughput --full" >&2
-  "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.throughput.ThroughputResults --full --out "$out"
-  echo "run.sh: done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  exit 0
-fi
 if [ "$section" = attention ]; then
   if [ "$mode" = short ]; then
     report io.pagedkv.benchmarks.attention.AttentionRatioReport -p tokens=1024 -f 1 -wi 3 -w 1s -i 2 -r 1s
@@ -83,6 +81,14 @@ if [ "$section" = attention ]; then
     jmh '\.SmallHeadAttentionBenchmark\.'
   fi
   echo "run.sh: done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  exit 0
+fi
+if [ "$section" = pool ]; then
+  echo "load average before: $(cat /proc/loadavg)" >&2
+  jmh '\.BlockPoolBenchmark\.' -rf text -rff "$out/blockpool.txt"
+  echo "== throughput --full" >&2
+  "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.throughput.ThroughputResults --full --out "$out"
+  echo "load average after: $(cat /proc/loadavg)" >&2
   exit 0
 fi
 if [ "$section" = codecs ]; then

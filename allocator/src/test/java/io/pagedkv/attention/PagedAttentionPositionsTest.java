@@ -111,7 +111,7 @@ class PagedAttentionPositionsTest {
                 for (PagedAttention a : new PagedAttention[] {PagedAttention.scalar(layout), PagedAttention.create(layout)}) {
                     float[] out = new float[q.length];
                     float[] weights = new float[shape.queryHeads() * slots];
-                    a.decode(BlockTableView.of(ev::slots, i -> cache.block(ev.blockId(i))), slots, positions, 0, q, 0, out, 0, weights);
+                    a.decode(BlockTableView.of(ev::slots, i -> ev.cache().block(ev.blockId(i))), slots, positions, 0, q, 0, out, 0, weights);
                     float[] expected = oracle(shape, byPosition, positions, Integer.MAX_VALUE, q, 0);
                     assertClose(expected, out, 1e-5f, dtype + " " + a.loops());
                     for (int s = 0; s < slots; s++) {
@@ -127,7 +127,7 @@ class PagedAttentionPositionsTest {
                         two[i] = (float) r.nextGaussian();
                     }
                     float[] chunk = new float[two.length];
-                    a.prefill(BlockTableView.of(ev::slots, i -> cache.block(ev.blockId(i))), slots, positions, 10, 2, 0, two, 0, chunk, 0);
+                    a.prefill(BlockTableView.of(ev::slots, i -> ev.cache().block(ev.blockId(i))), slots, positions, 10, 2, 0, two, 0, chunk, 0);
                     for (int i = 0; i < 2; i++) {
                         float[] want = oracle(shape, byPosition, positions, 10 + i, two, i * width);
                         assertClose(want, Arrays.copyOfRange(chunk, i * width, (i + 1) * width), 1e-5f,
@@ -149,8 +149,8 @@ class PagedAttentionPositionsTest {
             k[i] = (float) r.nextGaussian();
             v[i] = (float) r.nextGaussian();
         }
-        int placed = ev.append(p);
-        assertEquals(p, placed);
+        int position = ev.append(100 + p); // positions are handed out in append order: 0, 1, 2, ...
+        assertEquals(p, position);
         ev.write(0, p, k, v);
         int hd = layout.shape().headDim();
         for (int h = 0; h < layout.shape().kvHeads(); h++) {

@@ -76,7 +76,7 @@ class EvictionDocSnippetsTest {
         EvictionPolicy policy = new HeavyHitters(32, 16, HeavyHitters.Accumulation.SUM); // 32 kept, 16 of them recent
         try (PagedKvCache cache = new PagedKvCache(layout, 8);
                 SequenceEvictor ev = new SequenceEvictor(cache.openSequence(), policy)) {
-            PagedAttention attention = PagedAttention.create(cache);
+            PagedAttention attention = PagedAttention.create(layout);
             BlockTableView table = BlockTableView.of(ev::slots, i -> cache.block(ev.blockId(i)));
             float[] weights = new float[queryHeads * prompt.length];
 

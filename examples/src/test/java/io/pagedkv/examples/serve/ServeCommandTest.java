@@ -26,9 +26,13 @@ class ServeCommandTest {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out));
+        // Resolve the model files on the test thread: without them the test is skipped here, not in the
+        // server's thread (where the skip would go unseen and the test would fail waiting for a start).
+        String model = ServeFixtures.file(AIDREAMS).toString();
+        String tokenizer = ServeFixtures.file(AIDREAMS_TOKENIZER).toString();
         try (ExecutorService ex = Executors.newSingleThreadExecutor()) {
-            Future<Integer> exit = ex.submit(() -> cl.execute("--model", ServeFixtures.file(AIDREAMS).toString(),
-                    "--tokenizer", ServeFixtures.file(AIDREAMS_TOKENIZER).toString(), "--port", "0", "--kv-memory", "2MiB"));
+            Future<Integer> exit = ex.submit(() -> cl.execute("--model", model, "--tokenizer", tokenizer, "--port", "0",
+                    "--kv-memory", "2MiB"));
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (cmd.started == null && System.nanoTime() < deadline && !exit.isDone()) {
                 Thread.sleep(10);
