@@ -213,6 +213,19 @@ public abstract class BudgetedPolicy implements EvictionPolicy {
         return (int) Math.min(Integer.MAX_VALUE, count);
     }
 
+    /**
+     * {@inheritDoc} Here exactly what {@link #evict} accepts: with {@code B = budget().tokensAt(appended())}
+     * and {@code E} the evictable tokens (neither sinks nor recent) rounded down to whole quanta,
+     * {@code B - liveTokens() + E} (a ratio budget only grows with the context, so the chunk also fits
+     * at {@code appended() + incoming}).
+     */
+    @Override
+    public final int maxIncoming() {
+        long evictable = candidates + Math.max(0, recentQueue.size() - recent);
+        long most = (long) budget.tokensAt(appended) - live + evictable / quantum * quantum;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, most));
+    }
+
     @Override
     public final int evict(int incoming, int[] victims) {
         int count = pendingEvictions(incoming);

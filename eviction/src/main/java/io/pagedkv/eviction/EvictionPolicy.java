@@ -155,6 +155,17 @@ public interface EvictionPolicy {
     int pendingEvictions(int incoming);
 
     /**
+     * The most tokens one {@code evict(incoming, victims)} can make room for now without throwing:
+     * the chunk size of a prompt prefilled under the budget (evict, place the chunk, attend it,
+     * repeat). At least 1, so a decode step always fits. The default is what fits without any
+     * eviction, or 1: {@code max(1, budget().tokensAt(appended()) - liveTokens())}; policies that know
+     * which tokens they protect say more.
+     */
+    default int maxIncoming() {
+        return Math.max(1, budget().tokensAt(appended()) - liveTokens());
+    }
+
+    /**
      * Records that compaction moved the live token in {@code fromSlot} to the free {@code toSlot}.
      *
      * @throws IllegalArgumentException if {@code fromSlot} is not live or {@code toSlot} is not free

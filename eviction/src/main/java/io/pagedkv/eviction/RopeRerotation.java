@@ -36,6 +36,69 @@ public final class RopeRerotation {
     }
 
     /**
+     * Fills {@code cos[0 .. headDim/2)} and {@code sin[..]} with the fp32 cosines and sines of pair
+     * {@code i}'s angle {@code position * theta^(-2i/headDim)} (computed in double): the table {@link
+     * #apply} rotates with, so that an engine moving many keys by the same amount computes the angles
+     * once. {@code apply} with this table gives exactly what {@link #rotate} gives.
+     *
+     * @throws IllegalArgumentException if {@code headDim} is not even and positive, a table is shorter
+     *     than {@code headDim / 2}, or {@code theta} is not finite and above 1
+     */
+    public static void angles(int headDim, double position, double theta, float[] cos, float[] sin) {
+        if (headDim <= 0 || (headDim & 1) != 0) {
+            throw new IllegalArgumentException("headDim: " + headDim + " (expected: even and > 0)");
+        }
+        if (cos.length < headDim / 2 || sin.length < headDim / 2) {
+            throw new IllegalArgumentException("cos, sin lengths: " + cos.length + ", " + sin.length + " (expected: >= headDim / 2 = "
+                    + headDim / 2 + ")");
+        }
+        if (!(theta > 1.0) || Double.isInfinite(theta)) {
+            throw new IllegalArgumentException("theta: " + theta + " (expected: finite and > 1)");
+        }
+        for (int i = 0; i < headDim / 2; i++) {
+            double angle = position * Math.pow(theta, -2.0 * i / headDim);
+            cos[i] = (float) Math.cos(angle);
+            sin[i] = (float) Math.sin(angle);
+        }
+    }
+
+    /**
+     * Rotates the head {@code key[offset .. offset + headDim)} by the angles of a table from {@link
+     * #angles} into {@code out} (may be {@code key} itself): pair {@code (a, b)} becomes {@code (a cos -
+     * b sin, a sin + b cos)}. Allocates nothing.
+     *
+     * @throws IllegalArgumentException if a range is outside its array or {@code style} is null
+     */
+    public static void apply(float[] key, int offset, int headDim, float[] cos, float[] sin, RopeStyle style, float[] out,
+            int outOffset) {
+        if (headDim <= 0 || (headDim & 1) != 0 || cos.length < headDim / 2 || sin.length < headDim / 2) {
+            throw new IllegalArgumentException("headDim: " + headDim + " with tables of " + cos.length + ", " + sin.length
+                    + " (expected: even, > 0, tables >= headDim / 2)");
+        }
+        if (offset < 0 || offset > key.length - headDim) {
+            throw new IllegalArgumentException("offset: " + offset + " (expected: 0 <= offset <= key.length - headDim = "
+                    + (key.length - headDim) + ")");
+        }
+        if (outOffset < 0 || outOffset > out.length - headDim) {
+            throw new IllegalArgumentException("outOffset: " + outOffset
+                    + " (expected: 0 <= outOffset <= out.length - headDim = " + (out.length - headDim) + ")");
+        }
+        if (style == null) {
+            throw new IllegalArgumentException("style: null (expected: a RopeStyle)");
+        }
+        int half = headDim / 2;
+        boolean interleaved = style == RopeStyle.INTERLEAVED;
+        for (int i = 0; i < half; i++) {
+            int a = interleaved ? 2 * i : i;
+            int b = interleaved ? 2 * i + 1 : i + half;
+            float x = key[offset + a];
+            float y = key[offset + b];
+            out[outOffset + a] = x * cos[i] - y * sin[i];
+            out[outOffset + b] = x * sin[i] + y * cos[i];
+        }
+    }
+
+    /**
      * Rotates a head by {@code position} (the forward RoPE), for tests and for engines that need it:
      * {@code rerotate} of its result equals {@code rotate} at the new position.
      */

@@ -58,6 +58,12 @@ public final class SequenceEvictor implements AutoCloseable {
     private long blocksFreed;
     private long blocksReleased;
     private long slotMoves;
+    private long keysRerotated;
+    /** The angles of the last re-rotation shift ({@link #rerotateKey}), reused while the shift repeats. */
+    private final float[] ropeCos;
+    private final float[] ropeSin;
+    private int ropeDelta;
+    private double ropeTheta = Double.NaN;
 
     /**
      * Binds a fresh {@code policy} to {@code seq} (an empty sequence or a prefix-cache hit, owned from
@@ -88,6 +94,8 @@ public final class SequenceEvictor implements AutoCloseable {
         this.kvHeads = layout.shape().kvHeads();
         this.headDim = layout.shape().headDim();
         this.scratch = new float[kvHeads * headDim];
+        this.ropeCos = new float[headDim / 2 + 1];
+        this.ropeSin = new float[headDim / 2 + 1];
         this.victims = new int[Math.max(16, policy.budget().minTokens() + q)];
         showPrefixHit();
     }
@@ -100,6 +108,8 @@ public final class SequenceEvictor implements AutoCloseable {
         this.kvHeads = parent.kvHeads;
         this.headDim = parent.headDim;
         this.scratch = new float[parent.scratch.length];
+        this.ropeCos = new float[parent.ropeCos.length];
+        this.ropeSin = new float[parent.ropeSin.length];
         this.victims = new int[parent.victims.length];
         this.tokensEvicted = parent.tokensEvicted;
         this.blocksFreed = parent.blocksFreed;
@@ -187,6 +197,50 @@ public final class SequenceEvictor implements AutoCloseable {
         int first = seq.appendWithoutIds(n);
         showPlaced(first, n);
         return first;
+    }
+
+    /**
+     * A prompt chunk under the budget: evicts what the policy picks so that {@code n} more tokens fit,
+     * then places the tokens with ids {@code tokenIds[off .. off + n)} (holes first) and returns the
+     * first one's position. So a prompt longer than the budget streams through a cache that never
+     * holds more than the budget: place a chunk, write its K/V, attend it (causal by position), show
+     * the policy what it uses, repeat. {@code n} must not exceed {@link #maxIncoming()}.
+     *
+     * @throws IllegalArgumentException (nothing changed) if {@code n <= 0}, the range is outside the
+     *     array, or {@code n > maxIncoming()}
+     * @throws PoolExhaustedException if the tokens cannot be placed (the evictions stand)
+     */
+    public int appendChunk(int[] tokenIds, int off, int n) {
+        if (tokenIds == null || off < 0 || off > tokenIds.length - n) {
+            throw new IllegalArgumentException("tokenIds range: off " + off + ", n " + n + " of length "
+                    + (tokenIds == null ? "null" : tokenIds.length) + " (expected: 0 <= off <= length - n)");
+        }
+        checkChunk(n);
+        makeRoom(n);
+        return prefill(tokenIds, off, n);
+    }
+
+    /** Like {@link #appendChunk(int[], int, int)} for {@code n} tokens without ids. */
+    public int appendChunkWithoutIds(int n) {
+        checkChunk(n);
+        makeRoom(n);
+        return prefillWithoutIds(n);
+    }
+
+    private void checkChunk(int n) {
+        int most = policy.maxIncoming();
+        if (n <= 0 || n > most) {
+            throw new IllegalArgumentException("n: " + n + " (expected: 1 <= n <= maxIncoming " + most + " of "
+                    + policy.name() + " with " + policy.liveTokens() + " tokens kept)");
+        }
+    }
+
+    /**
+     * The most tokens one {@link #appendChunk} (or {@link #makeRoom}) can take now: the policy's
+     * {@link EvictionPolicy#maxIncoming()}, at least 1.
+     */
+    public int maxIncoming() {
+        return policy.maxIncoming();
     }
 
     private void showPlaced(int first, int n) {
@@ -327,6 +381,45 @@ public final class SequenceEvictor implements AutoCloseable {
         if (policy.usesValues()) {
             policy.onValue(layer, head, seq.slotOf(position), src, off, headDim);
         }
+    }
+
+    /**
+     * Re-rotates, in place, every layer's and KV head's key of the kept token at {@code position} from
+     * RoPE position {@code from} to {@code to} (StreamingLLM's positions inside the cache, llama.cpp's
+     * K-shift): each key is decoded, rotated by {@code to - from} ({@link RopeRerotation}, angle in
+     * double, applied in fp32) and encoded back. The policy is not shown the key again (it is the same
+     * token). Each call rounds once more (and re-encodes in the cache's dtype), so an engine should
+     * re-rotate a key a bounded number of times: once per change of its place, never per step of a
+     * token that does not move.
+     *
+     * @throws IllegalArgumentException if the position is not kept, or as {@link RopeRerotation#rerotate}
+     */
+    public void rerotateKey(int position, int from, int to, double theta, RopeStyle style) {
+        if (seq.slotOf(position) == EvictingSequence.HOLE) {
+            throw new IllegalArgumentException("position: " + position + " (expected: a kept token)");
+        }
+        if (from == to) {
+            return;
+        }
+        int delta = to - from;
+        if (delta != ropeDelta || theta != ropeTheta) {
+            RopeRerotation.angles(headDim, (double) to - from, theta, ropeCos, ropeSin); // once per distinct shift
+            ropeDelta = delta;
+            ropeTheta = theta;
+        }
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                seq.readKey(l, h, position, scratch, 0);
+                RopeRerotation.apply(scratch, 0, headDim, ropeCos, ropeSin, style, scratch, 0);
+                seq.writeKey(l, h, position, scratch, 0);
+            }
+        }
+        keysRerotated++;
+    }
+
+    /** Tokens whose keys {@link #rerotateKey} re-rotated so far (each: every layer and KV head). */
+    public long keysRerotated() {
+        return keysRerotated;
     }
 
     /** Decodes the key of one KV head of the kept token at {@code position} into {@code dst[off ..]}. */

@@ -49,6 +49,32 @@ class RopeRerotationTest {
     }
 
     @Test
+    void aTableOfAnglesAppliedGivesExactlyWhatRerotateGives() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (RopeStyle style : RopeStyle.values()) {
+            for (int trial = 0; trial < 100; trial++) {
+                int d = 2 * rnd.nextInt(1, 65);
+                float[] key = new float[d];
+                for (int i = 0; i < d; i++) {
+                    key[i] = (float) rnd.nextGaussian();
+                }
+                int from = rnd.nextInt(0, 5000);
+                int to = rnd.nextInt(0, 5000);
+                float[] expected = new float[d];
+                RopeRerotation.rerotate(key, 0, d, from, to, 10_000, style, expected, 0);
+                float[] cos = new float[d / 2];
+                float[] sin = new float[d / 2];
+                RopeRerotation.angles(d, (double) to - from, 10_000, cos, sin);
+                RopeRerotation.apply(key, 0, d, cos, sin, style, key, 0); // in place
+                assertArrayEquals(expected, key, 0f, style + " d=" + d);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> RopeRerotation.angles(8, 1, 10_000, new float[3], new float[4]));
+        assertThrows(IllegalArgumentException.class,
+                () -> RopeRerotation.apply(new float[8], 1, 8, new float[4], new float[4], RopeStyle.INTERLEAVED, new float[8], 0));
+    }
+
+    @Test
     void oddHeadDimsAndShortBuffersAreRefused() {
         assertThrows(IllegalArgumentException.class,
                 () -> RopeRerotation.rerotate(new float[3], 0, 3, 0, 1, 10_000, RopeStyle.INTERLEAVED, new float[3], 0));

@@ -130,6 +130,73 @@ class SequenceEvictorTest {
     }
 
     @Test
+    void aPromptLongerThanTheBudgetStreamsInChunksAndThePoolOfTheBudgetSuffices() {
+        // budget 8 = 2 blocks of 4: the pool has exactly 2 blocks, and a prompt of 30 goes in by chunks
+        try (PagedKvCache cache = new PagedKvCache(LAYOUT, 2);
+                SequenceEvictor ev = new SequenceEvictor(cache.openSequence(), new AttentionSinks(8, 2))) {
+            int[] prompt = new int[30];
+            java.util.Arrays.setAll(prompt, i -> 100 + i);
+            int done = 0;
+            int chunks = 0;
+            while (done < 30) {
+                int n = Math.min(30 - done, ev.maxIncoming());
+                assertEquals(done, ev.appendChunk(prompt, done, n));
+                for (int p = done; p < done + n; p++) {
+                    ev.write(0, p, kv(p), kv(p));
+                    ev.write(1, p, kv(p), kv(p));
+                }
+                done += n;
+                chunks++;
+                assertTrue(ev.liveTokens() <= 8, "after chunk " + chunks + ": " + ev.liveTokens());
+            }
+            assertEquals(5, chunks, "8 at first (nothing to evict), then 6 at a time (8 minus the 2 sinks)");
+            float[] k = new float[2];
+            for (int p : new int[] {0, 1, 24, 29}) {
+                ev.readKey(0, 0, p, k, 0);
+                assertEquals(p, k[0], 0f, "kept position " + p);
+            }
+            assertEquals(-1, ev.slotOf(23));
+            int most = ev.maxIncoming();
+            assertEquals(6, most);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ev.appendChunk(prompt, 0, most + 1));
+            assertTrue(e.getMessage().contains("n: 7 (expected: 1 <= n <= maxIncoming 6"), e.getMessage());
+            assertEquals(30, ev.nextPosition(), "a refused chunk changes nothing");
+            assertEquals(8, ev.liveTokens());
+            assertEquals(22, ev.tokensEvicted());
+        }
+    }
+
+    @Test
+    void rerotateKeyMovesTheKeyOfEveryLayerAndHeadInPlaceWithoutShowingThePolicy() {
+        List<String> seen = new ArrayList<>();
+        try (PagedKvCache cache = new PagedKvCache(LAYOUT, 4);
+                SequenceEvictor ev = new SequenceEvictor(cache.openSequence(), new Recording(new SlidingWindow(8), seen))) {
+            int p = ev.append(7);
+            float[] written = {0.5f, -1.5f, 2f, 0.25f};
+            ev.write(0, p, written, kv(1));
+            ev.write(1, p, written, kv(1));
+            int shown = seen.size();
+            ev.rerotateKey(p, 9, 3, 10_000, RopeStyle.INTERLEAVED);
+            assertEquals(shown, seen.size(), "the policy is not shown the same token's key again");
+            assertEquals(1, ev.keysRerotated());
+            float[] expected = new float[4];
+            RopeRerotation.rerotate(written, 0, 2, 9, 3, 10_000, RopeStyle.INTERLEAVED, expected, 0);
+            RopeRerotation.rerotate(written, 2, 2, 9, 3, 10_000, RopeStyle.INTERLEAVED, expected, 2);
+            float[] k = new float[2];
+            for (int l = 0; l < 2; l++) {
+                for (int h = 0; h < 2; h++) {
+                    ev.readKey(l, h, p, k, 0);
+                    assertEquals(expected[2 * h], k[0], 0f, "layer " + l + " head " + h);
+                    assertEquals(expected[2 * h + 1], k[1], 0f, "layer " + l + " head " + h);
+                }
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ev.rerotateKey(5, 0, 1, 10_000, RopeStyle.INTERLEAVED));
+            assertTrue(e.getMessage().contains("position: 5 (expected: a kept token)"), e.getMessage());
+        }
+    }
+
+    @Test
     void keysAndValuesWrittenThroughTheEvictorReachThePolicyPerLayerAndHead() {
         List<String> seen = new ArrayList<>();
         EvictionPolicy recording = new Recording(new SlidingWindow(8), seen);

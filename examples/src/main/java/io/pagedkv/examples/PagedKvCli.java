@@ -4,6 +4,7 @@ import io.pagedkv.examples.benchserve.BenchServeCommand;
 import io.pagedkv.examples.evict.EvictCommand;
 import io.pagedkv.examples.llama.GenerateCommand;
 import io.pagedkv.examples.llama.QualityCommand;
+import io.pagedkv.examples.llama.StreamCommand;
 import io.pagedkv.examples.plan.PlanCommand;
 import io.pagedkv.examples.serve.ServeCommand;
 import io.pagedkv.examples.simulate.SimulateCommand;
@@ -27,6 +28,7 @@ import picocli.CommandLine.Command;
             SimulateCommand.class,
             GenerateCommand.class,
             QualityCommand.class,
+            StreamCommand.class,
             EvictCommand.class,
             ServeCommand.class,
             BenchServeCommand.class,

@@ -20,7 +20,9 @@ import java.util.SplittableRandom;
  * <p>A program is a list of op codes: {@code op % 6} is 0-2 a decode step ({@code evict(1)}, place,
  * keys and values of {@value #LAYERS} layers x {@value #KV_HEADS} KV heads, queries and attention
  * rows of {@value #LAYERS} x {@value #QUERY_HEADS} query heads), 3 a prompt token placed with no
- * eviction (keys, values and rows too), 4 a compression ({@code evict(0)} then tail-fill compaction),
+ * eviction (keys, values and rows too), 4 a compression ({@code evict(0)} then tail-fill compaction)
+ * or, for odd {@code op / 6}, a prompt chunk under the budget ({@code evict(maxIncoming())}, which must
+ * not throw, then that many tokens placed and one observation),
  * 5 a fork: the first one copies the policy and runs the rest of the program on the copy first, then
  * the original must make exactly the same decisions on the same future. The rest of the code seeds
  * the step's random weights, keys, values and queries, so a shrunk program is still a valid one.
@@ -94,7 +96,13 @@ public final class PolicyDriver {
                     place(rnd, false);
                     observe(rnd);
                 }
-                case 4 -> compress();
+                case 4 -> {
+                    if ((op / 6) % 2 == 0) {
+                        compress();
+                    } else {
+                        chunk(rnd);
+                    }
+                }
                 case 5 -> {
                     if (fork(program, i + 1)) {
                         return; // the rest of the program ran inside the fork
@@ -161,6 +169,22 @@ public final class PolicyDriver {
                 }
             }
         }
+    }
+
+    /** A prompt chunk under the budget: {@code maxIncoming()} tokens must fit after one eviction. */
+    private void chunk(SplittableRandom rnd) {
+        int most = policy.maxIncoming();
+        assertTrue(most >= 1, "maxIncoming: " + most + " (expected: >= 1, a decode step always fits)");
+        int n = Math.min(most, posOfSlot.length - nextPosition);
+        if (n <= 0) {
+            return;
+        }
+        log.add("chunk of " + n + " (maxIncoming " + most + ")");
+        evict(n); // asserts the budget bound with n incoming; throws if maxIncoming promised too much
+        for (int i = 0; i < n; i++) {
+            place(rnd, false);
+        }
+        observe(rnd);
     }
 
     private void fill(SplittableRandom rnd) {

@@ -38,6 +38,11 @@ public final class ContiguousKvStore implements KvStore {
         return capacity;
     }
 
+    /** Forgets every token (the arrays are kept), so that one store serves many short runs. */
+    public void clear() {
+        length = 0;
+    }
+
     @Override
     public void append() {
         if (length >= capacity) {

@@ -35,7 +35,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "", description = "prompt text (needs --tokenizer); default: start from BOS")
     String prompt;
 
-    @Option(names = "--steps", defaultValue = "0", description = "forward passes, prompt included (0 = the model's context length)")
+    @Option(names = "--steps", defaultValue = "0", description = "forward passes, prompt included (0 = the model's context"
+            + " length; any number with --policy: the cache stays within --budget)")
     int steps;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy, otherwise seeded sampling")
@@ -64,8 +65,14 @@ public final class GenerateCommand implements Callable<Integer> {
             + " ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); needs --budget")
     PolicyKind policy;
 
-    @Option(names = "--budget", description = "tokens the eviction policy keeps (>= " + MIN_BUDGET + ", >= the prompt)")
+    @Option(names = "--budget", description = "tokens the eviction policy keeps (>= " + MIN_BUDGET + "); a longer prompt is"
+            + " prefilled in chunks with evictions between them")
     Integer budget;
+
+    @Option(names = "--rotary", defaultValue = "original", description = "with --policy, where cached keys are rotated:"
+            + " original (their stream positions) or cache (StreamingLLM: their places in the cache, re-rotated in place)"
+            + " (default: ${DEFAULT-VALUE})")
+    RotaryMode rotary;
 
     /** Smallest {@code --budget} accepted. */
     public static final int MIN_BUDGET = 8;
@@ -125,9 +132,15 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         int[] promptIds = tok == null ? new int[] {Tokenizer.BOS} : tok.encode(prompt, true);
         int n = steps == 0 ? c.seqLen() : steps;
-        if (n < promptIds.length || n > c.seqLen()) {
+        boolean streaming = policy != PolicyKind.none || budget != null;
+        if (n < promptIds.length || (n > c.seqLen() && !streaming)) {
             err.println("--steps: " + n + " (expected: prompt length " + promptIds.length + " <= steps <= context "
-                    + c.seqLen() + ")");
+                    + c.seqLen() + "; more with --policy and --budget)");
+            return 2;
+        }
+        if (compare && n > c.seqLen()) {
+            err.println("--compare: with --steps " + n + " (expected: steps <= context " + c.seqLen() + "; the lockstep"
+                    + " reference has no eviction)");
             return 2;
         }
         KvDType dtype;
@@ -152,9 +165,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 err.println("--cache: " + cache + " (expected: paged with --policy)");
                 return 2;
             }
-            if (budget < MIN_BUDGET || budget < promptIds.length) {
-                err.println("--budget: " + budget + " (expected: >= " + MIN_BUDGET + " and >= prompt length "
-                        + promptIds.length + ")");
+            if (budget < MIN_BUDGET) {
+                err.println("--budget: " + budget + " (expected: >= " + MIN_BUDGET + ")");
                 return 2;
             }
             try {
@@ -165,7 +177,8 @@ public final class GenerateCommand implements Callable<Integer> {
             }
         }
         boolean text = tok != null && !ids;
-        try (KvStore store = evictor == null ? newStore(c, dtype) : new EvictingKvStore(c, dtype, blockSize, n, evictor)) {
+        try (KvStore store = evictor == null ? newStore(c, dtype)
+                : new EvictingKvStore(c, dtype, blockSize, n, evictor, rotary)) {
             LlamaDecoder decoder = new LlamaDecoder(weights, store);
             Sampler sampler = new Sampler(c.vocabSize(), temperature, seed);
             if (text) {

@@ -19,20 +19,22 @@ public final class Generation {
      * @param decoder the model, with an empty store
      * @param sampler picks the next token
      * @param prompt the prompt's token ids, at least one (usually BOS first)
-     * @param steps forward passes to run, prompt included, {@code prompt.length <= steps <= seqLen}
+     * @param steps forward passes to run, prompt included, {@code prompt.length <= steps <= } the store's
+     *     capacity (past the model's context only with a store that evicts)
      * @param stopAtBos whether a generated BOS ends the text (llama2.c does; tests on random weights do not)
      * @param onToken called with each token id the model generates (not the prompt's)
-     * @throws IllegalArgumentException if the prompt is empty or longer than {@code steps} or the context
+     * @throws IllegalArgumentException if the prompt is empty or longer than {@code steps}, or {@code
+     *     steps} exceeds the store's capacity
      */
     public static int[] run(LlamaDecoder decoder, Sampler sampler, int[] prompt, int steps, boolean stopAtBos,
             IntConsumer onToken) {
-        int seqLen = decoder.config().seqLen();
+        int capacity = decoder.store().capacity() - decoder.store().length();
         if (prompt.length == 0) {
             throw new IllegalArgumentException("prompt: 0 tokens (expected: >= 1, e.g. BOS)");
         }
-        if (steps < prompt.length || steps > seqLen) {
+        if (steps < prompt.length || steps > capacity) {
             throw new IllegalArgumentException("steps: " + steps + " (expected: prompt length " + prompt.length
-                    + " <= steps <= context length " + seqLen + ")");
+                    + " <= steps <= the store's free capacity " + capacity + ")");
         }
         int[] ids = new int[steps + 1];
         System.arraycopy(prompt, 0, ids, 0, prompt.length);

@@ -14,11 +14,12 @@ public interface KvStore extends AutoCloseable {
     int length();
 
     /**
-     * The position the next token's query and key are rotated at: its index in the sequence
-     * ({@link #length()}) unless the store places positions otherwise (StreamingLLM's rule).
+     * The RoPE position the kept token at stream {@code position} is rotated at, asked by the decoder
+     * right after {@link #append()} placed it: {@code position} itself unless the store places
+     * positions otherwise (StreamingLLM's positions inside the cache, {@link RotaryMode#CACHE}).
      */
-    default int nextRopePosition() {
-        return length();
+    default int ropePosition(int position) {
+        return position;
     }
 
     /** Most tokens this store can hold. */
@@ -30,6 +31,36 @@ public interface KvStore extends AutoCloseable {
      * @throws IllegalStateException when the store is full, naming the length and the capacity
      */
     void append();
+
+    /**
+     * Reserves the slots of the {@code n} positions {@link #length()} .. {@code length() + n - 1} of a
+     * prompt chunk; the length grows by {@code n}. A store that evicts makes room for all of them at
+     * once before placing any, so that the tokens of a chunk never evict each other. The default
+     * appends them one by one.
+     *
+     * @throws IllegalArgumentException if {@code n <= 0} or {@code n > maxChunk()}
+     * @throws IllegalStateException when the store cannot hold them, naming the length and the capacity
+     */
+    default void append(int n) {
+        if (n <= 0 || n > maxChunk()) {
+            throw new IllegalArgumentException("n: " + n + " (expected: 1 <= n <= maxChunk " + maxChunk() + ")");
+        }
+        if (n > capacity() - length()) {
+            throw new IllegalStateException("length: " + length() + " + " + n + " (expected: <= capacity " + capacity() + ")");
+        }
+        for (int i = 0; i < n; i++) {
+            append();
+        }
+    }
+
+    /**
+     * The most tokens one prompt chunk may have now ({@link #append(int)}, then {@link #attendChunk}):
+     * a store under an eviction budget limits it to what one eviction can make room for, so a longer
+     * prompt is prefilled in several chunks with evictions between them. Unlimited by default.
+     */
+    default int maxChunk() {
+        return Integer.MAX_VALUE;
+    }
 
     /** Stores the keys and values of all KV heads ({@code kvHeads * headSize} each) of one token in one layer. */
     void write(int layer, int position, float[] keys, float[] values);
@@ -60,7 +91,8 @@ public interface KvStore extends AutoCloseable {
     /**
      * Attends the queries of {@code count} consecutive tokens at positions {@code start ..} (token
      * {@code i}'s query heads at {@code q[i * dim ..]}, output likewise) with a causal mask: the
-     * token at position {@code p} sees tokens {@code 0..p}. Their keys and values must be written.
+     * token at position {@code p} sees the kept tokens at positions {@code 0..p}. Their keys and
+     * values must be written.
      */
     void attendChunk(int layer, int start, int count, float[] q, float[] out);
 

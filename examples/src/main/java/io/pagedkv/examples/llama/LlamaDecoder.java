@@ -10,6 +10,12 @@ package io.pagedkv.examples.llama;
  * {@code w2(silu(w1 x) * w3 x)} and residual; then a final RMSNorm and the classifier. All buffers
  * are allocated once in the constructor: a {@link #forward} allocates nothing.
  *
+ * <p>Positions are not bounded by the model's {@code seqLen}: the rotary angles of a token are
+ * computed for whatever position the store rotates it at ({@link KvStore#ropePosition}), so a store
+ * that evicts can stream past the context, and the only limit is the store's {@link
+ * KvStore#capacity()}. (Past {@code seqLen} a full cache shows the model positions it never saw in
+ * training; that is what streaming with a bounded cache is for.)
+ *
  * <p>Not thread-safe: one decoder per decoding thread. The weights may be shared between decoders.
  */
 public final class LlamaDecoder {
@@ -31,8 +37,16 @@ public final class LlamaDecoder {
     private final float[] k;
     private final float[] v;
     private final float[] logits;
+    /** Pair i's rotary frequency {@code 1 / theta^(2i / headSize)}. */
+    private final double[] freq;
+    /** The rotary cosines and sines of the token being decoded, one per pair. */
     private final float[] cos;
     private final float[] sin;
+    /** The rotary cosines and sines of each token of a prefill chunk, {@code [token][pair]}; grown per chunk. */
+    private float[] chunkCos = new float[0];
+    private float[] chunkSin = new float[0];
+    /** Tokens of the last chunk run by {@link #chunk}. */
+    private int chunkLength;
     /** Chunk buffers of {@link #prefill}: residual streams, queries, attention outputs; grown per prompt. */
     private float[] chunkX = new float[0];
     private float[] chunkQ = new float[0];
@@ -56,15 +70,20 @@ public final class LlamaDecoder {
         this.v = new float[c.kvDim()];
         this.logits = new float[c.vocabSize()];
         int half = c.headSize() / 2;
-        this.cos = new float[c.seqLen() * half];
-        this.sin = new float[c.seqLen() * half];
-        for (int pos = 0; pos < c.seqLen(); pos++) {
-            for (int i = 0; i < half; i++) {
-                double freq = 1.0 / Math.pow(ROPE_THETA, (2.0 * i) / c.headSize());
-                double angle = pos * freq;
-                cos[pos * half + i] = (float) Math.cos(angle);
-                sin[pos * half + i] = (float) Math.sin(angle);
-            }
+        this.freq = new double[half];
+        for (int i = 0; i < half; i++) {
+            freq[i] = 1.0 / Math.pow(ROPE_THETA, (2.0 * i) / c.headSize());
+        }
+        this.cos = new float[half];
+        this.sin = new float[half];
+    }
+
+    /** Writes the rotary cosines and sines of {@code pos} (any position) into {@code cs[off ..]}, {@code sn[off ..]}. */
+    private void angles(int pos, float[] cs, float[] sn, int off) {
+        for (int i = 0; i < freq.length; i++) {
+            double angle = pos * freq[i];
+            cs[off + i] = (float) Math.cos(angle);
+            sn[off + i] = (float) Math.sin(angle);
         }
     }
 
@@ -88,27 +107,27 @@ public final class LlamaDecoder {
      *
      * @return the logits over the vocabulary; a buffer owned by this decoder, overwritten by the next call
      * @throws IndexOutOfBoundsException if {@code token} is outside the vocabulary
-     * @throws IllegalStateException if the context is full
+     * @throws IllegalStateException if the store is full
      */
     public float[] forward(int token) {
         if (token < 0 || token >= c.vocabSize()) {
             throw new IndexOutOfBoundsException("token: " + token + " (expected: 0 <= token < " + c.vocabSize() + ")");
         }
         int pos = store.length();
-        if (pos >= c.seqLen()) {
-            throw new IllegalStateException("position: " + pos + " (expected: < seqLen " + c.seqLen() + ")");
+        if (pos >= store.capacity()) {
+            throw new IllegalStateException("position: " + pos + " (expected: < capacity " + store.capacity() + ")");
         }
         int dim = c.dim();
-        int ropePos = store.nextRopePosition();
         System.arraycopy(w.tokenEmbedding(), token * dim, x, 0, dim);
         store.append();
+        angles(store.ropePosition(pos), cos, sin, 0);
         for (int l = 0; l < c.layers(); l++) {
             rmsnorm(xb, x, w.rmsAtt()[l], dim);
             matmul(q, xb, w.wq()[l], dim, dim);
             matmul(k, xb, w.wk()[l], dim, c.kvDim());
             matmul(v, xb, w.wv()[l], dim, c.kvDim());
-            rotate(q, c.heads(), ropePos);
-            rotate(k, c.kvHeads(), ropePos);
+            rotate(q, c.heads(), cos, sin, 0);
+            rotate(k, c.kvHeads(), cos, sin, 0);
             store.write(l, pos, k, v);
             store.attend(l, q, xb);
             feedForward(l);
@@ -125,7 +144,7 @@ public final class LlamaDecoder {
      * rounding. Buffers grow to the longest chunk seen; nothing is allocated per token.
      *
      * @return the logits after the last token; a buffer owned by this decoder
-     * @throws IllegalArgumentException if the chunk is empty or does not fit in the context
+     * @throws IllegalArgumentException if the chunk is empty or does not fit in the store
      * @throws IndexOutOfBoundsException if a token is outside the vocabulary
      */
     public float[] prefill(int[] tokens) {
@@ -133,13 +152,16 @@ public final class LlamaDecoder {
     }
 
     /**
-     * Runs the chunk {@code tokens[off .. off + n)} like {@link #prefill(int[])}, so that an engine
-     * can prefill a long prompt in several chunks without copying it. Every position's keys, values
-     * and logits are those of {@link #forward} bit for bit: each query attends in the same order over
-     * the same keys whatever the chunk it belongs to.
+     * Runs the tokens {@code tokens[off .. off + n)} of a prompt like {@link #prefill(int[])}, so that
+     * an engine can prefill a long prompt in several calls without copying it. The store's {@link
+     * KvStore#maxChunk()} may split the call further: a store under an eviction budget takes a chunk
+     * at a time, evicting between chunks, so a prompt longer than the budget streams through a bounded
+     * cache (each chunk's queries attend causally by position to what is kept). Without eviction,
+     * every position's keys, values and logits are those of {@link #forward} bit for bit: each query
+     * attends in the same order over the same keys whatever the chunk it belongs to.
      *
      * @throws IllegalArgumentException if {@code n <= 0}, the range is outside {@code tokens}, or the
-     *     chunk does not fit in the context
+     *     tokens do not fit in the store's capacity
      * @throws IndexOutOfBoundsException if a token is outside the vocabulary
      */
     public float[] prefill(int[] tokens, int off, int n) {
@@ -148,9 +170,9 @@ public final class LlamaDecoder {
             throw new IllegalArgumentException("range: " + off + " + " + n + " (expected: within the " + tokens.length
                     + " tokens)");
         }
-        if (n == 0 || start + n > c.seqLen()) {
+        if (n == 0 || n > store.capacity() - start) {
             throw new IllegalArgumentException("tokens: " + n + " at position " + start
-                    + " (expected: 1 <= tokens <= seqLen " + c.seqLen() + " - position)");
+                    + " (expected: 1 <= tokens <= capacity " + store.capacity() + " - position)");
         }
         for (int i = off; i < off + n; i++) {
             int token = tokens[i];
@@ -158,11 +180,30 @@ public final class LlamaDecoder {
                 throw new IndexOutOfBoundsException("token: " + token + " (expected: 0 <= token < " + c.vocabSize() + ")");
             }
         }
+        int done = 0;
+        while (done < n) {
+            int m = Math.min(n - done, store.maxChunk());
+            chunk(tokens, off + done, m);
+            done += m;
+        }
         int dim = c.dim();
+        System.arraycopy(chunkX, (chunkLength - 1) * dim, x, 0, dim);
+        rmsnorm(x, x, w.rmsFinal(), dim);
+        matmul(logits, x, w.classifier(), dim, c.vocabSize());
+        return logits;
+    }
+
+    /** One chunk: places its tokens, then per layer computes, writes and attends them together. */
+    private void chunk(int[] tokens, int off, int n) {
+        int start = store.length();
+        int dim = c.dim();
+        int half = c.headSize() / 2;
         if (chunkX.length < n * dim) {
             chunkX = new float[n * dim];
             chunkQ = new float[n * dim];
             chunkOut = new float[n * dim];
+            chunkCos = new float[n * half];
+            chunkSin = new float[n * half];
         }
         boolean bulk = store.bulkWrites();
         int kvDim = c.kvDim();
@@ -170,10 +211,12 @@ public final class LlamaDecoder {
             chunkK = new float[n * kvDim];
             chunkV = new float[n * kvDim];
         }
-        int rope0 = store.nextRopePosition();
         for (int i = 0; i < n; i++) {
             System.arraycopy(w.tokenEmbedding(), tokens[off + i] * dim, chunkX, i * dim, dim);
-            store.append();
+        }
+        store.append(n);
+        for (int i = 0; i < n; i++) {
+            angles(store.ropePosition(start + i), chunkCos, chunkSin, i * half);
         }
         for (int l = 0; l < c.layers(); l++) {
             for (int i = 0; i < n; i++) {
@@ -182,8 +225,8 @@ public final class LlamaDecoder {
                 matmul(q, xb, w.wq()[l], dim, dim);
                 matmul(k, xb, w.wk()[l], dim, c.kvDim());
                 matmul(v, xb, w.wv()[l], dim, c.kvDim());
-                rotate(q, c.heads(), rope0 + i);
-                rotate(k, c.kvHeads(), rope0 + i);
+                rotate(q, c.heads(), chunkCos, chunkSin, i * half);
+                rotate(k, c.kvHeads(), chunkCos, chunkSin, i * half);
                 if (bulk) {
                     System.arraycopy(k, 0, chunkK, i * kvDim, kvDim);
                     System.arraycopy(v, 0, chunkV, i * kvDim, kvDim);
@@ -203,10 +246,7 @@ public final class LlamaDecoder {
                 System.arraycopy(x, 0, chunkX, i * dim, dim);
             }
         }
-        System.arraycopy(chunkX, (n - 1) * dim, x, 0, dim);
-        rmsnorm(x, x, w.rmsFinal(), dim);
-        matmul(logits, x, w.classifier(), dim, c.vocabSize());
-        return logits;
+        chunkLength = n;
     }
 
     /** Output projection and residual of the attention result in {@code xb}, then the SwiGLU MLP and residual, on {@code x}. */
@@ -229,16 +269,15 @@ public final class LlamaDecoder {
         }
     }
 
-    /** Rotates every head of {@code vec} by the angles of {@code pos}, pair (2i, 2i+1) by angle i. */
-    private void rotate(float[] vec, int heads, int pos) {
+    /** Rotates every head of {@code vec} by the angles {@code cs[base ..]}, {@code sn[base ..]}: pair (2i, 2i+1) by angle i. */
+    private void rotate(float[] vec, int heads, float[] cs, float[] sn, int base) {
         int hs = c.headSize();
         int half = hs / 2;
-        int base = pos * half;
         for (int h = 0; h < heads; h++) {
             int o = h * hs;
             for (int i = 0; i < half; i++) {
-                float fc = cos[base + i];
-                float fs = sin[base + i];
+                float fc = cs[base + i];
+                float fs = sn[base + i];
                 float a = vec[o + 2 * i];
                 float b = vec[o + 2 * i + 1];
                 vec[o + 2 * i] = a * fc - b * fs;

@@ -83,9 +83,23 @@ public final class MaskedKvStore implements KvStore {
         liveCount--;
     }
 
-    @Override
-    public int nextRopePosition() {
+    /** The position the next appended token is rotated at: its place among the kept tokens in {@link RotaryMode#CACHE}. */
+    private int nextRopePosition() {
         return mode == RotaryMode.CACHE ? liveCount : length;
+    }
+
+    /**
+     * The position the token at {@code position} was rotated at when it was written (its keys in
+     * {@link RotaryMode#CACHE} may have been re-rotated since, by {@link #reposition()}).
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= position < length()}
+     */
+    @Override
+    public int ropePosition(int position) {
+        if (position < 0 || position >= length) {
+            throw new IndexOutOfBoundsException("position: " + position + " (expected: 0 <= position < " + length + ")");
+        }
+        return writtenAt[position];
     }
 
     /**

@@ -48,38 +48,17 @@ public final class PolicyQuality {
         }
         EvictionPolicy p = policy.apply(budget);
         MaskedKvStore full = new MaskedKvStore(c, steps);
-        MaskedKvStore evicted = new MaskedKvStore(c, steps, mode);
         LlamaDecoder fullDecoder = new LlamaDecoder(weights, full);
-        LlamaDecoder evictedDecoder = new LlamaDecoder(weights, evicted);
-        int[] victims = new int[steps];
-        int kvDim = c.kvDim();
-        int hs = c.headSize();
+        MaskedReference evictedRun = new MaskedReference(weights, p, steps, mode);
+        MaskedKvStore evicted = evictedRun.store();
         int token = Tokenizer.BOS;
         int measured = 0;
         int agree = 0;
         double kl = 0;
         double recall = 0;
         for (int t = 0; t < steps; t++) {
-            int n = p.evict(1, victims);
-            for (int i = 0; i < n; i++) {
-                evicted.evict(victims[i]);
-            }
-            if (n > 0) {
-                evicted.reposition();
-            }
-            p.onAppend(t, t);
             float[] ref = fullDecoder.forward(token);
-            float[] cand = evictedDecoder.forward(token);
-            for (int l = 0; l < c.layers() && (p.usesKeys() || p.usesValues()); l++) {
-                for (int h = 0; h < c.kvHeads(); h++) {
-                    if (p.usesKeys()) {
-                        p.onKey(l, h, t, evicted.keys(l), t * kvDim + h * hs, hs);
-                    }
-                    if (p.usesValues()) {
-                        p.onValue(l, h, t, evicted.values(l), t * kvDim + h * hs, hs);
-                    }
-                }
-            }
+            float[] cand = evictedRun.step(token);
             int next = Sampler.argmax(ref);
             if (evicted.liveTokens() < full.liveTokens()) {
                 measured++;
@@ -88,13 +67,6 @@ public final class PolicyQuality {
                 }
                 kl += klDivergence(ref, cand);
                 recall += keptMass(c, full, evicted, t + 1);
-            }
-            if (p.usesAttention()) {
-                for (int l = 0; l < c.layers(); l++) {
-                    for (int h = 0; h < c.heads(); h++) {
-                        p.onAttention(l, h, evicted.weights(l), h * steps, t + 1);
-                    }
-                }
             }
             token = next;
         }

@@ -57,7 +57,7 @@ class GenerateCommandTest {
     void stepsBeyondTheContextAndAMissingModelExitWithTwo() {
         Path model = RealModels.file(RealModels.AIDREAMS);
         assertEquals(2, run("generate", "--model", model.toString(), "--steps", "129"));
-        assertTrue(err.toString().contains("--steps: 129 (expected: prompt length 1 <= steps <= context 128)"), err.toString());
+        assertTrue(err.toString().contains("--steps: 129 (expected: prompt length 1 <= steps <= context 128; more with --policy and --budget)"), err.toString());
         assertEquals(2, run("generate", "--model", "/nonexistent/model.bin"));
         assertTrue(err.toString().contains("--model: /nonexistent/model.bin (expected: a readable llama2.c checkpoint)"),
                 err.toString());
@@ -104,6 +104,23 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aStreamRunsFarPastTheContextWithinTheBudgetAfterAPromptLongerThanTheBudget() {
+        Path model = RealModels.file(RealModels.AIDREAMS);
+        Path tok = RealModels.file(RealModels.AIDREAMS_TOKENIZER);
+        String prompt = EvalText.chapters().get(0).substring(0, 160); // about 90 tokens, through a budget of 32
+        assertEquals(0, run("generate", "--model", model.toString(), "--tokenizer", tok.toString(), "--prompt", prompt,
+                "--steps", "500", "--policy", "sinks", "--budget", "32", "--rotary", "cache"), err.toString());
+        String text = out.toString();
+        long seen = number(text, "(\\d+) tokens seen");
+        assertTrue(seen > 300, "far past the context of 128: " + text);
+        assertTrue(number(text, "\\((\\d+) prompt") > 32, text);
+        assertEquals(32, number(text, "peak (\\d+) tokens"), text);
+        assertEquals(2, number(text, "in (\\d+) blocks \\("), text);
+        assertEquals(seen - 32, number(text, "evicted (\\d+) tokens"), text);
+        assertTrue(number(text, "\\((\\d+) re-rotated in place\\)") > 0, text);
+    }
+
+    @Test
     void badPolicyBudgetCombinationsExitWithTwo() {
         Path model = RealModels.file(RealModels.AIDREAMS);
         assertEquals(2, run("generate", "--model", model.toString(), "--budget", "32"));
@@ -115,5 +132,8 @@ class GenerateCommandTest {
         assertEquals(2, run("generate", "--model", model.toString(), "--policy", "window", "--budget", "32",
                 "--cache", "contiguous"));
         assertTrue(err.toString().contains("--cache: contiguous (expected: paged with --policy)"), err.toString());
+        assertEquals(2, run("generate", "--model", model.toString(), "--policy", "window", "--budget", "32",
+                "--steps", "300", "--compare"));
+        assertTrue(err.toString().contains("--compare: with --steps 300 (expected: steps <= context 128"), err.toString());
     }
 }

@@ -81,8 +81,28 @@ class LlamaDecoderTest {
             d.forward(1);
             d.forward(2);
             IllegalStateException full = assertThrows(IllegalStateException.class, () -> d.forward(3));
-            assertTrue(full.getMessage().contains("position: 2 (expected: < seqLen 2)"), full.getMessage());
+            assertTrue(full.getMessage().contains("position: 2 (expected: < capacity 2)"), full.getMessage());
             assertEquals(2, s.length());
+        }
+    }
+
+    @Test
+    void positionsAreBoundedByTheStoreNotByTheModelsContext() {
+        LlamaConfig c = new LlamaConfig(16, 24, 1, 2, 1, 12, 8, true); // context 8
+        LlamaWeights w = SeededWeights.generate(c, 7);
+        try (KvStore small = new ContiguousKvStore(c, 8); KvStore big = new ContiguousKvStore(c, 40)) {
+            LlamaDecoder ds = new LlamaDecoder(w, small);
+            LlamaDecoder db = new LlamaDecoder(w, big);
+            for (int t = 0; t < 8; t++) {
+                assertArrayEquals(ds.forward(t % 12), db.forward(t % 12), 0f, "step " + t + ": the same angles");
+            }
+            for (int t = 8; t < 40; t++) {
+                for (float v : db.forward(t % 12)) {
+                    assertTrue(Float.isFinite(v), "position " + t);
+                }
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> db.forward(1));
+            assertTrue(e.getMessage().contains("position: 40 (expected: < capacity 40)"), e.getMessage());
         }
     }
 
