@@ -73,13 +73,16 @@ public enum LayerPolicy {
         return out;
     }
 
-    /** A table name, e.g. {@code h2o-layer(16)} or {@code pyramidkv(16:28..5,window=4)}. */
+    /**
+     * A table name: the uniform budget, SnapKV's window {@code w} and, for PyramidKV, the bottom and top
+     * layers' budgets, e.g. {@code h2o-layer(16)}, {@code snapkv(16,w=4)}, {@code pyramidkv(16,w=4,28..5)}.
+     */
     public String name(int budget, int layers) {
         int[] b = budgets(budget, layers);
         return switch (this) {
             case H2O_LAYER, TOVA_LAYER -> label() + "(" + budget + ")";
-            case SNAPKV -> label() + "(" + budget + ",window=" + snapWindow(budget) + ")";
-            case PYRAMIDKV -> label() + "(" + budget + ":" + b[0] + ".." + b[layers - 1] + ",window=" + snapWindow(budget) + ")";
+            case SNAPKV -> label() + "(" + budget + ",w=" + snapWindow(budget) + ")";
+            case PYRAMIDKV -> label() + "(" + budget + ",w=" + snapWindow(budget) + "," + b[0] + ".." + b[layers - 1] + ")";
         };
     }
 
