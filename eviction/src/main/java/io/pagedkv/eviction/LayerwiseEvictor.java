@@ -31,7 +31,7 @@ import io.pagedkv.cache.PoolExhaustedException;
  * <pre>{@code
  * CacheLayout perLayer = new CacheLayout(ModelShape.of("m", 1, heads, kvHeads, headDim), F32, 16);
  * try (PagedKvCache pool = new PagedKvCache(perLayer, blocks);
- *         LayerwiseEvictor ev = new LayerwiseEvictor(pool, LayerPolicy.H2O.create(64, layers))) {
+ *         LayerwiseEvictor ev = new LayerwiseEvictor(pool, LayerPolicy.H2O_LAYER.create(64, layers))) {
  *     int pos = ev.append(token);                      // every layer evicts (its own victims), then places
  *     ev.write(layer, pos, k, v);                      // layer's group, by position
  *     ev.attention(layer, head, weights, 0);           // weights over ev.slots(layer) slots
