@@ -296,6 +296,42 @@ public final class PagedAttention {
     }
 
     /**
+     * Attends one query of a prefill chunk, the token at {@code queryPosition}, over slots {@code 0 ..
+     * slots-1} with the chunk's causal mask by position (it sees exactly the slots whose position is
+     * {@code >= 0} and {@code <= queryPosition}, as {@link #prefill(BlockTableView, int, int[], int,
+     * int, int, float[], int, float[], int) prefill} does), and hands back its normalised weights: what
+     * an observation-window policy (SnapKV) needs from the last queries of a prompt. The output equals
+     * that query's prefill output up to float rounding; the weights are 0 on holes and on later positions.
+     *
+     * @param positions at least {@code slots} entries, each {@code >= 0} or {@link #HOLE}
+     * @param queryPosition the query's position, {@code >= 0}
+     * @param weights null, or receives {@code weights[qh * slots + s]}
+     * @throws IllegalArgumentException or IndexOutOfBoundsException naming the bad value and its limit
+     */
+    public void decodeAt(BlockTableView table, int slots, int[] positions, int queryPosition, int layer, float[] q,
+            int qOff, float[] out, int outOff, float[] weights) {
+        checkLayer(layer);
+        if (positions == null || queryPosition < 0 || queryPosition == Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("positions, queryPosition: " + (positions == null ? "null" : "given") + ", "
+                    + queryPosition + " (expected: positions, and 0 <= queryPosition < " + Integer.MAX_VALUE + ")");
+        }
+        checkSlots(table, slots, positions);
+        checkRange("q", q, qOff, (long) queryHeads * headDim);
+        checkRange("out", out, outOff, (long) queryHeads * headDim);
+        if (weights != null && weights.length < (long) queryHeads * slots) {
+            throw new IllegalArgumentException("weights: " + weights.length + " floats (expected: >= queryHeads x tokens = "
+                    + (long) queryHeads * slots + ")");
+        }
+        if (slots == 0) {
+            Arrays.fill(out, outOff, outOff + queryHeads * headDim, 0f);
+            return;
+        }
+        engine.begin(q, qOff, 1, queryPosition, weights, slots);
+        walk(table, slots, positions, layer);
+        engine.finish(out, outOff);
+    }
+
+    /**
      * Attends {@code count} consecutive query tokens at positions {@code start .. start+count-1} with
      * a causal mask: the query at position {@code p} sees slots {@code 0..p} (slot = position). The
      * cache must already hold the keys and values of all {@code start + count} tokens.

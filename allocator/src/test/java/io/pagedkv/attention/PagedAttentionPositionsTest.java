@@ -133,6 +133,38 @@ class PagedAttentionPositionsTest {
                         assertClose(want, Arrays.copyOfRange(chunk, i * width, (i + 1) * width), 1e-5f,
                                 dtype + " prefill query " + (10 + i));
                     }
+                    // decodeAt: one query of the chunk with its weights (SnapKV's observation window)
+                    for (int i = 0; i < 2; i++) {
+                        int qp = 10 + i;
+                        float[] one = new float[width];
+                        float[] w = new float[shape.queryHeads() * slots];
+                        Arrays.fill(w, 9f);
+                        a.decodeAt(BlockTableView.of(ev::slots, j -> ev.cache().block(ev.blockId(j))), slots, positions, qp, 0,
+                                two, i * width, one, 0, w);
+                        assertClose(Arrays.copyOfRange(chunk, i * width, (i + 1) * width), one, 1e-5f,
+                                dtype + " decodeAt " + qp + " vs its prefill output");
+                        int group = shape.queryHeads() / shape.kvHeads();
+                        int hd = shape.headDim();
+                        for (int h = 0; h < shape.queryHeads(); h++) {
+                            double[] e = new double[slots];
+                            double total = 0;
+                            for (int s = 0; s < slots; s++) {
+                                if (positions[s] >= 0 && positions[s] <= qp) {
+                                    double dot = 0;
+                                    for (int d = 0; d < hd; d++) {
+                                        dot += (double) two[i * width + h * hd + d]
+                                                * byPosition[0][positions[s] * kvDim + (h / group) * hd + d];
+                                    }
+                                    e[s] = Math.exp(dot / Math.sqrt(hd));
+                                    total += e[s];
+                                }
+                            }
+                            for (int s = 0; s < slots; s++) {
+                                assertEquals(e[s] / total, w[h * slots + s], 1e-5, dtype + " " + a.loops() + " weight of slot " + s
+                                        + " (position " + positions[s] + ") for the query at " + qp + ", head " + h);
+                            }
+                        }
+                    }
                 }
                 ev.close();
             }

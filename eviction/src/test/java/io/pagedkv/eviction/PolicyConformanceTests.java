@@ -206,6 +206,47 @@ class PolicyConformanceTests {
     }
 
     @Nested
+    class SnapKvPolicy extends EvictionPolicyConformance {
+        @Override
+        protected EvictionPolicy newPolicy() {
+            return new SnapKv(12, 3, 3);
+        }
+    }
+
+    @Nested
+    class SnapKvByRatio extends EvictionPolicyConformance {
+        @Override
+        protected EvictionPolicy newPolicy() {
+            return new SnapKv(RATIO, 3, 5, 1);
+        }
+    }
+
+    @Nested
+    class SnapKvByBlocks extends EvictionPolicyConformance {
+        @Override
+        protected EvictionPolicy newPolicy() {
+            return new SnapKv(Budget.tokens(16), 2, 3, 4);
+        }
+    }
+
+    /** PyramidKV's top and bottom layers (the schedule's extremes at a uniform budget of 12 over 4 layers). */
+    @Nested
+    class PyramidKvTopLayer extends EvictionPolicyConformance {
+        @Override
+        protected EvictionPolicy newPolicy() {
+            return LayerPolicy.PYRAMIDKV.create(12, 4)[3];
+        }
+    }
+
+    @Nested
+    class PyramidKvBottomLayer extends EvictionPolicyConformance {
+        @Override
+        protected EvictionPolicy newPolicy() {
+            return LayerPolicy.PYRAMIDKV.create(12, 4)[0];
+        }
+    }
+
+    @Nested
     class QueryDot extends EvictionPolicyConformance {
         @Override
         protected EvictionPolicy newPolicy() {

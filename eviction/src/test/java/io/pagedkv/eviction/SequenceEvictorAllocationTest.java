@@ -68,4 +68,53 @@ class SequenceEvictorAllocationTest {
         }
         return sum;
     }
+    static final CacheLayout PER_LAYER = new CacheLayout(ModelShape.of("small-layer", 1, 4, 2, 16), KvDType.F32, 16);
+
+    /** The same for a per-layer evictor over 3 layers, every per-layer line-up (SnapKV pools and sorts per eviction). */
+    @Test
+    void perLayerDecodeStepsAllocateLessThanOneBytePerToken() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
+        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
+        threads.setThreadAllocatedMemoryEnabled(true);
+        for (LayerPolicy kind : LayerPolicy.values()) {
+            try (PagedKvCache cache = new PagedKvCache(PER_LAYER, 32);
+                    LayerwiseEvictor ev = new LayerwiseEvictor(cache, kind.create(64, 3))) {
+                float[] k = new float[2 * 16];
+                float[] v = new float[2 * 16];
+                float[] row = new float[4 * 256];
+                decode(ev, 8_000, k, v, row);
+                long tokens = 8_000;
+                long before = threads.getCurrentThreadAllocatedBytes();
+                double sink = decode(ev, (int) tokens, k, v, row);
+                long bytes = threads.getCurrentThreadAllocatedBytes() - before;
+                assertTrue(bytes < tokens, kind.label() + ": " + bytes + " bytes for " + tokens + " tokens ("
+                        + (double) bytes / tokens + " per token; expected: < 1)" + sink);
+            }
+        }
+    }
+
+    private static double decode(LayerwiseEvictor ev, int tokens, float[] k, float[] v, float[] row) {
+        double sum = 0;
+        for (int t = 0; t < tokens; t++) {
+            int pos = ev.append(t);
+            for (int i = 0; i < k.length; i++) {
+                k[i] = (float) Math.sin(pos * 31 + i);
+                v[i] = (float) Math.cos(pos * 17 + i);
+            }
+            for (int l = 0; l < 3; l++) {
+                ev.write(l, pos, k, v);
+                int slots = ev.slots(l);
+                for (int s = 0; s < slots; s++) {
+                    row[s] = ((pos + s + l) % 7) / 7f;
+                }
+                for (int h = 0; h < 4; h++) {
+                    ev.attention(l, h, row, 0);
+                }
+            }
+            sum += ev.keptTokens();
+        }
+        return sum;
+    }
 }

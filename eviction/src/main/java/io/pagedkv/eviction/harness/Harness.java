@@ -18,8 +18,10 @@ import java.util.function.Supplier;
  * released, then tail-fill); then every decode step makes room (the policy evicts first, so the cache
  * never exceeds the budget), places the token in the freed slot, measures the full rows against what
  * is kept, and shows the policy each head's row restricted to its kept tokens (renormalised, what the
- * engine sees). Shared policies see every head (one decision per sequence); the per-head reference runs
- * one policy per head on its own sequence, mask-only.
+ * engine sees). Shared policies see every head of every layer (one decision per sequence); the per-head
+ * reference runs one policy per head on its own sequence, mask-only; a per-layer line-up ({@link
+ * LayerLineup}) runs one policy per layer through a {@link io.pagedkv.eviction.LayerwiseEvictor}, each
+ * layer freeing its own memory and measured on its own rows.
  *
  * <p>Cost O(tokens^2 x heads x policies): a research tool, not a hot path. Stateless; thread-safe.
  */
@@ -46,6 +48,18 @@ public final class Harness {
         return list;
     }
 
+    /**
+     * The per-layer line-up at a uniform budget of {@code budget} tokens per layer over {@code layers}
+     * layers: every {@link io.pagedkv.eviction.LayerPolicy}, in declaration order.
+     */
+    public static List<LayerLineup> layerPolicies(int budget, int layers) {
+        List<LayerLineup> list = new ArrayList<>();
+        for (io.pagedkv.eviction.LayerPolicy p : io.pagedkv.eviction.LayerPolicy.values()) {
+            list.add(new LayerLineup(p.name(budget, layers), () -> p.create(budget, layers)));
+        }
+        return list;
+    }
+
     /** The per-head reference: H2O with SUM, half recent, one instance per head. */
     public static Supplier<EvictionPolicy> perHeadReference(int budget) {
         int half = budget / 2;
@@ -64,6 +78,19 @@ public final class Harness {
      */
     public static List<PolicyResult> run(SyntheticTrace trace, List<Supplier<EvictionPolicy>> shared,
             Supplier<EvictionPolicy> perHead, long bytesPerToken, int blockSize) {
+        return run(trace, shared, perHead, List.of(), bytesPerToken, blockSize);
+    }
+
+    /**
+     * Runs the trace, with per-layer line-ups as well.
+     *
+     * @param layered per-layer line-ups (one policy per trace layer each); their rows come last, with
+     *     tokens, bytes, blocks freed and bytes copied counted per layer and divided by the layers (a
+     *     layer's page holds {@code 1 / layers} of a token's bytes)
+     * @return one result per shared policy, then the per-head reference if any, then one per line-up
+     */
+    public static List<PolicyResult> run(SyntheticTrace trace, List<Supplier<EvictionPolicy>> shared,
+            Supplier<EvictionPolicy> perHead, List<LayerLineup> layered, long bytesPerToken, int blockSize) {
         if (bytesPerToken < 1) {
             throw new IllegalArgumentException("bytesPerToken: " + bytesPerToken + " (expected: >= 1)");
         }
@@ -74,7 +101,11 @@ public final class Harness {
         int heads = spec.heads();
         List<PolicyRun> runs = new ArrayList<>();
         List<PolicyRun> perHeadRuns = new ArrayList<>();
+        List<LayerwiseRun> layerRuns = new ArrayList<>();
         try {
+            for (LayerLineup lu : layered) {
+                layerRuns.add(new LayerwiseRun(trace, lu.name(), lu.policies().get(), blockSize));
+            }
             for (Supplier<EvictionPolicy> s : shared) {
                 runs.add(new PolicyRun(trace, s.get(), -1, blockSize));
             }
@@ -89,20 +120,38 @@ public final class Harness {
             for (PolicyRun r : runs) {
                 anyAttention |= r.ev.usesAttention();
             }
+            for (LayerwiseRun r : layerRuns) {
+                anyAttention |= r.ev.usesAttention();
+            }
+            int layers = spec.layers();
             int total = spec.totalTokens();
             int prompt = spec.promptTokens();
-            float[][] rows = new float[heads][total];
+            float[][][] rows = new float[layers][heads][total];
             for (int t = 0; t < total; t++) {
                 boolean decode = t >= prompt;
                 for (PolicyRun r : runs) {
                     r.place(t, !decode);
                 }
+                for (LayerwiseRun r : layerRuns) {
+                    r.place(t, !decode);
+                }
                 if (decode || anyAttention) {
-                    for (int h = 0; h < heads; h++) {
-                        trace.row(t, h, rows[h]);
+                    for (int l = 0; l < layers; l++) {
+                        for (int h = 0; h < heads; h++) {
+                            trace.row(t, l, h, rows[l][h]);
+                        }
                     }
                 }
                 for (PolicyRun r : runs) {
+                    if (decode) {
+                        r.measure(t, rows);
+                    }
+                    r.observe(rows);
+                    if (t == prompt - 1) {
+                        r.compress();
+                    }
+                }
+                for (LayerwiseRun r : layerRuns) {
                     if (decode) {
                         r.measure(t, rows);
                     }
@@ -121,9 +170,20 @@ public final class Harness {
             if (!perHeadRuns.isEmpty()) {
                 results.add(result(perHeadRuns.get(0).name + PER_HEAD_SUFFIX, perHeadRuns, bytesPerToken));
             }
+            for (LayerwiseRun r : layerRuns) {
+                Metrics m = r.metrics;
+                double d = Math.max(1, m.rows);
+                long kept = r.ev.keptTokens() / layers;
+                results.add(new PolicyResult(r.name, kept, r.ev.keptTokens() * bytesPerToken / layers,
+                        r.ev.blocksFreed() / layers, r.ev.slotMoves() * bytesPerToken / layers, m.recall / d, m.oracle / d,
+                        m.top10 / d, m.outputError / d, m.needleHits, m.needleChecks));
+            }
             return results;
         } finally {
             for (PolicyRun r : runs) {
+                r.close();
+            }
+            for (LayerwiseRun r : layerRuns) {
                 r.close();
             }
         }

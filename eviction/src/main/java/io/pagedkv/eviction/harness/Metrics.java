@@ -19,10 +19,10 @@ final class Metrics {
     private final float[] topWeight = new float[10];
 
     /**
-     * Measures one row: {@code row[0 .. n-1]} over positions, {@code kept[position]}, {@code liveCount}
-     * tokens kept.
+     * Measures one row of {@code layer}, {@code head}: {@code row[0 .. n-1]} over positions, {@code
+     * kept[position]}, {@code liveCount} tokens kept.
      */
-    void measure(SyntheticTrace trace, int t, int head, float[] row, boolean[] kept, int liveCount) {
+    void measure(SyntheticTrace trace, int t, int layer, int head, float[] row, boolean[] kept, int liveCount) {
         int n = t + 1;
         double mass = 0;
         for (int i = 0; i < n; i++) {
@@ -33,7 +33,7 @@ final class Metrics {
         recall += mass;
         oracle += topMass(row, n, liveCount);
         top10 += topTenKept(row, n, kept);
-        outputError += outputError(trace, head, row, n, kept, mass);
+        outputError += outputError(trace, layer, head, row, n, kept, mass);
         rows++;
         if (trace.isNeedleStep(t)) {
             needleChecks++;
@@ -129,7 +129,8 @@ final class Metrics {
     private double[] full = new double[0];
     private double[] part = new double[0];
 
-    private double outputError(SyntheticTrace trace, int head, float[] row, int n, boolean[] kept, double keptMass) {
+    private double outputError(SyntheticTrace trace, int layer, int head, float[] row, int n, boolean[] kept,
+            double keptMass) {
         int d = trace.spec().headDim();
         if (full.length < d) {
             full = new double[d];
@@ -141,7 +142,7 @@ final class Metrics {
             double w = row[i];
             boolean k0 = kept[i];
             for (int k = 0; k < d; k++) {
-                double wv = w * trace.value(i, head, k);
+                double wv = w * trace.value(i, layer, head, k);
                 full[k] += wv;
                 if (k0) {
                     part[k] += wv;

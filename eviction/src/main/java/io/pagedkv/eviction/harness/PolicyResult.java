@@ -5,7 +5,8 @@ package io.pagedkv.eviction.harness;
  *
  * @param policy the policy's name
  * @param tokensKept tokens kept at the end (for the per-head reference: the union over heads, which is
- *     what must stay in memory)
+ *     what must stay in memory; for a per-layer line-up: the mean over layers, and likewise the byte and
+ *     block columns are per-layer sums divided by the layers)
  * @param bytesKept {@code tokensKept * bytesPerToken}
  * @param blocksFreed blocks returned to the pool (by tail-fill compaction after the prefill)
  * @param slotBytesCopied bytes moved by compaction ({@code moves * bytesPerToken})

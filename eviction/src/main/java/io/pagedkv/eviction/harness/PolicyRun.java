@@ -9,11 +9,12 @@ import io.pagedkv.model.ModelShape;
 import java.util.Arrays;
 
 /**
- * One policy replaying a trace through a real {@link SequenceEvictor} on a small F32 paged cache (one
- * layer, the trace's heads and head dim, the run's block size): the trace's keys and values are
- * written by position (and so shown to the policy), its rows are shown per head over the slots, and
+ * One policy replaying a trace through a real {@link SequenceEvictor} on a small F32 paged cache (the
+ * trace's layers, heads and head dim, the run's block size): the trace's keys and values are
+ * written by position (and so shown to the policy), its rows are shown per layer and head over the slots, and
  * the evictor's own step order, slot reuse, block release and compaction are what is measured. Sees
- * either all heads (one decision per sequence) or one head (the mask-only per-head reference). Not
+ * either all heads of all layers (one decision per sequence) or one head in every layer (the mask-only
+ * per-head reference). Not
  * thread-safe; close it.
  */
 final class PolicyRun implements AutoCloseable {
@@ -37,7 +38,8 @@ final class PolicyRun implements AutoCloseable {
         TraceSpec spec = trace.spec();
         int n = spec.totalTokens();
         int heads = spec.heads();
-        CacheLayout layout = new CacheLayout(ModelShape.of("trace", 1, heads, heads, spec.headDim()), KvDType.F32, blockSize);
+        CacheLayout layout = new CacheLayout(ModelShape.of("trace", spec.layers(), heads, heads, spec.headDim()), KvDType.F32,
+                blockSize);
         this.cache = new PagedKvCache(layout, Math.toIntExact(layout.blocksFor(n) + 1));
         this.ev = new SequenceEvictor(cache.openSequence(), policy);
         this.kept = new boolean[n];
@@ -53,13 +55,15 @@ final class PolicyRun implements AutoCloseable {
             throw new IllegalStateException("position: " + pos + " (expected: " + t + ")");
         }
         int d = trace.spec().headDim();
-        for (int h = 0; h < trace.spec().heads(); h++) {
-            trace.key(t, h, keys, h * d);
-            for (int k = 0; k < d; k++) {
-                values[h * d + k] = trace.value(t, h, k);
+        for (int l = 0; l < trace.spec().layers(); l++) {
+            for (int h = 0; h < trace.spec().heads(); h++) {
+                trace.key(t, l, h, keys, h * d);
+                for (int k = 0; k < d; k++) {
+                    values[h * d + k] = trace.value(t, l, h, k);
+                }
             }
+            ev.write(l, t, keys, values);
         }
-        ev.write(0, t, keys, values);
     }
 
     /** Compresses the prefilled prompt to the budget. */
@@ -78,42 +82,48 @@ final class PolicyRun implements AutoCloseable {
         }
     }
 
-    /** Measures step {@code t} against the full rows {@code rows[h][0 .. t]}. */
-    void measure(int t, float[][] rows) {
+    /** Measures step {@code t} against the full rows {@code rows[layer][h][0 .. t]}. */
+    void measure(int t, float[][][] rows) {
         refreshKept(t);
         int live = ev.liveTokens();
-        for (int h = 0; h < rows.length; h++) {
-            if (head < 0 || h == head) {
-                metrics.measure(trace, t, h, rows[h], kept, live);
+        for (int l = 0; l < rows.length; l++) {
+            for (int h = 0; h < rows[l].length; h++) {
+                if (head < 0 || h == head) {
+                    metrics.measure(trace, t, l, h, rows[l][h], kept, live);
+                }
             }
         }
     }
 
-    /** Shows the policy each head's row restricted to the kept tokens, renormalised, over the slots. */
-    void observe(float[][] rows) {
+    /** Shows the policy each layer's and head's row restricted to the kept tokens, renormalised, over the slots. */
+    void observe(float[][][] rows) {
         if (!ev.usesAttention()) {
             return;
         }
         int slots = ev.slots();
-        for (int h = 0; h < rows.length; h++) {
-            if (head >= 0 && h != head) {
-                continue;
-            }
-            float[] row = rows[h];
-            double mass = 0;
-            for (int s = 0; s < slots; s++) {
-                int p = ev.positionOf(s);
-                if (p >= 0) {
-                    mass += row[p];
+        for (int l = 0; l < rows.length; l++) {
+            for (int h = 0; h < rows[l].length; h++) {
+                if (head < 0 || h == head) {
+                    show(l, h, rows[l][h], slots);
                 }
             }
-            float inv = mass > 0 ? (float) (1.0 / mass) : 0f;
-            for (int s = 0; s < slots; s++) {
-                int p = ev.positionOf(s);
-                slotRow[s] = p >= 0 ? row[p] * inv : 0f;
-            }
-            ev.attention(0, h, slotRow, 0);
         }
+    }
+
+    private void show(int l, int h, float[] row, int slots) {
+        double mass = 0;
+        for (int s = 0; s < slots; s++) {
+            int p = ev.positionOf(s);
+            if (p >= 0) {
+                mass += row[p];
+            }
+        }
+        float inv = mass > 0 ? (float) (1.0 / mass) : 0f;
+        for (int s = 0; s < slots; s++) {
+            int p = ev.positionOf(s);
+            slotRow[s] = p >= 0 ? row[p] * inv : 0f;
+        }
+        ev.attention(l, h, slotRow, 0);
     }
 
     @Override

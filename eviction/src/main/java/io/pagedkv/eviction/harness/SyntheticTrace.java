@@ -7,9 +7,12 @@ import java.util.SplittableRandom;
  * and head h, the newest query's softmax row over positions 0..t; plus each token's key and value
  * vectors per head.
  *
- * <p>Rows are regenerated on demand from {@code (seed, t, h)}, so they are identical in every run and
- * in any call order; persistent per-token properties (power-law boosts, keys, values) are drawn once
- * at construction. Key norms are made to correlate inversely with a token's persistent importance
+ * <p>Rows are regenerated on demand from {@code (seed, layer, t, h)}, so they are identical in every
+ * run and in any call order; persistent per-token properties (power-law boosts, keys, values) are
+ * drawn once at construction, per layer. A one-layer spec draws exactly what the trace drew before it
+ * had layers; with several, every layer has the same kind and parameters, drawn apart (their heavy
+ * hitters differ; the sinks and the needle are the same tokens). Nothing makes lower
+ * layers' attention broader than upper ones': the trace has no depth structure. Key norms are made to correlate inversely with a token's persistent importance
  * (heavy hitters and sinks get smaller keys, the needle a larger one), which is what key-norm eviction
  * assumes; this is a modelling choice of the trace, stated here so nobody mistakes it for a finding.
  * Immutable after construction; {@link #row} is thread-safe.
@@ -33,14 +36,15 @@ public final class SyntheticTrace {
         this.spec = spec;
         int n = spec.totalTokens();
         int heads = spec.heads();
+        int layers = spec.layers();
         int d = spec.headDim();
         SplittableRandom rnd = new SplittableRandom(spec.seed());
-        this.boost = new float[n * heads];
+        this.boost = new float[n * layers * heads];
         if (spec.kind() == TraceKind.POWER_LAW) {
             for (int i = 0; i < n; i++) {
                 double shared = pareto(rnd);
-                for (int h = 0; h < heads; h++) {
-                    boost[i * heads + h] = (float) Math.sqrt(shared * pareto(rnd));
+                for (int lh = 0; lh < layers * heads; lh++) {
+                    boost[i * layers * heads + lh] = (float) Math.sqrt(shared * pareto(rnd));
                 }
             }
         } else {
@@ -52,12 +56,12 @@ public final class SyntheticTrace {
         this.needleSteps = spec.kind() == TraceKind.NEEDLE
                 ? new int[] {p + dec / 4, p + dec / 2, p + (3 * dec) / 4}
                 : new int[0];
-        this.keys = new float[n * heads * d];
-        this.values = new float[n * heads * d];
+        this.keys = new float[n * layers * heads * d];
+        this.values = new float[n * layers * heads * d];
         for (int i = 0; i < n; i++) {
-            for (int h = 0; h < heads; h++) {
-                double scale = keyScale(i, h);
-                int base = (i * heads + h) * d;
+            for (int lh = 0; lh < layers * heads; lh++) {
+                double scale = keyScale(i, lh);
+                int base = (i * layers * heads + lh) * d;
                 for (int k = 0; k < d; k++) {
                     keys[base + k] = (float) (rnd.nextGaussian() * scale);
                     values[base + k] = (float) rnd.nextGaussian();
@@ -71,7 +75,8 @@ public final class SyntheticTrace {
         return Math.min(1e4, Math.pow(u, -1.0 / 0.8));
     }
 
-    private double keyScale(int i, int h) {
+    /** The key scale of token {@code i} in (layer, head) {@code lh = layer * heads + head}. */
+    private double keyScale(int i, int lh) {
         if (i == needle) {
             return 3.0;
         }
@@ -79,7 +84,7 @@ public final class SyntheticTrace {
             return 0.3;
         }
         if (spec.kind() == TraceKind.POWER_LAW) {
-            return Math.pow(boost[i * spec.heads() + h], -0.15);
+            return Math.pow(boost[i * spec.layers() * spec.heads() + lh], -0.15);
         }
         return 1.0;
     }
@@ -109,28 +114,50 @@ public final class SyntheticTrace {
         return needleSteps.clone();
     }
 
-    /** Copies the key of token {@code position}, head {@code head} into {@code out[offset ..]}. */
+    /** Copies the key of token {@code position}, head {@code head} of layer 0 into {@code out[offset ..]}. */
     public void key(int position, int head, float[] out, int offset) {
-        System.arraycopy(keys, (position * spec.heads() + head) * spec.headDim(), out, offset, spec.headDim());
+        key(position, 0, head, out, offset);
     }
 
-    /** Element {@code k} of the value vector of token {@code position}, head {@code head}. */
+    /** Copies the key of token {@code position}, head {@code head} of {@code layer} into {@code out[offset ..]}. */
+    public void key(int position, int layer, int head, float[] out, int offset) {
+        System.arraycopy(keys, index(position, layer, head) * spec.headDim(), out, offset, spec.headDim());
+    }
+
+    /** Element {@code k} of the value vector of token {@code position}, head {@code head} of layer 0. */
     public float value(int position, int head, int k) {
-        return values[(position * spec.heads() + head) * spec.headDim() + k];
+        return value(position, 0, head, k);
+    }
+
+    /** Element {@code k} of the value vector of token {@code position}, head {@code head} of {@code layer}. */
+    public float value(int position, int layer, int head, int k) {
+        return values[index(position, layer, head) * spec.headDim() + k];
+    }
+
+    private int index(int position, int layer, int head) {
+        return (position * spec.layers() + layer) * spec.heads() + head;
+    }
+
+    /** The row of step {@code t}, head {@code head} of layer 0; see {@link #row(int, int, int, float[])}. */
+    public void row(int t, int head, float[] out) {
+        row(t, 0, head, out);
     }
 
     /**
-     * Writes the attention row of step {@code t}, head {@code head}, into {@code out[0 .. t]}: non-negative
-     * weights summing to 1 (within float rounding).
+     * Writes the attention row of step {@code t}, head {@code head} of {@code layer}, into {@code out[0 ..
+     * t]}: non-negative weights summing to 1 (within float rounding).
      */
-    public void row(int t, int head, float[] out) {
+    public void row(int t, int layer, int head, float[] out) {
+        if (layer < 0 || layer >= spec.layers()) {
+            throw new IndexOutOfBoundsException("layer: " + layer + " (expected: 0 <= layer < " + spec.layers() + ")");
+        }
         if (t < 0 || t >= spec.totalTokens()) {
             throw new IndexOutOfBoundsException("t: " + t + " (expected: 0 <= t < " + spec.totalTokens() + ")");
         }
         if (head < 0 || head >= spec.heads()) {
             throw new IndexOutOfBoundsException("head: " + head + " (expected: 0 <= head < " + spec.heads() + ")");
         }
-        SplittableRandom rnd = new SplittableRandom(mix(spec.seed(), t, head));
+        SplittableRandom rnd = new SplittableRandom(mix(spec.seed() + 0x632BE59BD9B4E019L * layer, t, head));
         int n = t + 1;
         switch (spec.kind()) {
             case UNIFORM -> {
@@ -145,11 +172,11 @@ public final class SyntheticTrace {
             }
             case SINKS -> {
                 double share = 0.2 + 0.4 * rnd.nextDouble();
-                withSinks(rnd, share, t, head, out, false);
+                withSinks(rnd, share, t, layer * spec.heads() + head, out, false);
             }
             case POWER_LAW -> {
                 double share = 0.2 + 0.2 * rnd.nextDouble();
-                withSinks(rnd, share, t, head, out, true);
+                withSinks(rnd, share, t, layer * spec.heads() + head, out, true);
             }
             case NEEDLE -> {
                 recency(rnd, t, out, 0, n);
@@ -166,7 +193,8 @@ public final class SyntheticTrace {
         }
     }
 
-    private void withSinks(SplittableRandom rnd, double share, int t, int h, float[] out, boolean powerLaw) {
+    /** Sinks plus the rest, for (layer, head) {@code lh = layer * heads + head}. */
+    private void withSinks(SplittableRandom rnd, double share, int t, int lh, float[] out, boolean powerLaw) {
         int n = t + 1;
         if (n <= SINK_TOKENS) {
             for (int i = 0; i < n; i++) {
@@ -178,11 +206,11 @@ public final class SyntheticTrace {
         for (int i = 0; i < SINK_TOKENS; i++) {
             out[i] = (float) (share * SINK_SPLIT[i]);
         }
-        int heads = spec.heads();
+        int stride = spec.layers() * spec.heads();
         for (int i = SINK_TOKENS; i < n; i++) {
             double w = Math.exp(0.3 * rnd.nextGaussian());
             if (powerLaw) {
-                w *= boost[i * heads + h] * (1.0 + 2.0 * Math.exp(-(t - i) / 16.0));
+                w *= boost[i * stride + lh] * (1.0 + 2.0 * Math.exp(-(t - i) / 16.0));
             }
             out[i] = (float) w;
         }

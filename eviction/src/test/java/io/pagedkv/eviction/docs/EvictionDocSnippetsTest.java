@@ -16,6 +16,8 @@ import io.pagedkv.eviction.HeavyHitters;
 import io.pagedkv.eviction.KeyDiff;
 import io.pagedkv.eviction.KeyNorm;
 import io.pagedkv.eviction.LagKv;
+import io.pagedkv.eviction.LayerPolicy;
+import io.pagedkv.eviction.LayerwiseEvictor;
 import io.pagedkv.eviction.RandomEviction;
 import io.pagedkv.eviction.SequenceEvictor;
 import io.pagedkv.eviction.SlidingWindow;
@@ -104,6 +106,50 @@ class EvictionDocSnippetsTest {
         // end-snippet
         assertEquals(32, policy.liveTokens(), "the cache holds exactly the budget");
         assertEquals(104, policy.appended());
+    }
+
+    @Test
+    void perLayerPoliciesFreeEachLayersMemoryInOnePool() {
+        int layers = LAYERS;
+        int queryHeads = QUERY_HEADS;
+        int[] prompt = new int[40];
+        Arrays.setAll(prompt, i -> i + 1);
+        float[] out = new float[queryHeads * 8];
+        float[] weights = new float[queryHeads * 64];
+        int next = 7;
+        // snippet:eviction-per-layer
+        CacheLayout perLayer = new CacheLayout(ModelShape.of("doc-layer", 1, 4, 2, 8), KvDType.F32, 16); // one layer per page
+        EvictionPolicy[] policies = LayerPolicy.PYRAMIDKV.create(32, layers);  // SnapKV per layer, budgets 55 and 9 (32 on average)
+        try (PagedKvCache pool = new PagedKvCache(perLayer, 8);
+                LayerwiseEvictor ev = new LayerwiseEvictor(pool, policies)) {
+            PagedAttention attention = PagedAttention.create(perLayer);
+            int first = ev.prefillWithoutIds(prompt.length);   // the prompt in every layer, no eviction
+            int[] positions = new int[64];
+            for (int l = 0; l < layers; l++) {
+                int layer = l;
+                BlockTableView table = BlockTableView.of(() -> ev.slots(layer), i -> pool.block(ev.blockId(layer, i)));
+                for (int p = first; p < first + prompt.length; p++) {
+                    ev.write(l, p, keys(l, p), values(l, p));
+                }
+                for (int s = 0; s < ev.slots(l); s++) {
+                    positions[s] = ev.positionOf(l, s);
+                }
+                for (int p = first + prompt.length - 8; p < first + prompt.length; p++) { // SnapKV's observation window
+                    attention.decodeAt(table, ev.slots(l), positions, p, 0, query(l, p), 0, out, 0, weights);
+                    for (int h = 0; h < queryHeads; h++) {
+                        ev.attention(l, h, weights, h * ev.slots(l)); // layer l's policy only
+                    }
+                }
+            }
+            ev.compress();                                     // layer 0 keeps all 40 (budget 55), layer 1 keeps 9
+            int pos = ev.append(next);                         // every layer evicts its own victim, then places
+            for (int l = 0; l < layers; l++) {
+                ev.write(l, pos, keys(l, pos), values(l, pos));
+            }
+        }
+        // end-snippet
+        assertEquals(41, policies[0].liveTokens());
+        assertEquals(9, policies[1].liveTokens());
     }
 
     @Test

@@ -25,11 +25,13 @@ import picocli.CommandLine.Option;
 /**
  * {@code pagedkv evict}: replays seeded synthetic attention traces through the eviction policies side
  * by side and prints the harness table (recall, oracle, top-10 recall, output error, memory kept,
- * blocks freed, bytes copied), optionally writing CSV. Not thread-safe; one per invocation.
+ * blocks freed, bytes copied), optionally writing CSV: the shared-decision policies, the per-head
+ * H2O reference, and the per-layer line-up (per-layer H2O and TOVA, SnapKV, PyramidKV) over the trace's
+ * {@code --layers}. Not thread-safe; one per invocation.
  */
 @Command(name = "evict", mixinStandardHelpOptions = true,
         description = {"Compare eviction policies (window, sinks+recent, H2O, TOVA, key norm, KeyDiff, LagKV, random,"
-            + " per-head H2O reference)",
+            + " per-head H2O reference; per layer: H2O, TOVA, SnapKV, PyramidKV)",
             "on seeded synthetic attention traces against a shadow full cache; print the table, optionally CSV."})
 public final class EvictCommand implements Callable<Integer> {
 
@@ -52,6 +54,10 @@ public final class EvictCommand implements Callable<Integer> {
 
     @Option(names = "--heads", defaultValue = "4", description = "Attention heads in the trace (default: ${DEFAULT-VALUE}).")
     int heads;
+
+    @Option(names = "--layers", defaultValue = "1", description = "Attention layers in the trace, each with its own rows"
+            + " (default: ${DEFAULT-VALUE}; with 1 the per-layer rows equal their shared counterparts).")
+    int layers;
 
     @Option(names = "--seed", defaultValue = "42", description = "Trace seed (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -90,20 +96,22 @@ public final class EvictCommand implements Callable<Integer> {
             }
             ModelShape shape = ModelPresets.byName(model);
             layout = new CacheLayout(shape, KvDType.parse(dtype), blockSize);
-            new TraceSpec(kinds.get(0), prompt, decode, heads, 16, seed);
+            new TraceSpec(kinds.get(0), prompt, decode, heads, 16, seed, layers);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "evict: " + e.getMessage(), e);
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("prompt %d + decode %d tokens, budget %d tokens (%.0f%% of the prompt), %d heads, seed %d, "
-                + "%s %s: %d bytes/token, block %d tokens%n", prompt, decode, budgetTokens, budget * 100, heads, seed,
+        out.printf("prompt %d + decode %d tokens, budget %d tokens (%.0f%% of the prompt, per layer for the per-layer rows),"
+                + " %d layer(s) of %d heads, seed %d, %s %s: %d bytes/token, block %d tokens%n", prompt, decode, budgetTokens,
+                budget * 100, layers, heads, seed,
                 layout.shape().name(), layout.dtype().label(), layout.bytesPerToken(), blockSize);
         StringBuilder csvText = new StringBuilder(ResultTable.CSV_HEADER).append('\n');
         boolean first = true;
         for (TraceKind kind : kinds) {
-            SyntheticTrace t = new SyntheticTrace(new TraceSpec(kind, prompt, decode, heads, 16, seed));
+            SyntheticTrace t = new SyntheticTrace(new TraceSpec(kind, prompt, decode, heads, 16, seed, layers));
             List<PolicyResult> results = Harness.run(t, Harness.standardPolicies(budgetTokens),
-                    Harness.perHeadReference(budgetTokens), layout.bytesPerToken(), blockSize);
+                    Harness.perHeadReference(budgetTokens), Harness.layerPolicies(budgetTokens, layers), layout.bytesPerToken(),
+                    blockSize);
             String table = ResultTable.text(kind.label(), results);
             out.print(first ? table : table.substring(table.indexOf('\n') + 1));
             out.flush();

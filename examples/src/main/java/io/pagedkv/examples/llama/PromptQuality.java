@@ -29,8 +29,8 @@ public final class PromptQuality {
     }
 
     /**
-     * The full cache's run of one prompt: at each step the logits and the attention weights on every
-     * earlier token, averaged over layers and heads.
+     * The full cache's run of one prompt: at each step the logits and, per layer, the attention weights
+     * on every earlier token averaged over the heads.
      */
     public static final class Reference {
         private final int[] tokens;
@@ -69,17 +69,17 @@ public final class PromptQuality {
             LlamaDecoder d = new LlamaDecoder(weights, full);
             for (int t = 0; t < n; t++) {
                 logits[t] = d.forward(tokens[t]).clone();
-                float[] m = new float[t + 1];
+                float[] m = new float[c.layers() * (t + 1)]; // layer l, position s at l * (t + 1) + s
                 for (int l = 0; l < c.layers(); l++) {
                     float[] w = full.weights(l);
                     for (int h = 0; h < c.heads(); h++) {
                         for (int s = 0; s <= t; s++) {
-                            m[s] += w[h * n + s];
+                            m[l * (t + 1) + s] += w[h * n + s];
                         }
                     }
                 }
-                for (int s = 0; s <= t; s++) {
-                    m[s] /= c.layers() * c.heads();
+                for (int i = 0; i < m.length; i++) {
+                    m[i] /= c.heads();
                 }
                 mass[t] = m;
             }
@@ -185,17 +185,106 @@ public final class PromptQuality {
                     }
                     kl += PolicyQuality.klDivergence(ref.logits[t], cand);
                     double kept = 0;
-                    for (int s = 0; s <= t; s++) {
-                        if (store.isKept(s)) {
-                            kept += ref.weights[t][s];
+                    for (int l = 0; l < c.layers(); l++) {
+                        for (int s = 0; s <= t; s++) {
+                            if (store.isKept(s)) {
+                                kept += ref.weights[t][l * (t + 1) + s];
+                            }
                         }
                     }
-                    recall += kept;
+                    recall += kept / c.layers();
                 }
             }
             PromptResult r = new PromptResult(steps, agreed, steps == 0 ? 0 : kl / steps, steps == 0 ? 1 : recall / steps);
             return new Run(r, store.peakTokens());
         }
+    }
+
+    /**
+     * Runs {@code ref}'s prompt through a {@link LayerwiseKvStore} whose layer {@code l} is evicted by
+     * {@code policies[l]} (fresh), keys at original positions, and scores it against the full cache over
+     * the steps past the uniform {@code budget} (the steps a shared policy of that budget is measured
+     * on, so that paired differences compare the same steps); recall is each layer's full-cache weight
+     * on the tokens that layer keeps, averaged over layers.
+     */
+    public static PromptResult measureLayered(LlamaWeights weights, Reference ref, EvictionPolicy[] policies, int budget,
+            String name) {
+        return runLayered(weights, ref, policies, budget, name).result;
+    }
+
+    private static Run runLayered(LlamaWeights weights, Reference ref, EvictionPolicy[] policies, int budget, String name) {
+        LlamaConfig c = weights.config();
+        int n = ref.tokens.length;
+        int observed = io.pagedkv.eviction.LayerPolicy.snapWindow(budget);
+        try (LayerwiseKvStore store = new LayerwiseKvStore(c, KvDType.F32, BLOCK_SIZE, n, policies, observed, 0, name)) {
+            LlamaDecoder d = new LlamaDecoder(weights, store);
+            int steps = 0;
+            int agreed = 0;
+            double kl = 0;
+            double recall = 0;
+            int peak = 0;
+            for (int t = 0; t < n; t++) {
+                float[] cand = d.forward(ref.tokens[t]);
+                for (int l = 0; l < c.layers(); l++) {
+                    peak = Math.max(peak, store.liveTokens(l));
+                }
+                if (t + 1 > budget) {
+                    steps++;
+                    if (Sampler.argmax(cand) == Sampler.argmax(ref.logits[t])) {
+                        agreed++;
+                    }
+                    kl += PolicyQuality.klDivergence(ref.logits[t], cand);
+                    double kept = 0;
+                    for (int l = 0; l < c.layers(); l++) {
+                        for (int s = 0; s <= t; s++) {
+                            if (store.isKept(l, s)) {
+                                kept += ref.weights[t][l * (t + 1) + s];
+                            }
+                        }
+                    }
+                    recall += kept / c.layers();
+                }
+            }
+            PromptResult r = new PromptResult(steps, agreed, steps == 0 ? 0 : kl / steps, steps == 0 ? 1 : recall / steps);
+            return new Run(r, peak);
+        }
+    }
+
+    /**
+     * A per-layer line-up at a uniform {@code budget} over every prompt of {@code refs}, keys at original
+     * positions; {@link Row#peakTokens()} is the most tokens any one layer held.
+     *
+     * @throws IllegalArgumentException if {@code refs} is empty or a prompt is not longer than the budget
+     */
+    public static Row measureLayered(LlamaWeights weights, List<Reference> refs, io.pagedkv.eviction.LayerPolicy policy,
+            int budget) {
+        if (refs.isEmpty()) {
+            throw new IllegalArgumentException("refs: 0 prompts (expected: >= 1)");
+        }
+        int layers = weights.config().layers();
+        String name = policy.name(budget, layers);
+        double[] agreement = new double[refs.size()];
+        double[] kl = new double[refs.size()];
+        double[] recall = new double[refs.size()];
+        long steps = 0;
+        int peak = 0;
+        List<PromptResult> each = new ArrayList<>(refs.size());
+        for (int i = 0; i < refs.size(); i++) {
+            Reference ref = refs.get(i);
+            if (ref.steps() <= budget) {
+                throw new IllegalArgumentException("prompt " + i + ": " + ref.steps() + " tokens (expected: > budget "
+                        + budget + ", or nothing is evicted)");
+            }
+            Run r = runLayered(weights, ref, policy.create(budget, layers), budget, name);
+            agreement[i] = r.result.agreement();
+            kl[i] = r.result.kl();
+            recall[i] = r.result.recall();
+            steps += r.result.steps();
+            peak = Math.max(peak, r.peak);
+            each.add(r.result);
+        }
+        return new Row(name, RotaryMode.ORIGINAL, budget, refs.size(), steps, MeanInterval.of(agreement), MeanInterval.of(kl),
+                MeanInterval.of(recall), peak, each);
     }
 
     /**

@@ -21,12 +21,15 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code pagedkv quality}: the policy-quality table on a real model, every eviction policy at several
  * budgets against the full cache, over many prompts, through the paged evicting path ({@link
- * PromptQuality}), each figure a mean over prompts with its 95% interval. Not thread-safe; one per run.
+ * PromptQuality}), each figure a mean over prompts with its 95% interval; beside the shared-decision
+ * rows, the per-layer line-up ({@link io.pagedkv.eviction.LayerPolicy}: per-layer H2O and TOVA, SnapKV,
+ * PyramidKV) through a {@link LayerwiseKvStore}. Not thread-safe; one per run.
  */
 @Command(name = "quality", mixinStandardHelpOptions = true,
         description = "Eviction policies on a real llama2.c model over many prompts, through the paged evicting cache:"
                 + " next-token agreement, KL divergence and attention-mass recall against the full cache, per budget,"
-                + " mean and 95% interval over prompts.")
+                + " mean and 95% interval over prompts; shared-decision policies and per-layer ones (per-layer H2O, TOVA,"
+                + " SnapKV, PyramidKV).")
 public final class QualityCommand implements Callable<Integer> {
 
     /** Where prompts come from. */
@@ -64,6 +67,11 @@ public final class QualityCommand implements Callable<Integer> {
 
     @Option(names = "--policies", split = ",", description = "policies (default: every standard policy but h2o-norm)")
     List<String> policies;
+
+    @Option(names = "--layer-policies", split = ",", defaultValue = "h2o-layer,tova-layer,snapkv,pyramidkv",
+            description = "per-layer policies (one policy per layer, each freeing its layer's memory; rotary original"
+                    + " only), or none (default: ${DEFAULT-VALUE})")
+    List<String> layerPolicies;
 
     @Option(names = "--threads", defaultValue = "1", description = "rows computed at once (default: ${DEFAULT-VALUE})")
     int threads;
@@ -132,6 +140,18 @@ public final class QualityCommand implements Callable<Integer> {
                 line.add(p::create);
             }
         }
+        List<io.pagedkv.eviction.LayerPolicy> layered = new ArrayList<>();
+        for (String name : layerPolicies) {
+            if (name.equalsIgnoreCase("none")) {
+                continue;
+            }
+            try {
+                layered.add(io.pagedkv.eviction.LayerPolicy.parse(name));
+            } catch (IllegalArgumentException e) {
+                err.println("--layer-policies: " + e.getMessage());
+                return 2;
+            }
+        }
         List<int[]> ids;
         try {
             ids = source == Source.text ? EvalText.prompts(Tokenizer.read(tokenizer, w.config().vocabSize()), prompts, n)
@@ -152,11 +172,22 @@ public final class QualityCommand implements Callable<Integer> {
                 + "-----------------------------|--------------------------------|--------------------------|");
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
+            // per budget: the shared line-up in every rotary mode (the baseline first), then the per-layer
+            // line-up (original positions only), each paired against the baseline of its budget and mode
             List<Future<PromptQuality.Row>> rows = new ArrayList<>();
+            List<Boolean> isBaseline = new ArrayList<>();
             for (int b : budgets) {
-                for (IntFunction<EvictionPolicy> p : line) {
+                for (int i = 0; i < line.size(); i++) {
+                    IntFunction<EvictionPolicy> p = line.get(i);
                     for (RotaryMode mode : rotary) {
                         rows.add(pool.submit(() -> PromptQuality.measure(w, refs, p, b, mode)));
+                        isBaseline.add(i == 0);
+                    }
+                }
+                if (java.util.Arrays.asList(rotary).contains(RotaryMode.ORIGINAL)) {
+                    for (io.pagedkv.eviction.LayerPolicy lp : layered) {
+                        rows.add(pool.submit(() -> PromptQuality.measureLayered(w, refs, lp, b)));
+                        isBaseline.add(false);
                     }
                 }
             }
@@ -164,10 +195,10 @@ public final class QualityCommand implements Callable<Integer> {
             for (int i = 0; i < rows.size(); i++) {
                 PromptQuality.Row r = rows.get(i).get();
                 String key = r.budget() + "/" + r.mode();
-                if ((i / rotary.length) % line.size() == 0) {
+                if (isBaseline.get(i)) {
                     baselines.put(key, r);
                 }
-                String paired = (i / rotary.length) % line.size() == 0 ? "(the baseline)" : signed(r.klMinus(baselines.get(key)));
+                String paired = isBaseline.get(i) ? "(the baseline)" : signed(r.klMinus(baselines.get(key)));
                 out.printf(Locale.ROOT, "| %-30s | %-8s | %6d | %6d | %-24s | %-27s | %-30s | %-24s |%n", r.policy(),
                         r.mode().name().toLowerCase(Locale.ROOT), r.budget(), r.steps(), percent(r.agreement()),
                         nats(r.kl()), paired, percent(r.recall()));

@@ -33,11 +33,11 @@ class EvictCommandTest {
         assertEquals("0", r[0], r[2]);
         for (String name : new String[] {"window(32)", "sinks(32,first=4)", "h2o(32,recent=16)", "tova(32)",
             "knorm(32,sinks=4,recent=8)", "keydiff(32,sinks=4,recent=4)", "lagkv(32,sinks=4,lag=13)", "random(32)",
-            "-per-head(mask)"}) {
+            "-per-head(mask)", "h2o-layer(32)", "tova-layer(32)", "snapkv(32,w=8)", "pyramidkv(32,w=8,32..32)"}) {
             assertTrue(r[1].contains(name), name + " in " + r[1]);
         }
         List<String> lines = Files.readAllLines(csv);
-        assertEquals(1 + 10, lines.size(), String.join("\n", lines));
+        assertEquals(1 + 14, lines.size(), String.join("\n", lines));
         assertTrue(lines.get(0).startsWith("trace,policy,tokens_kept"));
         assertTrue(lines.get(1).startsWith("power-law,\"window(32)\",32,"), lines.get(1));
     }

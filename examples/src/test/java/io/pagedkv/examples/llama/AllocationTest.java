@@ -44,4 +44,41 @@ class AllocationTest {
                     + " rounds of warm-up (expected: none)");
         }
     }
+    /**
+     * The per-layer evicting store: decode steps with every layer evicting on its own rows, and prompt
+     * chunks whose last queries' weights come from {@code PagedAttention.decodeAt} (SnapKV's observation
+     * window), allocate nothing per token once compiled.
+     */
+    @Test
+    void thePerLayerEvictingStoreAllocatesNothingPerTokenOnceCompiled() {
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "skipped: no per-thread allocation counter");
+        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) mx;
+        LlamaConfig c = new LlamaConfig(64, 96, 2, 4, 2, 50, 400, false);
+        LlamaWeights w = SeededWeights.generate(c, 22);
+        int[] chunk = new int[8];
+        java.util.Arrays.setAll(chunk, i -> 3 + i);
+        for (io.pagedkv.eviction.LayerPolicy lp : io.pagedkv.eviction.LayerPolicy.values()) {
+            long bytes = Long.MAX_VALUE;
+            for (int round = 0; round < MAX_ROUNDS && bytes >= 1024; round++) {
+                try (LayerwiseKvStore store = new LayerwiseKvStore(c, KvDType.F32, 16, 100_000, lp.create(48, c.layers()),
+                        io.pagedkv.eviction.LayerPolicy.snapWindow(48), 0, lp.label())) {
+                    LlamaDecoder d = new LlamaDecoder(w, store);
+                    for (int t = 0; t < 300; t++) {
+                        d.forward(t % 50);
+                    }
+                    d.prefill(chunk, 0, chunk.length); // grows the decoder's chunk buffers once
+                    long tid = Thread.currentThread().threadId();
+                    long before = bean.getThreadAllocatedBytes(tid);
+                    for (int t = 0; t < 16; t++) {
+                        d.forward(t % 50);
+                    }
+                    d.prefill(chunk, 0, chunk.length);
+                    bytes = bean.getThreadAllocatedBytes(tid) - before;
+                }
+            }
+            assertTrue(bytes < 1024, lp.label() + ": " + bytes + " bytes allocated over 16 tokens and a chunk of 8 after "
+                    + MAX_ROUNDS + " rounds of warm-up (expected: none)");
+        }
+    }
 }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pagedkv.eviction.EvictionPolicy;
+import io.pagedkv.eviction.LayerPolicy;
 import io.pagedkv.eviction.SlidingWindow;
 import io.pagedkv.eviction.StandardPolicy;
 import java.util.ArrayList;
@@ -58,5 +60,38 @@ class PromptQualityTest {
         assertTrue(e.getMessage().contains("prompt 0: 20 tokens (expected: > budget 20"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> PromptQuality.measure(w, List.of(), SlidingWindow::new, 8, RotaryMode.ORIGINAL));
+    }
+    /**
+     * The per-layer path measures what the shared path measures when every layer runs the same
+     * attention-free policy: one window per layer drops exactly what the shared window drops, so the
+     * logits agree to float rounding and recall and steps are equal.
+     */
+    @Test
+    void oneWindowPerLayerMeasuresWhatTheSharedWindowMeasures() {
+        LlamaWeights w = SeededWeights.generate(SMALL, 23);
+        List<PromptQuality.Reference> refs = PromptQuality.references(w, prompts(3, 40, 5));
+        for (PromptQuality.Reference ref : refs) {
+            PromptQuality.PromptResult shared = PromptQuality.measure(w, ref, new SlidingWindow(12), RotaryMode.ORIGINAL);
+            PromptQuality.PromptResult layered = PromptQuality.measureLayered(w, ref,
+                    new EvictionPolicy[] {new SlidingWindow(12), new SlidingWindow(12)}, 12, "window-layer(12)");
+            assertEquals(shared.steps(), layered.steps());
+            assertEquals(shared.agreed(), layered.agreed());
+            assertEquals(shared.kl(), layered.kl(), 1e-6);
+            assertEquals(shared.recall(), layered.recall(), 1e-6);
+        }
+    }
+
+    @Test
+    void perLayerRowsAreMeasuredOnTheStepsPastTheUniformBudget() {
+        LlamaWeights w = SeededWeights.generate(SMALL, 24);
+        List<PromptQuality.Reference> refs = PromptQuality.references(w, prompts(3, 40, 6));
+        for (LayerPolicy lp : LayerPolicy.values()) {
+            PromptQuality.Row row = PromptQuality.measureLayered(w, refs, lp, 12);
+            assertEquals(3 * (40 - 12), row.steps(), lp.label());
+            assertEquals(lp.name(12, 2), row.policy());
+            int[] budgets = lp.budgets(12, 2);
+            assertEquals(Math.max(budgets[0], budgets[1]), row.peakTokens(), lp.label());
+            assertTrue(row.kl().mean() > 0 && row.recall().mean() < 1, row.toString());
+        }
     }
 }

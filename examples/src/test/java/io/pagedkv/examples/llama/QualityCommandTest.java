@@ -33,7 +33,12 @@ class QualityCommandTest {
         assertTrue(text.contains("3 prompts of 128 tokens (KJV Genesis"), text);
         assertTrue(text.contains("| window(16)                     | original |     16 |    336 |"), text);
         assertTrue(text.contains("| tova(16)                       | cache    |     16 |    336 |"), text);
-        assertEquals(4 + 3, text.lines().count(), text);
+        // the per-layer rows, original positions only, measured on the same steps as the shared ones
+        assertTrue(text.contains("| h2o-layer(16)                  | original |     16 |    336 |"), text);
+        assertTrue(text.contains("| tova-layer(16)                 | original |     16 |    336 |"), text);
+        assertTrue(text.contains("| snapkv(16,w=4)                 | original |     16 |    336 |"), text);
+        assertTrue(text.contains("| pyramidkv(16,w=4,28..5)        | original |     16 |    336 |"), text);
+        assertEquals(4 + 4 + 3, text.lines().count(), text);
     }
 
     @Test
@@ -53,6 +58,9 @@ class QualityCommandTest {
                 err.toString());
         assertEquals(2, run("quality", "--model", model.toString(), "--source", "sampled", "--budgets", "128"));
         assertTrue(err.toString().contains("--budgets: 128 (expected: 8 <= budget < length 128)"), err.toString());
+        assertEquals(2, run("quality", "--model", model.toString(), "--source", "sampled", "--layer-policies", "h2o-head"));
+        assertTrue(err.toString().contains("--layer-policies: layer policy: 'h2o-head' (expected: one of h2o-layer, tova-layer,"
+                + " snapkv, pyramidkv)"), err.toString());
         assertEquals(2, run("quality", "--model", model.toString(), "--source", "sampled", "--prompts", "1"));
         assertTrue(err.toString().contains("(expected: >= 2 prompts, an interval needs two"), err.toString());
     }
