@@ -57,6 +57,11 @@ public final class GroupedKvCache implements AutoCloseable {
      *     model layers, or {@code blockCount <= 0}
      */
     public GroupedKvCache(CacheLayout modelLayout, LayerGroups groups, int blockCount) {
+        this(modelLayout, groups, blockCount, null);
+    }
+
+    /** As the public constructor, with {@code faults} consulted on every pool allocation (tests). */
+    GroupedKvCache(CacheLayout modelLayout, LayerGroups groups, int blockCount, FaultInjector faults) {
         if (modelLayout == null) {
             throw new IllegalArgumentException("modelLayout: null (expected: a CacheLayout)");
         }
@@ -66,7 +71,7 @@ public final class GroupedKvCache implements AutoCloseable {
         this.modelLayout = modelLayout;
         this.groups = groups;
         this.groupLayout = groups.groupLayout(modelLayout);
-        this.pool = BlockPool.builder(blockCount, groupLayout.bytesPerBlock()).build();
+        this.pool = BlockPool.builder(blockCount, groupLayout.bytesPerBlock()).faults(faults).build();
         this.poolView = new BlockPoolView(pool);
         this.prefix = new PrefixCache(pool, groupLayout.blockSize(), PrefixHasher.standard());
         this.groupOfBlock = new int[blockCount];

@@ -9,8 +9,10 @@ import java.lang.foreign.MemorySegment;
  * <h2>Appends are all or nothing across groups</h2>
  * {@link #tryAppend(int)} first counts what every group needs; if the shared pool cannot give all of
  * it, no group appends anything and the cache is exactly as it was. Only if another thread takes
- * blocks between the count and the allocation does a group fail after others succeeded; those are
- * then cut back, so the sequence is still unchanged (but see the window release below).
+ * blocks between the count and the allocation (or the pool refuses blocks it has, e.g. a chunk's
+ * memory cannot be reserved) does a group fail after others succeeded; those are then cut back to
+ * their old length, so no group has appended anything (a copy-on-write of a shared, partly filled
+ * last block that such a group made stays: the same bytes in a private block).
  *
  * <h2>Sliding groups free the blocks outside their window</h2>
  * The query at position {@code p} of a sliding group with window {@code W} attends to positions
