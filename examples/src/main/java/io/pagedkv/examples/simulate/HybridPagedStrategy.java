@@ -150,16 +150,13 @@ public final class HybridPagedStrategy implements KvAllocationStrategy {
 
     @Override
     public long liveTokens(List<SimRequest> running) {
-        long held = 0;
-        for (int i = 0; i < running.size(); i++) {
-            GroupedSequence s = sequenceOf(running.get(i));
-            for (int g = 0; g < groups.groupCount(); g++) {
-                held += s.length() - s.firstPosition(g);
-            }
+        // As PagedStrategy: filled slots of the blocks in use (a prefix-shared block counts once), summed
+        // over the groups, in model tokens (a token in one group of G is 1/G of the model's bytes).
+        long empty = 0;
+        for (int g = 0; g < groups.groupCount(); g++) {
+            empty += cache.group(g).stats().emptySlots();
         }
-        // prefix-shared blocks are held once: never count more slots than the blocks in use have
-        long slots = (long) usedBlocks() * fullLayout.blockSize();
-        return Math.min(held, slots) / groups.groupCount();
+        return ((long) usedBlocks() * fullLayout.blockSize() - empty) / groups.groupCount();
     }
 
     @Override
