@@ -200,6 +200,36 @@ class GroupedKvCacheTest {
     }
 
     @Test
+    void aGemma2StyleModelDecodesThroughTwoGroupsAndItsSlidingGroupStopsGrowing() {
+        float[] k = new float[2 * 32];
+        float[] v = new float[2 * 32];
+        int steps = 1000;
+        // snippet:layer-groups-decode
+        // Gemma-2 style: 8 layers, even ones slide over 256 tokens, odd ones are global
+        ModelShape shape = new ModelShape("gemma-2-mini", 8, 4, 2, 32, 256,
+                AttentionPattern.ALTERNATING_SLIDING_GLOBAL, 0);
+        CacheLayout model = new CacheLayout(shape, KvDType.F16, 16);
+        LayerGroups groups = LayerGroups.of(shape);   // sliding(256) x4 + global x4
+        try (GroupedKvCache cache = new GroupedKvCache(model, groups, 256)) {
+            GroupedSequence seq = cache.openSequence();
+            for (int step = 0; step < steps; step++) {
+                if (!seq.tryAppend(1)) {              // every group or none; false = the pool is short
+                    break;
+                }
+                int pos = seq.length() - 1;
+                for (int layer = 0; layer < groups.modelLayers(); layer++) {
+                    seq.write(layer, pos, k, v);      // by model layer: its group, its layer in the group
+                }
+                // attention walks each group's block table, from seq.firstPosition(g) on
+                seq.releaseOutsideWindow();           // blocks no later window sees go back to the pool
+            }
+            assertEquals(groups.maxWindowBlocks(0, 16), seq.blockCount(0)); // ceil(256 / 16) + 1 = 17
+            assertEquals(Math.ceilDiv(steps, 16), seq.blockCount(1));      // the global group keeps all
+        }
+        // end-snippet
+    }
+
+    @Test
     void closingTheCacheOrAnyGroupCacheClosesEverything() {
         GroupedKvCache c = new GroupedKvCache(MODEL, GROUPS, 8);
         GroupedSequence s = c.openSequence();
