@@ -57,6 +57,13 @@ import java.util.concurrent.atomic.LongAdder;
  * out is read-only. Freed blocks are not scrubbed; the written mark is what keeps their old bytes
  * unreadable. docs/allocator.md ("Guarantees") lists each promise with the test that checks it.
  *
+ * <h2>Layer groups</h2>
+ * A cache is usually stand-alone (it owns its pool). It can also be one layer group of a
+ * {@link GroupedKvCache} ({@link GroupedKvCache#group(int)}): then its layout is the group's, its pool
+ * and prefix index are shared with the other groups (any free block serves any group; prefix entries
+ * are keyed by group), {@link #stats()} counts blocks over the whole pool but sequences and tokens of
+ * this group only, and {@link #close()} closes every group.
+ *
  * <h2>Threading</h2>
  * Thread-safe: sequences may be opened, appended, forked and closed from many threads at once, and
  * many threads may write and read K/V of distinct slots in parallel (each holding its sequence's
