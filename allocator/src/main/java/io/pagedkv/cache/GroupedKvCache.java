@@ -263,13 +263,19 @@ public final class GroupedKvCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a sequence's release of block {@code blockId} makes it available to allocations: held by
+     * that sequence alone (it goes back to the free list), or by the sequence and the prefix index (it
+     * joins the LRU of cached blocks). A block another sequence shares stays held.
+     */
+    boolean becomesAvailable(int blockId) {
+        int rc = pool.refCount(blockId);
+        return rc == 1 || (rc == 2 && prefix.isIndexed(blockId));
+    }
+
     void checkOpen() {
         if (closed) {
             throw new IllegalStateException("cache: closed (expected: open)");
         }
-    }
-
-    BlockPool blockPool() {
-        return pool;
     }
 }

@@ -124,14 +124,13 @@ public final class GroupedSequence implements AutoCloseable {
         }
         long need = 0;
         int freedByRelease = 0;
-        BlockPool pool = cache.blockPool();
         for (int g = 0; g < seqs.length; g++) {
             needs[g] = seqs[g].blocksToAppend(n);
             need += needs[g];
             dead[g] = deadBlocks(g, len);
             for (int i = 0; i < dead[g]; i++) {
-                if (pool.refCount(seqs[g].blockId(i)) == 1) {
-                    freedByRelease++; // held by this sequence alone: its release frees it
+                if (cache.becomesAvailable(seqs[g].blockId(i))) {
+                    freedByRelease++;
                 }
             }
         }

@@ -87,6 +87,28 @@ class GroupedKvCacheTest {
     }
 
     @Test
+    void aDeadBlockThatThePrefixCacheAlsoHoldsCountsAsRoomForTheDecodeStep() {
+        // window 1: the 5th token's window starts at position 4, so the sliding group's first block is dead
+        ModelShape w1 = new ModelShape("w1", 2, 1, 1, 8, 1, AttentionPattern.ALTERNATING_SLIDING_GLOBAL, 0);
+        try (GroupedKvCache c = new GroupedKvCache(new CacheLayout(w1, KvDType.F32, BLOCK), LayerGroups.of(w1), 3)) {
+            int[] prompt = {1, 2, 3, 4, 5};
+            GroupedSequence s = c.openSequence(prompt);
+            assertTrue(s.tryAppendTokens(prompt, 0, 4));
+            for (int p = 0; p < 4; p++) {
+                s.write(0, p, vec(0, p), vec(0, p));
+                s.write(1, p, vec(1, p), vec(1, p));
+            }
+            assertEquals(1, s.commitPrefix(), "both groups index their full block");
+            assertEquals(1, c.freeBlocks());
+            assertTrue(s.tryAppendTokens(prompt, 4, 1),
+                    "2 blocks needed, 1 free + the dead sliding block that its release hands to the LRU");
+            assertEquals(4, s.firstPosition(0));
+            assertEquals(0, c.freeBlocks());
+            assertEquals(3, c.usedBlocks(0) + c.usedBlocks(1) + c.cachedBlocks());
+        }
+    }
+
+    @Test
     void aGroupThatFailsAfterAnotherSucceededLeavesNoGroupAppended() {
         NthCallFaults faults = new NthCallFaults();
         try (GroupedKvCache c = new GroupedKvCache(MODEL, GROUPS, 16, faults)) {
