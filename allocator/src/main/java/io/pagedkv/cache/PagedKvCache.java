@@ -57,6 +57,13 @@ import java.util.concurrent.atomic.LongAdder;
  * out is read-only. Freed blocks are not scrubbed; the written mark is what keeps their old bytes
  * unreadable. docs/allocator.md ("Guarantees") lists each promise with the test that checks it.
  *
+ * <h2>Layer groups</h2>
+ * A cache is usually stand-alone (it owns its pool). It can also be one layer group of a
+ * {@link GroupedKvCache} ({@link GroupedKvCache#group(int)}): then its layout is the group's, its pool
+ * and prefix index are shared with the other groups (any free block serves any group; prefix entries
+ * are keyed by group), {@link #stats()} counts blocks over the whole pool but sequences and tokens of
+ * this group only, and {@link #close()} closes every group.
+ *
  * <h2>Threading</h2>
  * Thread-safe: sequences may be opened, appended, forked and closed from many threads at once, and
  * many threads may write and read K/V of distinct slots in parallel (each holding its sequence's
@@ -77,6 +84,10 @@ public final class PagedKvCache implements AutoCloseable {
     private final LongAdder liveTokens = new LongAdder();
     private final LongAdder reservedSlots = new LongAdder();
     private final LongAdder copyOnWriteCopies = new LongAdder();
+    /** The grouped cache this is one layer group of, or null for a stand-alone cache (the default). */
+    private final GroupedKvCache owner;
+    /** This cache's layer group within {@link #owner} (0 when stand-alone). */
+    private final int group;
     private volatile boolean closed;
 
     /**
@@ -175,6 +186,26 @@ public final class PagedKvCache implements AutoCloseable {
         this.pool = (blocksPerChunk > 0 ? pb.blocksPerChunk(blocksPerChunk) : pb).build();
         this.poolView = new BlockPoolView(pool);
         this.prefix = new PrefixCache(pool, layout.blockSize(), hasher);
+        this.owner = null;
+        this.group = 0;
+    }
+
+    /**
+     * Layer group {@code group} of {@code owner}: a cache shaped by the group's layout over the
+     * owner's shared pool, pool view and prefix index (the owner closes the pool).
+     */
+    PagedKvCache(GroupedKvCache owner, int group, CacheLayout groupLayout, BlockPool pool, BlockPoolView poolView,
+            PrefixCache prefix) {
+        this.owner = owner;
+        this.group = group;
+        this.layout = groupLayout;
+        this.codec = KvCodecs.of(groupLayout.dtype());
+        int n = groupLayout.shape().layers() * 2 * groupLayout.shape().kvHeads();
+        this.codecs = new KvCodec[n];
+        java.util.Arrays.fill(codecs, codec);
+        this.pool = pool;
+        this.poolView = poolView;
+        this.prefix = prefix;
     }
 
     /**
@@ -314,7 +345,7 @@ public final class PagedKvCache implements AutoCloseable {
         }
         checkOpen();
         Sequence s = new Sequence(this, nextId());
-        int reused = s.startFromPrefix(prompt, keys);
+        int reused = s.startFromPrefix(prompt, keys.inGroup(group));
         openSequences.incrementAndGet();
         liveTokens.add(reused);
         reservedSlots.add(reused);
@@ -358,7 +389,7 @@ public final class PagedKvCache implements AutoCloseable {
             throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
         }
         checkOpen();
-        long r = prefix.peek(prompt, Math.max(0, length - 1), keys);
+        long r = prefix.peek(prompt, Math.max(0, length - 1), keys.inGroup(group));
         int blocks = (int) (r >>> 32);
         return new PrefixProbe(blocks * layout.blockSize(), blocks, (int) r);
     }
@@ -513,8 +544,27 @@ public final class PagedKvCache implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (owner != null) {
+            owner.close(); // one pool under every group: closing one group closes them all
+            return;
+        }
         pool.close(); // first: a refused close leaves everything open
         closed = true;
+    }
+
+    /** Marks this group cache closed after its owner closed the shared pool. */
+    void markClosed() {
+        closed = true;
+    }
+
+    /** The grouped cache this is a layer group of, or null for a stand-alone cache. */
+    GroupedKvCache owner() {
+        return owner;
+    }
+
+    /** This cache's layer group (0 when stand-alone). */
+    int group() {
+        return group;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -546,13 +596,22 @@ public final class PagedKvCache implements AutoCloseable {
     boolean allocateBlocks(int n, int[] out) {
         if (pool.freeBlocks() >= n) {
             if (pool.allocate(n, out)) {
+                if (owner != null) {
+                    owner.claimed(group, out, n);
+                }
                 return true;
             }
             if (pool.freeBlocks() >= n) {
                 return false;
             }
         }
-        return prefix.allocate(n, out);
+        if (prefix.allocate(n, out)) {
+            if (owner != null) {
+                owner.claimed(group, out, n);
+            }
+            return true;
+        }
+        return false;
     }
 
     void releaseBlock(int blockId) {

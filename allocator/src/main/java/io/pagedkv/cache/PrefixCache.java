@@ -187,7 +187,8 @@ final class PrefixCache {
                 }
                 int[] copy = new int[blockSize];
                 System.arraycopy(tokens, i * blockSize, copy, 0, blockSize);
-                e = new PrefixEntry(h, parent, copy, keys.salt(), keys.key(), keys.rangeKeysOf(i, blockSize), block);
+                e = new PrefixEntry(h, parent, copy, keys.salt(), keys.key(), keys.rangeKeysOf(i, blockSize), keys.group(),
+                        block);
                 pool.retain(block);
                 e.nextSameHash = index.get(h);
                 index.put(h, e);
@@ -367,6 +368,12 @@ final class PrefixCache {
     synchronized int[] tokensOf(int blockId) {
         PrefixEntry e = entryOfBlock[blockId];
         return e == null ? null : e.tokens.clone();
+    }
+
+    /** Whether block {@code blockId} is cached-unreferenced (held by the index alone, in the LRU). */
+    synchronized boolean isCachedUnreferenced(int blockId) {
+        PrefixEntry e = entryOfBlock[blockId];
+        return e != null && e.inLru();
     }
 
     synchronized boolean isIndexed(int blockId) {

@@ -17,6 +17,8 @@ final class PrefixEntry {
     final long extraKey;
     /** Keys of the {@link PrefixKeys} ranges this block overlaps, in order; null if none. */
     final long[] rangeKeys;
+    /** The layer group whose block this is ({@link PrefixKeys#group()}). */
+    final int group;
     final int blockId;
 
     /** Next entry with the same hash (collision chain). */
@@ -30,6 +32,12 @@ final class PrefixEntry {
     boolean live = true;
 
     PrefixEntry(long hash, PrefixEntry parent, int[] tokens, long salt, long extraKey, long[] rangeKeys, int blockId) {
+        this(hash, parent, tokens, salt, extraKey, rangeKeys, 0, blockId);
+    }
+
+    PrefixEntry(long hash, PrefixEntry parent, int[] tokens, long salt, long extraKey, long[] rangeKeys, int group,
+            int blockId) {
+        this.group = group;
         this.hash = hash;
         this.parent = parent;
         this.tokens = tokens;
@@ -41,7 +49,7 @@ final class PrefixEntry {
 
     /** Whether this entry is block {@code block} of a prompt {@code src} under {@code keys} after {@code parentEntry}. */
     boolean matches(PrefixEntry parentEntry, int[] src, int from, PrefixKeys keys, int block) {
-        if (parent != parentEntry || salt != keys.salt() || extraKey != keys.key()
+        if (parent != parentEntry || salt != keys.salt() || extraKey != keys.key() || group != keys.group()
                 || !keys.sameRangeKeys(rangeKeys, block, tokens.length)) {
             return false;
         }

@@ -28,15 +28,18 @@ import java.util.Arrays;
 public final class PrefixKeys {
 
     /** No salt, no key, no range: what a request without extra keys uses. */
-    public static final PrefixKeys NONE = new PrefixKeys(0, 0, new int[0], new int[0], new long[0]);
+    public static final PrefixKeys NONE = new PrefixKeys(0, 0, new int[0], new int[0], new long[0], 0);
 
     private final long salt;
     private final long key;
     private final int[] from;
     private final int[] to;
     private final long[] rangeKeys;
+    /** The layer group whose blocks these keys name (0: the first or only group); set by the cache. */
+    private final int group;
 
-    private PrefixKeys(long salt, long key, int[] from, int[] to, long[] rangeKeys) {
+    private PrefixKeys(long salt, long key, int[] from, int[] to, long[] rangeKeys, int group) {
+        this.group = group;
         this.salt = salt;
         this.key = key;
         this.from = from;
@@ -56,12 +59,12 @@ public final class PrefixKeys {
 
     /** These keys with {@code salt} instead of the current salt. */
     public PrefixKeys withSalt(long salt) {
-        return new PrefixKeys(salt, key, from, to, rangeKeys);
+        return new PrefixKeys(salt, key, from, to, rangeKeys, group);
     }
 
     /** These keys with {@code key} as the whole-sequence key. */
     public PrefixKeys withKey(long key) {
-        return new PrefixKeys(salt, key, from, to, rangeKeys);
+        return new PrefixKeys(salt, key, from, to, rangeKeys, group);
     }
 
     /**
@@ -84,7 +87,7 @@ public final class PrefixKeys {
         long[] k = Arrays.copyOf(rangeKeys, n + 1);
         System.arraycopy(rangeKeys, at, k, at + 1, n - at);
         k[at] = key;
-        return new PrefixKeys(salt, this.key, f, t, k);
+        return new PrefixKeys(salt, this.key, f, t, k, group);
     }
 
     private static int compare(int f1, int t1, long k1, int f2, int t2, long k2) {
@@ -114,6 +117,19 @@ public final class PrefixKeys {
         return key;
     }
 
+    /**
+     * These keys for layer group {@code group}'s blocks: a grouped cache shares one prefix index among
+     * its groups, and a group's blocks must only ever match the same group's.
+     */
+    PrefixKeys inGroup(int group) {
+        return group == this.group ? this : new PrefixKeys(salt, key, from, to, rangeKeys, group);
+    }
+
+    /** The layer group these keys name blocks of (0 unless set by a grouped cache). */
+    int group() {
+        return group;
+    }
+
     /** Number of token ranges with a key. */
     public int ranges() {
         return from.length;
@@ -129,10 +145,10 @@ public final class PrefixKeys {
 
     /** The 64-bit input the hasher gets as extra key for block {@code block}: the keys folded. */
     long hashKey(int block, int blockSize) {
-        if (salt == 0 && from.length == 0) {
+        if (salt == 0 && from.length == 0 && group == 0) {
             return key;
         }
-        long h = key ^ (salt * 0x9E3779B97F4A7C15L);
+        long h = key ^ (salt * 0x9E3779B97F4A7C15L) ^ (group * 0xD6E8FEB86659FD93L);
         for (int r = 0; r < from.length; r++) {
             if (overlaps(r, block, blockSize)) {
                 h = (h ^ rangeKeys[r]) * 0xC2B2AE3D27D4EB4FL;
@@ -179,7 +195,8 @@ public final class PrefixKeys {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PrefixKeys p && p.salt == salt && p.key == key && Arrays.equals(p.from, from)
+        return o instanceof PrefixKeys p && p.salt == salt && p.key == key && p.group == group
+                && Arrays.equals(p.from, from)
                 && Arrays.equals(p.to, to) && Arrays.equals(p.rangeKeys, rangeKeys);
     }
 

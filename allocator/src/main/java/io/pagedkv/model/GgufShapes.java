@@ -7,8 +7,11 @@ package io.pagedkv.model;
  * count), {@code <arch>.embedding_length}, {@code <arch>.attention.key_length} (default: embedding
  * length / heads) and {@code <arch>.attention.sliding_window}.
  *
- * <p>Sliding windows: architecture {@code gemma2} alternates sliding and global layers; any other
- * architecture with a sliding window slides on every layer. A per-layer KV head count (an array)
+ * <p>Sliding windows ({@code <arch>.attention.sliding_window}): architectures {@code gemma2} and
+ * {@code gpt-oss} alternate sliding (even) and global (odd) layers, as llama.cpp's swa pattern 2 does;
+ * {@code gemma3} (5 sliding layers to 1 global) is treated as all-global, an over-estimate; a per-layer
+ * {@code <arch>.attention.sliding_window_pattern} flag array (true: the layer slides) is matched
+ * against the known patterns (all-global when none fits), a period 2 there alternates; any other architecture with a window slides on every layer. A per-layer KV head count (an array)
  * is reduced to its largest entry, which over-estimates the cache rather than under-estimating it.
  * The parameter count is {@code general.parameter_count} when present, else the total elements of
  * the tensor infos. Stateless and thread-safe.
@@ -44,7 +47,21 @@ public final class GgufShapes {
         AttentionPattern pattern = AttentionPattern.GLOBAL;
         if (header.get(arch + ".attention.sliding_window") != null) {
             window = positiveInt(header, arch + ".attention.sliding_window", null);
-            pattern = arch.equals("gemma2") ? AttentionPattern.ALTERNATING_SLIDING_GLOBAL : AttentionPattern.SLIDING;
+            pattern = switch (arch) {
+                case "gemma2", "gpt-oss" -> AttentionPattern.ALTERNATING_SLIDING_GLOBAL;
+                case "gemma3" -> AttentionPattern.GLOBAL; // 5 sliding : 1 global, not a pattern we know: over-estimate
+                default -> AttentionPattern.SLIDING;
+            };
+            GgufValue perLayer = header.get(arch + ".attention.sliding_window_pattern");
+            if (perLayer != null && perLayer.type() == GgufType.ARRAY) {
+                pattern = patternOf(perLayer.asArray(), layers);
+            } else if (perLayer != null && perLayer.type().isInteger()) {
+                // a period n: layer l slides when l % n < n - 1 (llama.cpp); only n = 2 is a known pattern
+                pattern = perLayer.asLong() == 2 ? AttentionPattern.ALTERNATING_SLIDING_GLOBAL : AttentionPattern.GLOBAL;
+            }
+            if (pattern == AttentionPattern.GLOBAL) {
+                window = 0;
+            }
         }
         long params = header.tensorElements();
         GgufValue declared = header.get("general.parameter_count");
@@ -53,6 +70,30 @@ public final class GgufShapes {
         }
         return new ModelShape(name == null || name.isBlank() ? arch : name, layers, heads, kvHeads, headDim, window,
                 pattern, params);
+    }
+
+    /**
+     * The pattern of a per-layer flag array (true or non-zero: the layer slides), or
+     * {@link AttentionPattern#GLOBAL} (an over-estimate) when it matches no known pattern.
+     */
+    private static AttentionPattern patternOf(GgufArray flags, int layers) {
+        if (flags.size() != layers) {
+            return AttentionPattern.GLOBAL;
+        }
+        for (AttentionPattern p : new AttentionPattern[] {AttentionPattern.SLIDING,
+                AttentionPattern.ALTERNATING_SLIDING_GLOBAL}) {
+            boolean all = true;
+            int l = 0;
+            for (GgufValue e : flags.elements()) {
+                Object v = e.value();
+                boolean sliding = v instanceof Boolean b ? b : v instanceof Number n && n.longValue() != 0;
+                all &= sliding == p.isSliding(l++);
+            }
+            if (all) {
+                return p;
+            }
+        }
+        return AttentionPattern.GLOBAL;
     }
 
     private static int positiveInt(GgufHeader h, String key, Integer fallback) throws ModelFormatException {

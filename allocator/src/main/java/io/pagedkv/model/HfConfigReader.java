@@ -24,14 +24,16 @@ import java.util.Map;
  * and {@code model_type}. A multimodal config whose language model sits under {@code text_config}
  * is read from there.
  *
- * <p>Sliding windows: {@code model_type} {@code gemma2} alternates sliding (even) and global (odd)
- * layers; a {@code layer_types} list is matched against the patterns {@link AttentionPattern} knows
- * and treated as all-global (an over-estimate of the cache) when it fits none; any other config with
- * a window slides on every layer.
+ * <p>Sliding windows: {@code model_type} {@code gemma2} and {@code gpt_oss} alternate sliding (even)
+ * and global (odd) layers; a Gemma-3 style {@code sliding_window_pattern} n (every n-th layer global)
+ * alternates for n = 2 and is treated as all-global otherwise; a {@code layer_types} list
+ * ({@code "sliding_attention"} / {@code "full_attention"} per layer) is matched against the patterns
+ * {@link AttentionPattern} knows and treated as all-global (an over-estimate of the cache, never an
+ * under-estimate) when it fits none; any other config with a window slides on every layer.
  *
  * <p>Parameter count: config.json does not state it, so it is computed for Llama-style decoders
- * (Llama, Mistral, Qwen2, Gemma2: embeddings, Q/K/V/O, gated MLP, norms, Q/K/V biases for Qwen2)
- * and GPT-2 from {@code vocab_size}, {@code hidden_size}, {@code intermediate_size} and
+ * (Llama, Mistral, Qwen2, Gemma2: embeddings, Q/K/V/O, gated MLP, norms, Q/K/V biases for Qwen2),
+ * gpt-oss (its experts, router and attention sinks) and GPT-2 from {@code vocab_size}, {@code hidden_size}, {@code intermediate_size} and
  * {@code tie_word_embeddings}; it is 0 (unknown) when those are missing. Stateless and thread-safe.
  */
 public final class HfConfigReader {
@@ -103,12 +105,17 @@ public final class HfConfigReader {
         boolean slidingOn = !(Boolean.FALSE.equals(c.get("use_sliding_window")));
         if (slidingOn && c.get("sliding_window") instanceof Number) {
             window = positive(c, "sliding_window");
-            pattern = type.equals("gemma2") ? AttentionPattern.ALTERNATING_SLIDING_GLOBAL : AttentionPattern.SLIDING;
+            pattern = type.equals("gemma2") || type.equals("gpt_oss") ? AttentionPattern.ALTERNATING_SLIDING_GLOBAL
+                    : AttentionPattern.SLIDING;
+            if (c.get("sliding_window_pattern") instanceof Long every) {
+                // Gemma-3 style: every n-th layer is global; only n = 2 is a pattern AttentionPattern knows
+                pattern = every == 2 ? AttentionPattern.ALTERNATING_SLIDING_GLOBAL : AttentionPattern.GLOBAL;
+            }
             if (c.get("layer_types") instanceof List<?> types) {
                 pattern = patternOf(types, layers);
-                if (pattern == AttentionPattern.GLOBAL) {
-                    window = 0;
-                }
+            }
+            if (pattern == AttentionPattern.GLOBAL) {
+                window = 0;
             }
         }
         long params = parameters(c, type, layers, heads, kvHeads, headDim, hidden);
@@ -148,9 +155,14 @@ public final class HfConfigReader {
                     .add(inner.multiply(h).add(h));
             total = vocab.multiply(h).add(positions.multiply(h)).add(big(layers).multiply(perLayer))
                     .add(h.multiply(big(2)));
-        } else {
-            if (!has(c, "intermediate_size")) {
+        } else if (type.equals("gpt_oss")) {
+            total = gptOssParameters(c, vocab, h, layers, heads, kvHeads, headDim);
+            if (total == null) {
                 return 0;
+            }
+        } else {
+            if (!has(c, "intermediate_size") || has(c, "num_local_experts", "num_experts")) {
+                return 0; // a mixture of experts other than gpt-oss: not counted
             }
             BigInteger inter = big(positive(c, "intermediate_size"));
             BigInteger qDim = big(heads * headDim);
@@ -168,6 +180,28 @@ public final class HfConfigReader {
             throw new ModelFormatException("config.json: the sizes give " + total + " parameters (expected: < 2^62)");
         }
         return total.longValue();
+    }
+
+    /**
+     * gpt-oss: untied embeddings; per layer Q/K/V/O with biases, one attention sink per query head,
+     * a router with bias, {@code num_local_experts} SwiGLU experts with biases (gate and up fused),
+     * two norms; a final norm. Null if a size is missing.
+     */
+    private static BigInteger gptOssParameters(Map<String, Object> c, BigInteger vocab, BigInteger h, long layers,
+            long heads, long kvHeads, long headDim) throws ModelFormatException {
+        if (!has(c, "intermediate_size") || !has(c, "num_local_experts")) {
+            return null;
+        }
+        BigInteger inter = big(positive(c, "intermediate_size"));
+        BigInteger experts = big(positive(c, "num_local_experts"));
+        BigInteger qDim = big(heads * headDim);
+        BigInteger kvDim = big(kvHeads * headDim);
+        BigInteger attention = h.multiply(qDim).add(qDim).add(h.multiply(kvDim).add(kvDim).multiply(big(2)))
+                .add(qDim.multiply(h)).add(h).add(big(heads));
+        BigInteger expert = h.multiply(inter).multiply(big(2)).add(inter.multiply(big(2))).add(inter.multiply(h)).add(h);
+        BigInteger moe = h.multiply(experts).add(experts).add(experts.multiply(expert));
+        BigInteger perLayer = attention.add(moe).add(h.multiply(big(2)));
+        return vocab.multiply(h).multiply(big(2)).add(big(layers).multiply(perLayer)).add(h);
     }
 
     private static BigInteger big(long v) {

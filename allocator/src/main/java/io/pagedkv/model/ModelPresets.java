@@ -46,6 +46,12 @@ public final class ModelPresets {
     /** Gemma-2-9B: 42 layers, 16 query heads, 8 KV heads, head dim 256, even layers slide over 4096. */
     public static final ModelShape GEMMA_2_9B = new ModelShape(
             "gemma-2-9b", 42, 16, 8, 256, 4096, AttentionPattern.ALTERNATING_SLIDING_GLOBAL, 9_241_705_984L);
+    /**
+     * gpt-oss-20b: 24 layers, 64 query heads, 8 KV heads, head dim 64; even layers slide over 128
+     * tokens, odd layers are global; a mixture of 32 experts (20,914,757,184 parameters, 3.6B active).
+     */
+    public static final ModelShape GPT_OSS_20B = new ModelShape(
+            "gpt-oss-20b", 24, 64, 8, 64, 128, AttentionPattern.ALTERNATING_SLIDING_GLOBAL, 20_914_757_184L);
     /** GPT-2 small: 12 layers, 12 heads, no grouped-query attention, head dim 64. */
     public static final ModelShape GPT2 =
             new ModelShape("gpt2", 12, 12, 12, 64, 0, AttentionPattern.GLOBAL, 124_439_808L);
@@ -91,7 +97,7 @@ public final class ModelPresets {
     private static Map<String, ModelShape> index() {
         Map<String, ModelShape> m = new LinkedHashMap<>();
         for (ModelShape s : List.of(LLAMA_3_1_8B, LLAMA_3_8B, LLAMA_3_1_70B, LLAMA_3_1_405B, MISTRAL_7B,
-                MISTRAL_7B_V0_3, QWEN2_5_7B, QWEN2_5_72B, GEMMA_2_9B, GPT2)) {
+                MISTRAL_7B_V0_3, QWEN2_5_7B, QWEN2_5_72B, GEMMA_2_9B, GPT_OSS_20B, GPT2)) {
             m.put(s.name(), s);
         }
         return Collections.unmodifiableMap(m);

@@ -114,6 +114,29 @@ class GgufReaderTest {
     }
 
     @Test
+    void gptOssAlternatesAndAPerLayerFlagArrayIsMatchedToAPattern() throws IOException {
+        Map<String, GgufValue> m = llama("gpt-oss");
+        m.put("gpt-oss.block_count", GgufValue.ofInteger(GgufType.UINT32, 4));
+        m.put("gpt-oss.attention.sliding_window", GgufValue.ofInteger(GgufType.UINT32, 128));
+        ModelShape s = GgufReader.readShape(write("oss.gguf", file(3, m, 0)));
+        assertEquals(AttentionPattern.ALTERNATING_SLIDING_GLOBAL, s.pattern());
+        assertEquals(128, s.slidingWindow());
+
+        Map<String, GgufValue> f = llama("mystery");
+        f.put("mystery.block_count", GgufValue.ofInteger(GgufType.UINT32, 4));
+        f.put("mystery.attention.sliding_window", GgufValue.ofInteger(GgufType.UINT32, 512));
+        GgufValue yes = new GgufValue(GgufType.BOOL, true);
+        GgufValue no = new GgufValue(GgufType.BOOL, false);
+        f.put("mystery.attention.sliding_window_pattern", GgufValue.ofArray(GgufType.BOOL, List.of(yes, no, yes, no)));
+        assertEquals(AttentionPattern.ALTERNATING_SLIDING_GLOBAL,
+                GgufReader.readShape(write("alt.gguf", file(3, f, 0))).pattern());
+        f.put("mystery.attention.sliding_window_pattern", GgufValue.ofArray(GgufType.BOOL, List.of(yes, yes, yes, no)));
+        ModelShape global = GgufReader.readShape(write("odd.gguf", file(3, f, 0)));
+        assertEquals(AttentionPattern.GLOBAL, global.pattern(), "an unknown pattern over-estimates, as all-global");
+        assertEquals(0, global.slidingWindow());
+    }
+
+    @Test
     void kvHeadCountDefaultsToHeadCount() throws IOException {
         Map<String, GgufValue> m = llama("gpt2");
         m.remove("gpt2.attention.head_count_kv");

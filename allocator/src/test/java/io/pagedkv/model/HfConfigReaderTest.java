@@ -77,6 +77,23 @@ class HfConfigReaderTest {
     @TempDir
     Path dir;
 
+    /** openai/gpt-oss-20b's config.json (the fields this reader uses, with their published values). */
+    static final String GPT_OSS_20B = """
+            {
+              "architectures": ["GptOssForCausalLM"], "attention_bias": true, "head_dim": 64,
+              "hidden_size": 2880, "intermediate_size": 2880, "model_type": "gpt_oss",
+              "num_attention_heads": 64, "num_hidden_layers": 24, "num_key_value_heads": 8,
+              "num_local_experts": 32, "num_experts_per_tok": 4, "sliding_window": 128,
+              "tie_word_embeddings": false, "vocab_size": 201088,
+              "layer_types": ["sliding_attention", "full_attention", "sliding_attention", "full_attention",
+                "sliding_attention", "full_attention", "sliding_attention", "full_attention",
+                "sliding_attention", "full_attention", "sliding_attention", "full_attention",
+                "sliding_attention", "full_attention", "sliding_attention", "full_attention",
+                "sliding_attention", "full_attention", "sliding_attention", "full_attention",
+                "sliding_attention", "full_attention", "sliding_attention", "full_attention"]
+            }
+            """;
+
     private static ModelShape read(String json, String name) throws IOException {
         return HfConfigReader.read(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), name);
     }
@@ -89,6 +106,32 @@ class HfConfigReaderTest {
         assertEquals(ModelPresets.MISTRAL_7B, read(MISTRAL_7B_V0_1, "mistral-7b"));
         assertEquals(ModelPresets.MISTRAL_7B_V0_3, read(MISTRAL_7B_V0_3, "mistral-7b-v0.3"));
         assertEquals(ModelPresets.GPT2, read(GPT2, "gpt2"));
+        assertEquals(ModelPresets.GPT_OSS_20B, read(GPT_OSS_20B, "gpt-oss-20b"));
+    }
+
+    @Test
+    void gptOssAlternatesFromItsModelTypeAloneAndAnotherMixtureOfExpertsHasNoDenseCount() throws IOException {
+        String noTypes = GPT_OSS_20B.replaceAll("\"layer_types\": \\[[^\\]]*\\]", "\"layer_types_absent\": 0");
+        ModelShape s = read(noTypes, "gpt-oss");
+        assertEquals(AttentionPattern.ALTERNATING_SLIDING_GLOBAL, s.pattern());
+        assertEquals(128, s.slidingWindow());
+        String mixtral = "{\"model_type\": \"mixtral\", \"num_hidden_layers\": 32, \"num_attention_heads\": 32,"
+                + " \"num_key_value_heads\": 8, \"hidden_size\": 4096, \"intermediate_size\": 14336,"
+                + " \"num_local_experts\": 8, \"vocab_size\": 32000}";
+        assertEquals(0, read(mixtral, "mixtral").parameters(), "a dense count would under-count the experts");
+    }
+
+    @Test
+    void aGemma3PeriodOfSixIsTreatedAsGlobalAndAPeriodOfTwoAlternates() throws IOException {
+        String gemma3 = "{\"model_type\": \"gemma3_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8,"
+                + " \"num_key_value_heads\": 4, \"head_dim\": 256, \"sliding_window\": 1024,"
+                + " \"sliding_window_pattern\": 6}";
+        ModelShape six = read(gemma3, "g3");
+        assertEquals(AttentionPattern.GLOBAL, six.pattern(), "5 sliding : 1 global is not a known pattern: over-estimate");
+        assertEquals(0, six.slidingWindow());
+        ModelShape two = read(gemma3.replace("\"sliding_window_pattern\": 6", "\"sliding_window_pattern\": 2"), "g2");
+        assertEquals(AttentionPattern.ALTERNATING_SLIDING_GLOBAL, two.pattern());
+        assertEquals(1024, two.slidingWindow());
     }
 
     @Test

@@ -30,7 +30,7 @@ class ModelPresetsTest {
     void lookupIsCaseInsensitiveAndAcceptsUnderscores() {
         assertEquals(ModelPresets.LLAMA_3_1_70B, ModelPresets.byName("Llama-3.1-70B"));
         assertEquals(ModelPresets.GEMMA_2_9B, ModelPresets.byName("gemma_2_9b"));
-        assertEquals(10, ModelPresets.all().size());
+        assertEquals(11, ModelPresets.all().size());
     }
 
     @Test

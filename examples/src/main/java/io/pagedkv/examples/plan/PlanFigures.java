@@ -38,4 +38,19 @@ final class PlanFigures {
         return String.format(Locale.ROOT, "%,d", v);
     }
 
+
+    /**
+     * The same plan with every layer global: what a cache that knows nothing of sliding windows holds.
+     * Equal to {@code p} for a model without sliding layers.
+     */
+    static MemoryPlan allGlobal(MemoryPlan p) {
+        ModelShape s = p.shape();
+        if (s.pattern() == io.pagedkv.model.AttentionPattern.GLOBAL) {
+            return p;
+        }
+        ModelShape global = new ModelShape(s.name(), s.layers(), s.queryHeads(), s.kvHeads(), s.headDim(), 0,
+                io.pagedkv.model.AttentionPattern.GLOBAL, s.parameters());
+        return new MemoryPlan(global, p.kvDtype(), p.blockSize(), p.weights(), p.overheadBytes(), p.memoryBytes(),
+                p.contextTokens(), p.concurrency(), p.prefillChunkTokens(), p.attention());
+    }
 }

@@ -58,6 +58,10 @@ final class PlanJson {
             g.writeNumberField("kvPerBlock", p.bytesPerBlock());
             g.writeNumberField("kvPerRequest", p.cacheBytesPerRequest());
             g.writeNumberField("kvAllRequests", p.cacheBytes());
+            MemoryPlan global = PlanFigures.allGlobal(p);
+            g.writeNumberField("kvPerRequestAllGlobal", global.cacheBytesPerRequest());
+            g.writeNumberField("kvAllRequestsAllGlobal", global.cacheBytes());
+            g.writeNumberField("kvSavedBySlidingWindow", Math.max(0, global.cacheBytes() - p.cacheBytes()));
             g.writeNumberField("total", p.totalBytes());
             g.writeNumberField("headroom", p.headroomBytes());
             g.writeNumberField("prefillTransient", p.prefillTransientBytes());
@@ -81,6 +85,8 @@ final class PlanJson {
             g.writeBooleanField("fitsWithPrefill", p.fitsWithPrefill());
             max(g, "maxContextTokens", p.maxContext());
             max(g, "maxConcurrency", p.maxConcurrency());
+            max(g, "maxConcurrencyAllGlobal", PlanFigures.allGlobal(p).maxConcurrency());
+            max(g, "maxContextTokensAllGlobal", PlanFigures.allGlobal(p).maxContext());
             g.writeArrayFieldStart("byKvDtype");
             for (KvDType d : KvDType.values()) {
                 g.writeStartObject();

@@ -54,6 +54,9 @@ final class PlanTable {
         }
         out.println("largest context at " + n + " request(s):        " + tokens(p.maxContext()));
         out.println("largest concurrency at " + ctx + " tokens: " + PlanFigures.maxFigure(p.maxConcurrency()));
+        if (p.shape().pattern() != io.pagedkv.model.AttentionPattern.GLOBAL) {
+            writeHybrid(p, out);
+        }
         out.println();
         out.println("every KV dtype, same workload:");
         out.printf(Locale.ROOT, "%-9s %6s %12s %14s %14s %5s %16s %16s%n", "kv dtype", "bits", "bytes/token",
@@ -73,6 +76,31 @@ final class PlanTable {
         out.println("(* = --kv-dtype / --attention; GB = 10^9 bytes, GiB = 2^30 bytes; a partly filled block costs a"
                 + " whole block; flash = tiled online softmax, the score matrix never leaves on-chip memory;"
                 + " eager = one layer's scores materialised)");
+    }
+
+    /** The memory the sliding layers save against treating every layer as global. */
+    private static void writeHybrid(MemoryPlan p, PrintWriter out) {
+        MemoryPlan g = PlanFigures.allGlobal(p);
+        String n = PlanFigures.grouped(p.concurrency());
+        String ctx = PlanFigures.grouped(p.contextTokens());
+        out.println();
+        out.println("sliding window vs all layers global (" + p.shape().slidingLayers() + " of " + p.shape().layers()
+                + " layers slide over " + PlanFigures.grouped(p.shape().slidingWindow()) + " tokens):");
+        out.printf(Locale.ROOT, "%-36s %22s %22s %12s%n", "", "all global", "sliding", "saved");
+        long saved = g.cacheBytesPerRequest() - p.cacheBytesPerRequest();
+        out.printf(Locale.ROOT, "%-36s %22s %22s %11.1f%%%n", "KV cache per request (" + ctx + " tok)",
+                PlanFigures.grouped(g.cacheBytesPerRequest()), PlanFigures.grouped(p.cacheBytesPerRequest()),
+                g.cacheBytesPerRequest() == 0 ? 0.0 : 100.0 * saved / g.cacheBytesPerRequest());
+        out.printf(Locale.ROOT, "%-36s %22s %22s %12s%n", "KV cache x " + n + " request(s)",
+                PlanFigures.grouped(g.cacheBytes()), PlanFigures.grouped(p.cacheBytes()),
+                String.format(Locale.ROOT, "%.2f GiB", Math.max(0, g.cacheBytes() - p.cacheBytes()) / (double) ByteSize.GIB));
+        out.printf(Locale.ROOT, "%-36s %22s %22s%n", "fits", g.fits() ? "yes" : "no", p.fits() ? "yes" : "no");
+        out.printf(Locale.ROOT, "%-36s %22s %22s%n", "largest concurrency at " + ctx + " tok",
+                PlanFigures.maxFigure(g.maxConcurrency()), PlanFigures.maxFigure(p.maxConcurrency()));
+        out.printf(Locale.ROOT, "%-36s %22s %22s%n", "largest context at " + n + " request(s)",
+                PlanFigures.maxFigure(g.maxContext()), PlanFigures.maxFigure(p.maxContext()));
+        out.println("(a sliding layer holds at most blocks(window); pagedkv's GroupedKvCache, which frees a sliding group's"
+                + " blocks outside the window, holds up to one block more per sliding group between steps)");
     }
 
     private static String tokens(long v) {

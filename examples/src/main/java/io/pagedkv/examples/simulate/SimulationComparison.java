@@ -1,6 +1,8 @@
 package io.pagedkv.examples.simulate;
 
 import io.pagedkv.cache.CacheLayout;
+import io.pagedkv.cache.LayerGroups;
+import io.pagedkv.model.AttentionPattern;
 import io.pagedkv.workload.Trace;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,7 +10,9 @@ import java.util.function.Function;
 
 /**
  * One trace replayed under every allocation strategy with the same budget: paged first, then the
- * contiguous max-context and prompt+max-output baselines. Immutable once built.
+ * contiguous max-context and prompt+max-output baselines, then, for a model with sliding-window
+ * layers, the hybrid layout (layer groups whose sliding groups free blocks outside the window) against
+ * which {@code paged} is the all-global layout in the same memory. Immutable once built.
  *
  * @param config what was simulated
  * @param trace the replayed trace
@@ -16,10 +20,19 @@ import java.util.function.Function;
  * @param pagedScale full-scale bytes per byte the paged pool physically stores
  * @param pagedStorageHeadDim head dim of the paged pool's scaled storage shape
  * @param pagedTokensWritten tokens whose K/V the paged run encoded and wrote (re-prefills included)
- * @param results one result per strategy, paged first
+ * @param results one result per strategy, paged first, then the contiguous baselines, then {@code paged-hybrid}
+ *     when it ran
+ * @param groups the model's layer groups when the hybrid layout ran (the model has sliding layers and
+ *     no eviction policy is set), else null
+ * @param hybridBlocks blocks in the hybrid pool (0 when it did not run)
+ * @param hybridBlockBytes full-scale bytes of one group's block (0 when it did not run)
  */
 public record SimulationComparison(SimulationConfig config, Trace trace, long pagedBlocks, double pagedScale,
-        int pagedStorageHeadDim, long pagedTokensWritten, List<SimulationResult> results) {
+        int pagedStorageHeadDim, long pagedTokensWritten, List<SimulationResult> results, LayerGroups groups,
+        long hybridBlocks, long hybridBlockBytes) {
+
+    /** Name of the hybrid layout's result. */
+    public static final String HYBRID = "paged-hybrid";
 
     /** Copies the list. */
     public SimulationComparison {
@@ -49,7 +62,34 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
         try (ContiguousStrategy firstFit = ContiguousStrategy.promptPlusMaxOutput(config.memoryBytes(), layout.bytesPerToken())) {
             results.add(new ServingSimulator(trace, firstFit, progress.apply(firstFit.name())).run());
         }
-        return new SimulationComparison(config, trace, blocks, scale, headDim, written, results);
+        LayerGroups groups = hybridGroups(config);
+        long hybridBlocks = 0;
+        long hybridBlockBytes = 0;
+        if (groups != null) {
+            try (HybridPagedStrategy hybrid = new HybridPagedStrategy(layout, groups, config.memoryBytes())) {
+                results.add(new ServingSimulator(trace, hybrid, progress.apply(hybrid.name())).run());
+                hybridBlocks = hybrid.totalBlocks();
+                hybridBlockBytes = hybrid.groupBlockBytes();
+            }
+        }
+        return new SimulationComparison(config, trace, blocks, scale, headDim, written, results, groups, hybridBlocks,
+                hybridBlockBytes);
+    }
+
+    /**
+     * The layer groups the hybrid layout runs with: those of a model with sliding layers when no
+     * eviction policy is set (a policy already bounds every layer); null otherwise.
+     */
+    static LayerGroups hybridGroups(SimulationConfig config) {
+        if (config.model().pattern() == AttentionPattern.GLOBAL || config.policy() != EvictionChoice.NONE) {
+            return null;
+        }
+        return LayerGroups.of(config.model());
+    }
+
+    /** Whether the hybrid layout ran. */
+    public boolean hasHybrid() {
+        return groups != null;
     }
 
     /** The result of the strategy named {@code name}. */
@@ -59,6 +99,7 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
                 return r;
             }
         }
-        throw new IllegalArgumentException("strategy: '" + name + "' (expected: paged, contiguous-max or first-fit)");
+        throw new IllegalArgumentException("strategy: '" + name + "' (expected: paged, contiguous-max, first-fit"
+                + (hasHybrid() ? " or " + HYBRID : "") + ")");
     }
 }

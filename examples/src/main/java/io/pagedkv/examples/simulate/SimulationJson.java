@@ -39,6 +39,11 @@ public final class SimulationJson {
             g.writeNumberField("meanPromptTokens", c.trace().meanPromptTokens());
             g.writeNumberField("meanOutputTokens", c.trace().meanOutputTokens());
             g.writeNumberField("sharedPrefixShare", c.trace().sharedPrefixShare());
+            if (c.hasHybrid()) {
+                g.writeStringField("layerGroups", c.groups().toString());
+                g.writeNumberField("hybridBlocks", c.hybridBlocks());
+                g.writeNumberField("hybridBlockBytes", c.hybridBlockBytes());
+            }
             g.writeArrayFieldStart("results");
             for (SimulationResult r : c.results()) {
                 g.writeStartObject();

@@ -31,6 +31,12 @@ public final class SimulationReport {
                         : cfg.policy().create(cfg.kvBudget()).name() + " per request (paged only: the baselines keep every token)");
         out.printf(Locale.ROOT, "paged K/V really written into a PagedKvCache at 1/%,.0f scale (1 layer, 1 KV head, head dim %d): "
                 + "%,d tokens%n", c.pagedScale(), c.pagedStorageHeadDim(), c.pagedTokensWritten());
+        if (c.hasHybrid()) {
+            out.printf(Locale.ROOT, "layer groups %s: %s pool of %,d blocks of %d tokens (%,d bytes each: one group's %d layers),"
+                    + " sliding groups free blocks outside the window; paged treats every layer as global%n", c.groups(),
+                    SimulationComparison.HYBRID, c.hybridBlocks(), cfg.blockSize(), c.hybridBlockBytes(),
+                    c.groups().layersPerGroup());
+        }
         out.println("contiguous baselines are bookkeeping only (first-fit regions, nothing written)");
         out.println();
         List<SimulationResult> rs = c.results();
@@ -55,9 +61,19 @@ public final class SimulationReport {
         SimulationResult paged = rs.get(0);
         for (int i = 1; i < rs.size(); i++) {
             SimulationResult base = rs.get(i);
+            if (base.strategy().equals(SimulationComparison.HYBRID)) {
+                continue;
+            }
             out.printf(Locale.ROOT, "paged vs %s: %.2fx mean concurrency, %.2fx peak concurrency, %.2fx fewer steps%n",
                     base.strategy(), paged.meanConcurrency() / base.meanConcurrency(),
                     (double) paged.peakConcurrency() / base.peakConcurrency(), (double) base.steps() / paged.steps());
+        }
+        if (c.hasHybrid()) {
+            SimulationResult hybrid = c.result(SimulationComparison.HYBRID);
+            out.printf(Locale.ROOT, "%s vs paged (all layers global), same memory: %.2fx mean concurrency, %.2fx peak"
+                    + " concurrency, %.2fx fewer steps%n", SimulationComparison.HYBRID,
+                    hybrid.meanConcurrency() / paged.meanConcurrency(),
+                    (double) hybrid.peakConcurrency() / paged.peakConcurrency(), (double) paged.steps() / hybrid.steps());
         }
         out.flush();
     }

@@ -107,6 +107,32 @@ class PlanCommandTest {
     }
 
     @Test
+    void aHybridModelShowsTheMemoryItsSlidingLayersSaveAgainstAllGlobal() {
+        Run r = run("plan", "-m", "gemma-2-9b", "-c", "32k", "-n", "8");
+        assertEquals(0, r.exit(), r.err());
+        String out = oneSpace(r.out());
+        assertTrue(out.contains("sliding window vs all layers global (21 of 42 layers slide over 4,096 tokens)"), r.out());
+        // q8_0: 2 x 8 heads x 272 bytes = 4,352 bytes per token per layer;
+        // all global 42 x 32,768 tokens, sliding 21 x 32,768 + 21 x 4,096 tokens
+        assertTrue(out.contains("KV cache per request (32,768 tok) 5,989,466,112 3,369,074,688 43.8%"), r.out());
+        assertTrue(out.contains("largest concurrency at 32,768 tok 13 23"), r.out());
+
+        Run oss = run("plan", "-m", "gpt-oss-20b", "-c", "128k", "-n", "4", "--gpu", "rtx-4090");
+        assertEquals(0, oss.exit(), oss.err());
+        String o = oneSpace(oss.out());
+        assertTrue(o.contains("(12 of 24 layers slide over 128 tokens)"), oss.out());
+        assertTrue(o.contains("fits no yes"), "all-global does not fit a 4090, the hybrid layout does:\n" + oss.out());
+
+        Run mistral = run("plan", "-m", "mistral-7b", "-c", "32k", "-n", "4", "--json");
+        assertEquals(0, mistral.exit(), mistral.err());
+        // 32 layers x 2 x 8 heads x 136 bytes (q8_0 of 128) x (32,768 - 4,096) tokens x 4 requests
+        assertTrue(mistral.out().contains("\"kvSavedBySlidingWindow\" : 7985954816"), mistral.out());
+
+        Run llama = run("plan", "-m", "llama-3.1-8b");
+        assertFalse(llama.out().contains("sliding window vs"), "a global model has no such section");
+    }
+
+    @Test
     void aSlidingModelHasUnlimitedContext() {
         Run r = run("plan", "-m", "mistral-7b", "--gpu", "rtx-4090", "-k", "f16", "-n", "1");
         assertEquals(0, r.exit(), r.err());

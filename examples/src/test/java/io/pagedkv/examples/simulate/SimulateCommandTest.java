@@ -93,4 +93,25 @@ class SimulateCommandTest {
         assertNotEquals(0, b.exit());
         assertTrue(b.err().contains("kv-budget: 4"), b.err());
     }
+
+    @Test
+    void aHybridModelIsAlsoRunWithLayerGroupsAndComparedToAllGlobalInTheSameMemory() {
+        Run oss = run("simulate", "--model", "gpt-oss-20b", "--memory", "128MiB", "--requests", "200");
+        assertEquals(0, oss.exit(), oss.err());
+        assertTrue(oss.out().contains("layer groups LayerGroups[sliding(128) x12, global x12]"), oss.out());
+        assertTrue(oss.out().contains("paged-hybrid"), oss.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "paged-hybrid vs paged \\(all layers global\\), same memory: ([0-9.]+)x mean concurrency").matcher(oss.out());
+        assertTrue(m.find(), oss.out());
+        assertTrue(Double.parseDouble(m.group(1)) > 1.2, "a 128-token window frees most of the sliding half:\n" + oss.out());
+
+        Run gemma = run("simulate", "--model", "gemma-2-9b", "--workload", "alpaca", "--requests", "50", "--memory", "1GiB");
+        assertEquals(0, gemma.exit(), gemma.err());
+        assertTrue(gemma.out().contains("paged-hybrid vs paged (all layers global), same memory: 1.00x mean concurrency"),
+                "alpaca requests never reach gemma-2's 4,096-token window:\n" + gemma.out());
+
+        Run llama = run("simulate", "--workload", "alpaca", "--requests", "20", "--memory", "256MiB");
+        assertEquals(0, llama.exit(), llama.err());
+        assertTrue(!llama.out().contains("paged-hybrid"), "an all-global model runs no hybrid layout:\n" + llama.out());
+    }
 }
