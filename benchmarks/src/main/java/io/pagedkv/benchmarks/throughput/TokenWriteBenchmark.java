@@ -69,7 +69,7 @@ public class TokenWriteBenchmark {
     public static final int TOKENS = 512;
 
     /** The KV storage type. */
-    @Param({"F16", "F32"})
+    @Param({"F16", "BF16", "F32"})
     public String dtype;
 
     private CacheLayout layout;
