@@ -141,7 +141,8 @@ if [ "$mode" = short ]; then
   echo "== tiers --short" >&2
   "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.tier.TierResults --short
 else
-  jmh '\.(BlockPoolBenchmark|PrefixCacheBenchmark|EvictionStepBenchmark)\.'
+  jmh '\.(BlockPoolBenchmark|EvictionStepBenchmark)\.'
+  report io.pagedkv.benchmarks.allocator.PrefixCostReport --out "$out"
   report io.pagedkv.benchmarks.attention.AttentionRatioReport --out "$out"
   jmh '\.SmallHeadAttentionBenchmark\.'
   report io.pagedkv.benchmarks.codec.CodecRatioReport --out "$out"

@@ -17,7 +17,8 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs {@link PrefixCacheBenchmark} (at its annotations' settings unless JMH options follow) and prints,
+ * Runs {@link PrefixCacheBenchmark} (every method, at its annotations' settings unless JMH options follow;
+ * JMH prints them all) and prints,
  * per prompt length, the prefix cache's cost per block (issue 27, goal 3): a hit's lookup (open +
  * close of a fully cached prompt), the part of it that is hashing and runs before the index's lock
  * ({@code hashPrompt}), the rest (one table probe, the ids' check and a retain per block under the
@@ -46,7 +47,7 @@ public final class PrefixCostReport {
         String before = loadAverage();
         Collection<RunResult> results = new Runner(new OptionsBuilder()
                 .parent(new CommandLineOptions(jmhArgs.toArray(String[]::new)))
-                .include("\\.PrefixCacheBenchmark\\.(lookupHit|hashPrompt|commit)$").shouldFailOnError(true).build()).run();
+                .include("\\.PrefixCacheBenchmark\\.").shouldFailOnError(true).build()).run();
         String after = loadAverage();
         // promptTokens -> method -> ns per op
         Map<Integer, Map<String, double[]>> byPrompt = new TreeMap<>();
