@@ -49,9 +49,9 @@ import java.lang.invoke.VarHandle;
  * thread that lost the race, a later allocation) sets any block slices still missing, so no thread
  * waits for another's reservation; memory that lost the race is kept as a spare for the next chunk.
  * Threads that allocate and free committed blocks never wait for any of it; an allocation that needs a
- * new chunk commits it and then takes its blocks, all or nothing. Ids in a thread cache are always of committed chunks. Block
- * {@code id} is bytes {@code [(id % blocksPerChunk) * bytesPerBlock, +bytesPerBlock)} of chunk
- * {@code id / blocksPerChunk}. {@link #close()} frees all chunks at once; a segment obtained earlier
+ * new chunk commits it and then takes its blocks, all or nothing. Ids in a thread cache are always of
+ * committed chunks. Block {@code id} is bytes
+ * {@code [(id % blocksPerChunk) * bytesPerBlock, +bytesPerBlock)} of chunk {@code id / blocksPerChunk}. {@link #close()} frees all chunks at once; a segment obtained earlier
  * then throws {@link IllegalStateException} on access instead of reading freed memory. The content of a
  * newly allocated block is unspecified (zero on first use, stale bytes after reuse): a reader must only
  * read bytes its own owner wrote ({@link Sequence} enforces that with its written mark).
@@ -140,7 +140,6 @@ public final class BlockPool implements AutoCloseable {
     private final long bytesPerBlock;
     private final int blocksPerChunk;
     private final Object lock = new Object();
-    /** Guards chunk reservation; taken without {@link #lock}, or before it (close). */
     private final Arena arena;
     /** Null when no faults are injected (the common case: one null check per allocation). */
     private final FaultInjector faults;

@@ -17,14 +17,14 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs {@link PrefixCacheBenchmark} (every method, at its annotations' settings unless JMH options follow;
- * JMH prints them all) and prints,
- * per prompt length, the prefix cache's cost per block (issue 27, goal 3): a hit's lookup (open +
- * close of a fully cached prompt), the part of it that is hashing and runs before the index's lock
- * ({@code hashPrompt}), the rest (one table probe, the ids' check and a retain per block under the
- * lock, and the close that hands the blocks back to the LRU), and a commit; then each per-block figure at the longest prompt over the shortest (about 1 when
- * the cost is O(blocks)). The load average before and after is printed. With {@code --out DIR} the
- * table is also written to {@code DIR/prefix.md}. A program; not thread-safe.
+ * Runs {@link PrefixCacheBenchmark} (every method, at its annotations' settings unless JMH options
+ * follow; JMH prints them all) and prints, per prompt length, the prefix cache's cost per block
+ * (issue 27, goal 3): a hit's lookup (open + close of a fully cached prompt), the part of it that is
+ * hashing and runs before the index's lock ({@code hashPrompt}), the rest (one table probe, the ids'
+ * check and a retain per block under the lock, and the close that hands the blocks back to the LRU),
+ * and a commit; then each per-block figure at the longest prompt over the shortest (about 1 when the
+ * cost is O(blocks)). The load average before and after is printed. With {@code --out DIR} the table
+ * is also written to {@code DIR/prefix.md}. A program; not thread-safe.
  */
 public final class PrefixCostReport {
 
