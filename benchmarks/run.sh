@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the JMH benchmarks: benchmarks/run.sh short|full [all|attention|codecs|pool], or benchmarks/run.sh pool
+# Runs the JMH benchmarks: benchmarks/run.sh short|full [all|attention|codecs|pool|prefix|write], or benchmarks/run.sh pool
 #   short: every benchmark's smallest case, 1 fork, one 200 ms warmup and one 200 ms measured
 #          iteration (a few minutes);
 #          a smoke run: its times are not for quoting.
@@ -16,6 +16,11 @@
 #     attention: AttentionRatioReport (paged vs the same loops over contiguous segments vs a segment
 #                scan of the same K/V bytes) and SmallHeadAttentionBenchmark; ~8 min full
 #     codecs:    CodecRatioReport (Java scalar, Java vector and the native C anchor in one run); ~6 min full
+#     prefix:    PrefixCostReport (PrefixCacheBenchmark: hit lookup, its hashing, commit, per block, at 512 and
+#                8192 prompt tokens; issue 27 goal 3); ~3 min full
+#     write:     TokenWriteBenchmark (one token's K/V for all layers: the bulk writer, the per-sequence API, the
+#                per-head and per-token-run raw copies and a flat copy, F16/BF16/F32; issue 27 goal 5), table to
+#                benchmarks/results/tokenwrite.txt; ~3 min full
 # The native C anchor (benchmarks/src/main/c/kvcodecs.c) is built into benchmarks/target/native/ with
 # gcc -O3 -march=native when gcc is on the PATH; without gcc the C columns stay empty. ./mvnw verify
 # never needs it.
@@ -33,11 +38,11 @@ if [ "$mode" = pool ]; then
 fi
 case "$mode" in
   short|full) ;;
-  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs|pool] (got: '${mode}')" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs|pool|prefix|write] (got: '${mode}')" >&2; exit 2 ;;
 esac
 case "$section" in
-  all|attention|codecs|pool) ;;
-  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs|pool] (got section: '${section}')" >&2; exit 2 ;;
+  all|attention|codecs|pool|prefix|write) ;;
+  *) echo "usage: benchmarks/run.sh short|full [all|attention|codecs|pool|prefix|write] (got section: '${section}')" >&2; exit 2 ;;
 esac
 . "$root/.ci/find-jdk25.sh"
 pagedkv_find_jdk25
@@ -91,6 +96,26 @@ if [ "$section" = pool ]; then
   echo "load average after: $(cat /proc/loadavg)" >&2
   exit 0
 fi
+if [ "$section" = prefix ]; then
+  if [ "$mode" = short ]; then
+    report io.pagedkv.benchmarks.allocator.PrefixCostReport -f 1 -wi 1 -w 200ms -i 1 -r 200ms
+  else
+    report io.pagedkv.benchmarks.allocator.PrefixCostReport --out "$out"
+  fi
+  echo "run.sh: done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  exit 0
+fi
+if [ "$section" = write ]; then
+  echo "load average before: $(cat /proc/loadavg)" >&2
+  if [ "$mode" = short ]; then
+    jmh '\.TokenWriteBenchmark\.' -f 1 -wi 1 -w 200ms -i 1 -r 200ms
+  else
+    mkdir -p "$out"
+    jmh '\.TokenWriteBenchmark\.' -rf text -rff "$out/tokenwrite.txt"
+  fi
+  echo "load average after: $(cat /proc/loadavg)" >&2
+  exit 0
+fi
 if [ "$section" = codecs ]; then
   if [ "$mode" = short ]; then
     report io.pagedkv.benchmarks.codec.CodecRatioReport -f 1 -wi 3 -w 1s -i 2 -r 1s
@@ -116,7 +141,8 @@ if [ "$mode" = short ]; then
   echo "== tiers --short" >&2
   "${java[@]}" -cp "$jar" io.pagedkv.benchmarks.tier.TierResults --short
 else
-  jmh '\.(BlockPoolBenchmark|PrefixCacheBenchmark|EvictionStepBenchmark)\.'
+  jmh '\.(BlockPoolBenchmark|EvictionStepBenchmark)\.'
+  report io.pagedkv.benchmarks.allocator.PrefixCostReport --out "$out"
   report io.pagedkv.benchmarks.attention.AttentionRatioReport --out "$out"
   jmh '\.SmallHeadAttentionBenchmark\.'
   report io.pagedkv.benchmarks.codec.CodecRatioReport --out "$out"

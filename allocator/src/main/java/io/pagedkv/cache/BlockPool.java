@@ -44,11 +44,14 @@ import java.lang.invoke.VarHandle;
  * Blocks live in chunks of {@link #blocksPerChunk()} blocks; a chunk is reserved from one shared
  * {@link Arena} the first time one of its blocks is allocated, so a pool of many GiB costs nothing
  * until used ({@code Arena.allocate} zero-fills, hence the lazy chunks). The reservation (and its
- * zero-fill) runs outside the pool's lock, under a separate commit lock, so threads that allocate and
- * free committed blocks never wait for it; an allocation that needs a new chunk commits it and then
- * takes its blocks, all or nothing. Ids in a thread cache are always of committed chunks. Block
- * {@code id} is bytes {@code [(id % blocksPerChunk) * bytesPerBlock, +bytesPerBlock)} of chunk
- * {@code id / blocksPerChunk}. {@link #close()} frees all chunks at once; a segment obtained earlier
+ * zero-fill) holds no lock: the thread that needs the chunk reserves memory, publishes it with one
+ * compare-and-set on the chunk's slot, and every thread that finds the slot set (the winner, a
+ * thread that lost the race, a later allocation) sets any block slices still missing, so no thread
+ * waits for another's reservation; memory that lost the race is kept as a spare for the next chunk.
+ * Threads that allocate and free committed blocks never wait for any of it; an allocation that needs a
+ * new chunk commits it and then takes its blocks, all or nothing. Ids in a thread cache are always of
+ * committed chunks. Block {@code id} is bytes
+ * {@code [(id % blocksPerChunk) * bytesPerBlock, +bytesPerBlock)} of chunk {@code id / blocksPerChunk}. {@link #close()} frees all chunks at once; a segment obtained earlier
  * then throws {@link IllegalStateException} on access instead of reading freed memory. The content of a
  * newly allocated block is unspecified (zero on first use, stale bytes after reuse): a reader must only
  * read bytes its own owner wrote ({@link Sequence} enforces that with its written mark).
@@ -110,6 +113,8 @@ public final class BlockPool implements AutoCloseable {
     private static final VarHandle SEGMENTS = MethodHandles.arrayElementVarHandle(MemorySegment[].class);
     private static final VarHandle SHARED;
     private static final VarHandle CHUNKS;
+    private static final VarHandle FAILURES;
+    private static final VarHandle SPARE;
     private static final VarHandle STATE;
     private static final VarHandle OWNER;
     private static final BlockCache[] NO_CACHES = new BlockCache[0];
@@ -122,6 +127,8 @@ public final class BlockPool implements AutoCloseable {
             MethodHandles.Lookup l = MethodHandles.lookup();
             SHARED = l.findVarHandle(BlockPool.class, "sharedBlocks", int.class);
             CHUNKS = l.findVarHandle(BlockPool.class, "committedChunks", int.class);
+            FAILURES = l.findVarHandle(BlockPool.class, "commitFailures", long.class);
+            SPARE = l.findVarHandle(BlockPool.class, "spare", MemorySegment.class);
             STATE = l.findVarHandle(BlockPool.class, "state", long.class);
             OWNER = l.findVarHandle(BlockPool.class, "owner", Thread.class);
         } catch (ReflectiveOperationException e) {
@@ -133,8 +140,6 @@ public final class BlockPool implements AutoCloseable {
     private final long bytesPerBlock;
     private final int blocksPerChunk;
     private final Object lock = new Object();
-    /** Guards chunk reservation; taken without {@link #lock}, or before it (close). */
-    private final Object commitLock = new Object();
     private final Arena arena;
     /** Null when no faults are injected (the common case: one null check per allocation). */
     private final FaultInjector faults;
@@ -176,7 +181,10 @@ public final class BlockPool implements AutoCloseable {
      * word, so the owner's change is two stores of it; written under the lock or by the owner.
      */
     private long state;
+    /** Chunk reservations that failed; changed with an atomic add. */
     private long commitFailures;
+    /** Zero-filled memory of a chunk reservation that lost its race, never handed out: the next chunk's. */
+    private MemorySegment spare;
     private volatile boolean closed;
     /** {@link #closed} for the owner's fast path (a plain read: close must not race the owner's changes). */
     private boolean closedPlain;
@@ -1419,41 +1427,64 @@ public final class BlockPool implements AutoCloseable {
     }
 
     /**
-     * Reserves the memory of {@code chunk} unless it is reserved already; under the commit lock only,
-     * so allocations of committed blocks go on meanwhile.
+     * Reserves the memory of {@code chunk} unless it is reserved already, holding no lock: the memory
+     * is published with one compare-and-set on the chunk's slot, and whoever finds the slot set (this
+     * thread or another) sets the block slices still missing, so the caller never waits for another
+     * thread's reservation. Memory that lost the race becomes the {@link #spare} of a later chunk.
      *
      * @return {@code false} if the memory could not be reserved (nothing changed but the failure count)
+     * @throws IllegalStateException if the pool is closed (also when it closes during the reservation)
      */
     private boolean commitChunk(int chunk) {
-        synchronized (commitLock) {
-            checkOpen();
-            if (SEGMENTS.getAcquire(chunks, chunk) != null) {
-                return true;
-            }
-            int first = chunk * blocksPerChunk;
-            int count = Math.min(blocksPerChunk, blockCount - first);
-            MemorySegment memory;
-            try {
-                if (faults != null && faults.failChunkCommit(chunk)) {
-                    throw new OutOfMemoryError("injected: commit of chunk " + chunk + " (" + count * bytesPerBlock
-                            + " bytes)");
+        checkOpen();
+        MemorySegment memory = (MemorySegment) SEGMENTS.getAcquire(chunks, chunk);
+        if (memory == null) {
+            int count = Math.min(blocksPerChunk, blockCount - chunk * blocksPerChunk);
+            long bytes = count * bytesPerBlock;
+            MemorySegment mine = takeSpare(bytes);
+            if (mine == null) {
+                try {
+                    if (faults != null && faults.failChunkCommit(chunk)) {
+                        throw new OutOfMemoryError("injected: commit of chunk " + chunk + " (" + bytes + " bytes)");
+                    }
+                    mine = arena.allocate(bytes, CHUNK_ALIGNMENT);
+                } catch (OutOfMemoryError e) {
+                    // Off-heap memory the machine could not give: the allocation answers "no" and a later
+                    // one tries again (freed blocks of committed chunks keep the pool working meanwhile).
+                    FAILURES.getAndAdd(this, 1L);
+                    return false;
+                } catch (IllegalStateException e) {
+                    checkOpen(); // the arena closed under the reservation: the pool's own message
+                    throw e;
                 }
-                memory = arena.allocate(count * bytesPerBlock, CHUNK_ALIGNMENT);
-            } catch (OutOfMemoryError e) {
-                // Off-heap memory the machine could not give: the allocation answers "no" and a later
-                // one tries again (freed blocks of committed chunks keep the pool working meanwhile).
-                commitFailures++;
-                return false;
             }
-            for (int i = 0; i < count; i++) {
+            memory = (MemorySegment) SEGMENTS.compareAndExchange(chunks, chunk, null, mine);
+            if (memory == null) {
+                memory = mine;
+                CHUNKS.getAndAdd(this, 1);
+            } else {
+                SPARE.compareAndSet(this, null, mine); // lost the race; a third racer's memory waits for close
+            }
+        }
+        int first = chunk * blocksPerChunk;
+        int count = Math.min(blocksPerChunk, blockCount - first);
+        for (int i = 0; i < count; i++) {
+            if (SEGMENTS.getAcquire(blocks, first + i) == null) {
                 MemorySegment slice = memory.asSlice(i * bytesPerBlock, bytesPerBlock);
                 SEGMENTS.setRelease(readOnlyBlocks, first + i, slice.asReadOnly());
                 SEGMENTS.setRelease(blocks, first + i, slice);
             }
-            SEGMENTS.setRelease(chunks, chunk, memory);
-            CHUNKS.setRelease(this, committedChunks + 1);
-            return true;
         }
+        return true;
+    }
+
+    /** The spare memory if it holds {@code bytes} (taken), else null (a spare too small stays). */
+    private MemorySegment takeSpare(long bytes) {
+        MemorySegment s = (MemorySegment) SPARE.getAcquire(this);
+        if (s == null || s.byteSize() < bytes || !SPARE.compareAndSet(this, s, null)) {
+            return null;
+        }
+        return s.byteSize() == bytes ? s : s.asSlice(0, bytes);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1545,15 +1576,15 @@ public final class BlockPool implements AutoCloseable {
 
     /** Bytes of off-heap memory reserved so far (whole chunks). */
     public long reservedBytes() {
-        synchronized (commitLock) {
-            long bytes = 0;
-            for (MemorySegment c : chunks) {
-                if (c != null) {
-                    bytes += c.byteSize();
-                }
+        long bytes = 0;
+        for (int i = 0; i < chunks.length; i++) {
+            MemorySegment c = (MemorySegment) SEGMENTS.getAcquire(chunks, i);
+            if (c != null) {
+                bytes += c.byteSize();
             }
-            return bytes;
         }
+        MemorySegment s = (MemorySegment) SPARE.getAcquire(this);
+        return s == null ? bytes : bytes + s.byteSize();
     }
 
     /** Chunks reserved so far. */
@@ -1563,9 +1594,7 @@ public final class BlockPool implements AutoCloseable {
 
     /** Chunk reservations that failed for lack of memory (or by an injected fault) since creation. */
     public long chunkCommitFailures() {
-        synchronized (commitLock) {
-            return commitFailures;
-        }
+        return (long) FAILURES.getVolatile(this);
     }
 
     /**
@@ -1621,8 +1650,9 @@ public final class BlockPool implements AutoCloseable {
 
     /**
      * Releases all memory at once (blocks in thread caches included); afterwards every operation but
-     * the queries throws {@link IllegalStateException}. Idempotent. Waits for a chunk commit in
-     * progress and for every thread cache's change in progress. May be called from any thread, also
+     * the queries throws {@link IllegalStateException}. Idempotent. Waits for every thread cache's
+     * change in progress; a chunk reservation in progress on another thread fails with
+     * {@link IllegalStateException} (its memory, if reserved, is freed with the rest). May be called from any thread, also
      * for an {@code OWNER} pool, but must not race with the owner's changes.
      *
      * @throws IllegalStateException if the memory is still in use by an I/O operation on a block's
@@ -1631,26 +1661,24 @@ public final class BlockPool implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (commitLock) {
-            synchronized (lock) {
-                if (closed) {
-                    return;
-                }
-                BlockCache[] cs = cached ? caches : NO_CACHES;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            BlockCache[] cs = cached ? caches : NO_CACHES;
+            for (BlockCache c : cs) {
+                c.lock(); // no cached allocation or free is half done, and none starts until closed is set
+            }
+            try {
+                arena.close();
+                closed = true;
+                closedPlain = true;
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("block pool: memory in use (" + e.getMessage()
+                        + "; expected: no I/O on a block's buffer); the pool stays open, close it again later", e);
+            } finally {
                 for (BlockCache c : cs) {
-                    c.lock(); // no cached allocation or free is half done, and none starts until closed is set
-                }
-                try {
-                    arena.close();
-                    closed = true;
-                    closedPlain = true;
-                } catch (IllegalStateException e) {
-                    throw new IllegalStateException("block pool: memory in use (" + e.getMessage()
-                            + "; expected: no I/O on a block's buffer); the pool stays open, close it again later", e);
-                } finally {
-                    for (BlockCache c : cs) {
-                        c.unlock();
-                    }
+                    c.unlock();
                 }
             }
         }

@@ -389,7 +389,13 @@ public final class PagedKvCache implements AutoCloseable {
             throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
         }
         checkOpen();
-        long r = prefix.peek(prompt, Math.max(0, length - 1), keys.inGroup(group));
+        int maxTokens = Math.max(0, length - 1);
+        PrefixKeys groupKeys = keys.inGroup(group);
+        // hashed here, outside the index's lock; the probe reads one hash per block
+        long[] hashes = prefix.enabled()
+                ? BlockHashes.ofPrompt(prefix.hasher(), prompt, maxTokens, groupKeys, layout.blockSize())
+                : BlockHashes.NONE;
+        long r = prefix.peek(prompt, maxTokens, groupKeys, hashes);
         int blocks = (int) (r >>> 32);
         return new PrefixProbe(blocks * layout.blockSize(), blocks, (int) r);
     }

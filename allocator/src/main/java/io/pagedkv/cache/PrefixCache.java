@@ -54,6 +54,11 @@ final class PrefixCache {
         return enabled;
     }
 
+    /** The hasher that names blocks; callers hash with it outside this object's lock ({@link BlockHashes}). */
+    PrefixHasher hasher() {
+        return hasher;
+    }
+
     /** Turns caching on or off; turning it off drops the whole index. */
     synchronized void setEnabled(boolean on) {
         if (!on) {
@@ -67,23 +72,24 @@ final class PrefixCache {
 
     /**
      * Finds the longest chain of cached blocks matching {@code tokens[0 .. maxTokens)}, retains each
-     * block for the caller and fills {@code chainOut}/{@code blocksOut}.
+     * block for the caller and fills {@code chainOut}/{@code blocksOut}. {@code hashes} holds the
+     * blocks' chained hashes ({@link BlockHashes#ofPrompt}, computed before the call, outside the lock):
+     * one table lookup per block.
      *
      * @return the number of blocks reused
      */
-    synchronized int match(int[] tokens, int maxTokens, PrefixKeys keys, PrefixEntry[] chainOut, int[] blocksOut) {
+    synchronized int match(int[] tokens, int maxTokens, PrefixKeys keys, long[] hashes, PrefixEntry[] chainOut,
+            int[] blocksOut) {
         queries++;
         queryTokens += tokens.length;
         if (!enabled) {
             return 0;
         }
-        int full = maxTokens / blockSize;
+        int full = Math.min(maxTokens / blockSize, hashes.length); // shorter if hashed while caching was off
         PrefixEntry parent = null;
-        long parentHash = PrefixHasher.ROOT;
         int n = 0;
         while (n < full) {
-            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, keys.hashKey(n, blockSize));
-            PrefixEntry e = find(h, parent, tokens, n, keys);
+            PrefixEntry e = find(hashes[n], parent, tokens, n, keys);
             if (e == null) {
                 break;
             }
@@ -94,7 +100,6 @@ final class PrefixCache {
             chainOut[n] = e;
             blocksOut[n] = e.blockId;
             parent = e;
-            parentHash = h;
             n++;
         }
         if (n > 0) {
@@ -109,21 +114,20 @@ final class PrefixCache {
      * no reference taken, no LRU move, no counter changed (an engine's admission probe; a refused
      * request must leave the cache exactly as it was).
      *
+     * @param hashes the blocks' chained hashes, as for {@link #match}
      * @return the matching blocks in the high 32 bits, and how many of them sit in the LRU
      *     (cached-unreferenced: reusing them takes them out of {@link #available()}) in the low 32 bits
      */
-    synchronized long peek(int[] tokens, int maxTokens, PrefixKeys keys) {
+    synchronized long peek(int[] tokens, int maxTokens, PrefixKeys keys, long[] hashes) {
         if (!enabled) {
             return 0;
         }
-        int full = maxTokens / blockSize;
+        int full = Math.min(maxTokens / blockSize, hashes.length); // shorter if hashed while caching was off
         PrefixEntry parent = null;
-        long parentHash = PrefixHasher.ROOT;
         int n = 0;
         int inLru = 0;
         while (n < full) {
-            long h = hasher.hash(parentHash, tokens, n * blockSize, blockSize, keys.hashKey(n, blockSize));
-            PrefixEntry e = find(h, parent, tokens, n, keys);
+            PrefixEntry e = find(hashes[n], parent, tokens, n, keys);
             if (e == null) {
                 break;
             }
@@ -131,7 +135,6 @@ final class PrefixCache {
                 inLru++;
             }
             parent = e;
-            parentHash = h;
             n++;
         }
         return ((long) n << 32) | inLru;
@@ -150,7 +153,8 @@ final class PrefixCache {
     // commit
 
     /**
-     * Indexes the full blocks {@code [chainLength, fullBlocks)} of a sequence (its K/V written). A
+     * Indexes the full blocks {@code [chainLength, fullBlocks)} of a sequence (its K/V written), named by
+     * {@code hashes[i]}, the sequence's chained block hashes (computed as its tokens were appended). A
      * block whose prefix is already indexed under another block is not indexed twice; the existing
      * entry continues the chain.
      *
@@ -160,8 +164,8 @@ final class PrefixCache {
      *
      * @return the new chain length (stops early at a chain broken by reclaim or reset)
      */
-    synchronized int commit(int[] table, int[] tokens, PrefixKeys keys, PrefixEntry[] chain, int chainLength,
-            int fullBlocks, int adoptedFrom) {
+    synchronized int commit(int[] table, int[] tokens, PrefixKeys keys, long[] hashes, PrefixEntry[] chain,
+            int chainLength, int fullBlocks, int adoptedFrom) {
         if (!enabled) {
             return chainLength;
         }
@@ -177,8 +181,7 @@ final class PrefixCache {
             if (parent != null && !parent.live) {
                 break;
             }
-            long parentHash = parent == null ? PrefixHasher.ROOT : parent.hash;
-            long h = hasher.hash(parentHash, tokens, i * blockSize, blockSize, keys.hashKey(i, blockSize));
+            long h = hashes[i];
             PrefixEntry e = find(h, parent, tokens, i, keys);
             if (e == null) {
                 int block = table[i];

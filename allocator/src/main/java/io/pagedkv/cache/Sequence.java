@@ -81,7 +81,7 @@ public final class Sequence implements AutoCloseable {
     private final int[] cowScratch = new int[1];
 
     Sequence(PagedKvCache cache, long id) {
-        this(cache, id, NO_BLOCKS, 0, 0, null, new SequencePrefix());
+        this(cache, id, NO_BLOCKS, 0, 0, null, new SequencePrefix(cache.prefix().hasher(), cache.layout().blockSize()));
     }
 
     private Sequence(PagedKvCache cache, long id, int[] table, int blockCount, int length, WrittenMark written,
@@ -110,9 +110,13 @@ public final class Sequence implements AutoCloseable {
         int maxTokens = Math.max(0, prompt.length - 1);
         PrefixEntry[] hit = new PrefixEntry[maxTokens / blockSize + 1];
         int[] blocks = new int[Math.max(4, maxTokens / blockSize + 1)];
-        int n = cache.prefix().match(prompt, maxTokens, keys, hit, blocks);
+        PrefixCache index = cache.prefix();
+        // hashed here, outside the index's lock; the lookup reads one hash per block
+        long[] hashes = index.enabled() ? BlockHashes.ofPrompt(index.hasher(), prompt, maxTokens, keys, blockSize)
+                : BlockHashes.NONE;
+        int n = index.match(prompt, maxTokens, keys, hashes, hit, blocks);
         int tokens = n * blockSize;
-        prefix.start(prompt, keys, hit, n, blockSize);
+        prefix.start(prompt, keys, hashes, hit, n);
         this.table = blocks;
         this.blockCount = n;
         this.written.markAllAtLeast(tokens); // cached blocks were written by the request that committed them
@@ -141,7 +145,7 @@ public final class Sequence implements AutoCloseable {
             if (!appendLocked(n, blocksToAppendLocked(n))) {
                 return false;
             }
-            prefix.record(old, tokens, off, n);
+            prefix.record(old, tokens, off, n, cache.prefix().enabled());
             return true;
         } finally {
             structure.unlockWrite(stamp);
@@ -164,7 +168,7 @@ public final class Sequence implements AutoCloseable {
                 throw new PoolExhaustedException("sequence " + id + " appendTokens(" + n + ")", need, pool.freeBlocks(),
                         pool.blockCount());
             }
-            prefix.record(old, tokens, off, n);
+            prefix.record(old, tokens, off, n, cache.prefix().enabled());
         } finally {
             structure.unlockWrite(stamp);
         }
@@ -190,7 +194,7 @@ public final class Sequence implements AutoCloseable {
         long stamp = structure.writeLock();
         try {
             checkOpen();
-            return prefix.commit(cache.prefix(), table, length, written.min(), blockSize);
+            return prefix.commit(cache.prefix(), table, length, written.min());
         } finally {
             structure.unlockWrite(stamp);
         }
@@ -666,7 +670,7 @@ public final class Sequence implements AutoCloseable {
             checkPosition(to);
             int dstId = exclusiveBlock(to / blockSize);
             int srcId = table[from / blockSize];
-            prefix.forgetFrom(to, blockSize); // slot `to` now holds another token: no prefix chain may cover it
+            prefix.forgetFrom(to); // slot `to` now holds another token: no prefix chain may cover it
             MemorySegment src = pool.segment(srcId);
             MemorySegment dst = pool.segment(dstId);
             int fromSlot = from % blockSize;
@@ -742,7 +746,7 @@ public final class Sequence implements AutoCloseable {
     void forgetTokenIds(int from) {
         long stamp = structure.writeLock();
         try {
-            prefix.forgetFrom(Math.max(0, from), blockSize);
+            prefix.forgetFrom(Math.max(0, from));
         } finally {
             structure.unlockWrite(stamp);
         }
@@ -764,7 +768,7 @@ public final class Sequence implements AutoCloseable {
             for (int i = bc - 1; i >= newCount; i--) {
                 cache.releaseBlock(t[i]); // through the prefix index, so an indexed block joins its LRU
             }
-            prefix.forgetFrom(newLength, blockSize);
+            prefix.forgetFrom(newLength);
             written.lowerTo(newLength);
             blockCount = newCount;
             length = newLength;
@@ -796,7 +800,7 @@ public final class Sequence implements AutoCloseable {
             }
             blockCount = bc - 1;
             length = len - blockSize;
-            prefix.forgetFrom(index * blockSize, blockSize); // later blocks are no longer a prefix of the prompt
+            prefix.forgetFrom(index * blockSize); // later blocks are no longer a prefix of the prompt
             written.removed(index * blockSize, blockSize);
             cache.releaseBlock(released);
             cache.onAppend(-blockSize, -blockSize);

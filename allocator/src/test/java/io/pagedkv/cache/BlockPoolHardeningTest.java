@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -112,6 +113,64 @@ class BlockPoolHardeningTest {
             }
             assertTrue(committer.get(10, TimeUnit.SECONDS));
             assertEquals(1, pool.freeBlocks());
+        } finally {
+            release.countDown();
+            ex.shutdownNow();
+        }
+    }
+
+    /**
+     * Issue 27: no lock is held while a chunk is reserved. A thread that needs a chunk another thread
+     * is still reserving does not wait for it: it reserves its own and publishes first; the slower
+     * reservation loses the compare-and-set and serves the next chunk instead (no memory lost).
+     */
+    @Test
+    void aThreadNeedingAChunkAnotherIsReservingReservesItsOwnAndTheLoserServesTheNextChunk() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger[] commits = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
+        FaultInjector holdFirstCommitOfChunk1 = new FaultInjector() {
+            @Override
+            public boolean failAllocation(int blocks) {
+                return false;
+            }
+
+            @Override
+            public boolean failChunkCommit(int chunk) {
+                if (commits[chunk].getAndIncrement() == 0 && chunk == 1) {
+                    entered.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return false;
+            }
+        };
+        ExecutorService ex = Executors.newFixedThreadPool(2);
+        try (BlockPool pool = new BlockPool(6, 16, 2, holdFirstCommitOfChunk1)) {
+            pool.free(pool.allocate()); // chunk 0 committed
+            int[] slow = new int[3];
+            Future<Boolean> first = ex.submit(() -> pool.allocate(3, slow)); // ids 0, 1 and 2: needs chunk 1
+            assertTrue(entered.await(10, TimeUnit.SECONDS), "the first thread is inside chunk 1's reservation");
+            int[] fast = new int[3];
+            Future<Boolean> second = ex.submit(() -> pool.allocate(3, fast));
+            try {
+                assertTrue(second.get(5, TimeUnit.SECONDS));
+            } catch (TimeoutException e) {
+                throw new AssertionError("an allocation waited for another thread's reservation of the same chunk", e);
+            } finally {
+                release.countDown();
+            }
+            assertArrayEquals(new int[] {0, 1, 2}, fast, "the second thread reserved chunk 1 and took its ids");
+            assertTrue(first.get(10, TimeUnit.SECONDS));
+            assertArrayEquals(new int[] {3, 4, 5}, slow, "the first thread's memory lost the race and became chunk 2");
+            assertEquals(2, commits[1].get(), "chunk 1 reserved by both threads");
+            assertEquals(0, commits[2].get(), "chunk 2 needed no new reservation");
+            assertEquals(3, pool.committedChunks());
+            assertEquals(6 * 16, pool.reservedBytes(), "no memory beyond the three chunks");
+            assertEquals(0, pool.freeBlocks());
         } finally {
             release.countDown();
             ex.shutdownNow();

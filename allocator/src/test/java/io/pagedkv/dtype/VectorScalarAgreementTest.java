@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,6 +45,37 @@ class VectorScalarAgreementTest {
                 byte[] b = Hex.encode(scalar, x);
                 assertArrayEquals(Hex.decode(scalar, b, n), Hex.decode(vector, b, n), "decode, scale " + scale);
             }
+        }
+    }
+
+    /**
+     * Q4_0 heads of 128 values (four groups: the head path a cache's writes take): the same bytes as
+     * the scalar reference, including all-zero and all-negative-zero groups (scale -0), a group whose
+     * largest magnitude appears with both signs (the first one wins), and a group of one outlier.
+     */
+    @Test
+    void q4_0HeadsOf128AgreeByteForByteWithTheScalar() {
+        Random r = new Random(7);
+        KvCodec scalar = KvCodecs.scalar(KvDType.Q4_0);
+        KvCodec vector = KvCodecs.vector(KvDType.Q4_0).orElseThrow();
+        for (int trial = 0; trial < 200; trial++) {
+            float[] x = new float[128];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(8) - 4));
+            }
+            switch (trial % 5) {
+                case 0 -> Arrays.fill(x, 32, 64, 0f);
+                case 1 -> Arrays.fill(x, 64, 96, -0f);
+                case 2 -> {
+                    x[3] = -5f;
+                    x[20] = 5f; // same magnitude, other sign, later: the first one names the scale
+                    x[40] = 7f;
+                    x[41] = -7f;
+                }
+                case 3 -> x[96 + r.nextInt(32)] = 1e4f;
+                default -> { }
+            }
+            assertArrayEquals(Hex.encode(scalar, x), Hex.encode(vector, x), "trial " + trial);
         }
     }
 

@@ -33,6 +33,13 @@ final class RedisConnections {
         }
     }
 
+    /** The least time a connection's initialisation may take (the command timeout when longer). */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
     static Client client(RedisTierConfig config) {
         RedisURI uri;
         try {
@@ -41,7 +48,10 @@ final class RedisConnections {
             throw new IllegalArgumentException("url: '" + config.maskedUrl() + "' (expected: a Redis URL): "
                     + e.getMessage(), e);
         }
-        uri.setTimeout(config.commandTimeout());
+        // The URI's timeout bounds the connection's initialisation (TLS handshake, AUTH, HELLO), not the
+        // commands (TimeoutOptions below): a first TLS handshake on a cold JVM of a loaded machine can take
+        // more than the short command timeout, and a refused or unreachable server still fails at once.
+        uri.setTimeout(max(config.commandTimeout(), CONNECT_TIMEOUT));
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)

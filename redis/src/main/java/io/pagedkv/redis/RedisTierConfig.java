@@ -13,7 +13,8 @@ import java.time.Duration;
  *
  * @param url the Redis URL
  * @param keyPrefix the namespace of this tier's keys ({@code <prefix>:kv:<fingerprint>-<salt>-<hash>})
- * @param commandTimeout how long one command may take before it fails as unavailable
+ * @param commandTimeout how long one command may take before it fails as unavailable (a connection's
+ *     initialisation, the TLS handshake and AUTH, gets at least 10 s)
  * @param reconnectDelayMax the longest pause between reconnect attempts after Redis went away
  * @param ttl how long Redis keeps a stored block, or null to keep it until evicted
  * @param trustedCertificates a PEM file of the certificates to trust for {@code rediss://}, or null

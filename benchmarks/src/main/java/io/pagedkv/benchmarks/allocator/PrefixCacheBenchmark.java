@@ -2,6 +2,7 @@ package io.pagedkv.benchmarks.allocator;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
+import io.pagedkv.cache.PrefixHasher;
 import io.pagedkv.cache.Sequence;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
@@ -25,8 +26,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * The prefix cache's two paths, per request:
  * <ul>
  *   <li>{@code lookupHit}: open a sequence for a {@code promptTokens}-token prompt whose full blocks
- *       are all cached (hash every block, verify its token ids, retain it), then close it (the blocks
- *       go back to the LRU). {@code lookupMiss} does the same for a prompt that shares nothing.</li>
+ *       are all cached (hash every block outside the index's lock, then under it one table lookup,
+ *       the token ids' check and a retain per block), then close it (the blocks go back to the LRU).
+ *       {@code lookupMiss} does the same for a prompt that shares nothing: it hashes every block too
+ *       (the prefill's append then keeps those hashes) and stops at the first lookup.</li>
+ *   <li>{@code commit}: index the {@code promptTokens / 16} full, written blocks of a sequence whose
+ *       ids were appended (their hashes computed as they were appended): one lookup, one entry and one
+ *       retain per block, under the index's lock. The sequence is prepared, and closed and the index
+ *       reset afterwards, outside the measurement ({@code Level.Invocation}).</li>
+ *   <li>{@code hashPrompt}: {@link PrefixHasher#standard()} over the prompt's blocks, chained: the
+ *       work that no longer runs under the lock.</li>
  *   <li>{@code reclaim}: with every block of the pool cached and unreferenced, append one block's
  *       worth of tokens (reclaims the least recently used cached block and unlinks it), then close.</li>
  * </ul>
@@ -50,6 +59,8 @@ public class PrefixCacheBenchmark {
     private int[] cached;
     private int[] unseen;
     private final int[] fresh = new int[16];
+    private final PrefixHasher hasher = PrefixHasher.standard();
+
     private int counter = 1 << 20;
 
     @Setup(Level.Trial)
@@ -80,6 +91,56 @@ public class PrefixCacheBenchmark {
     public void tearDown() {
         cache.close();
         full.close();
+    }
+
+    /** A sequence holding the prompt's ids, written, not yet committed; prepared per invocation. */
+    @State(Scope.Thread)
+    public static class CommitState {
+        private PagedKvCache cache;
+        private Sequence sequence;
+
+        /** A cache for the prompt's blocks. */
+        @Setup(Level.Trial)
+        public void setUp(PrefixCacheBenchmark b) {
+            cache = new PagedKvCache(LAYOUT, b.promptTokens / 16 + 2);
+        }
+
+        /** Opens the sequence and appends the prompt's ids (hashing its blocks), outside the measurement. */
+        @Setup(Level.Invocation)
+        public void prepare(PrefixCacheBenchmark b) {
+            sequence = cache.openSequence();
+            sequence.appendTokens(b.cached, 0, b.cached.length);
+            sequence.markWritten(b.cached.length);
+        }
+
+        /** Closes the committed sequence and empties the index, outside the measurement. */
+        @TearDown(Level.Invocation)
+        public void undo() {
+            sequence.close();
+            cache.resetPrefixCache();
+        }
+
+        /** Frees the cache. */
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            cache.close();
+        }
+    }
+
+    /** Index every full block of the prepared sequence. */
+    @Benchmark
+    public int commit(CommitState c) {
+        return c.sequence.commitPrefix();
+    }
+
+    /** The chained hash of every full block of the prompt (what {@code lookupHit} does before it locks). */
+    @Benchmark
+    public long hashPrompt() {
+        long h = PrefixHasher.ROOT;
+        for (int b = 0; b < promptTokens / 16; b++) {
+            h = hasher.hash(h, cached, b * 16, 16, 0);
+        }
+        return h;
     }
 
     /** Open a prompt whose full blocks are all cached, then close it. */

@@ -68,8 +68,8 @@ public class TokenWriteBenchmark {
     /** Tokens of cache memory each variant cycles through. */
     public static final int TOKENS = 512;
 
-    /** The KV storage type. */
-    @Param({"F16", "F32"})
+    /** The KV storage type (BF16 stores the same bytes per head as F16, through its own codec). */
+    @Param({"F16", "BF16", "F32"})
     public String dtype;
 
     private CacheLayout layout;

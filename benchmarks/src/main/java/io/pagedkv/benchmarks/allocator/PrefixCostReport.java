@@ -1,0 +1,108 @@
+package io.pagedkv.benchmarks.allocator;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.CommandLineOptionException;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Runs {@link PrefixCacheBenchmark} (every method, at its annotations' settings unless JMH options
+ * follow; JMH prints them all) and prints, per prompt length, the prefix cache's cost per block
+ * (issue 27, goal 3): a hit's lookup (open + close of a fully cached prompt), the part of it that is
+ * hashing and runs before the index's lock ({@code hashPrompt}), the rest (one table probe, the ids'
+ * check and a retain per block under the lock, and the close that hands the blocks back to the LRU),
+ * and a commit; then each per-block figure at the longest prompt over the shortest (about 1 when the
+ * cost is O(blocks)). The load average before and after is printed. With {@code --out DIR} the table
+ * is also written to {@code DIR/prefix.md}. A program; not thread-safe.
+ */
+public final class PrefixCostReport {
+
+    private static final int BLOCK = 16;
+
+    private PrefixCostReport() {
+    }
+
+    /** Runs the benchmark and prints the per-block table. */
+    public static void main(String[] args) throws RunnerException, CommandLineOptionException, IOException {
+        Path outDir = null;
+        List<String> jmhArgs = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--out") && i + 1 < args.length) {
+                outDir = Path.of(args[++i]);
+            } else {
+                jmhArgs.add(args[i]);
+            }
+        }
+        String before = loadAverage();
+        Collection<RunResult> results = new Runner(new OptionsBuilder()
+                .parent(new CommandLineOptions(jmhArgs.toArray(String[]::new)))
+                .include("\\.PrefixCacheBenchmark\\.").shouldFailOnError(true).build()).run();
+        String after = loadAverage();
+        // promptTokens -> method -> ns per op
+        Map<Integer, Map<String, double[]>> byPrompt = new TreeMap<>();
+        for (RunResult r : results) {
+            String bench = r.getParams().getBenchmark();
+            String method = bench.substring(bench.lastIndexOf('.') + 1);
+            int tokens = Integer.parseInt(r.getParams().getParam("promptTokens"));
+            byPrompt.computeIfAbsent(tokens, k -> new TreeMap<>()).put(method,
+                    new double[] {r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()});
+        }
+        StringBuilder md = new StringBuilder();
+        md.append("load average before: ").append(before).append("; after: ").append(after).append("\n\n");
+        md.append("ns per block of ").append(BLOCK).append(" tokens (ns per operation / blocks; ± JMH's 99.9% error"
+                + " scaled the same way)\n\n");
+        md.append("| prompt tokens | blocks | hit lookup | of which hashing, before the lock | the rest: lookups, ids' check, retain, close"
+                + " | commit |\n|---:|---:|---:|---:|---:|---:|\n");
+        double[] first = null;
+        double[] last = null;
+        for (Map.Entry<Integer, Map<String, double[]>> e : byPrompt.entrySet()) {
+            int blocks = e.getKey() / BLOCK;
+            double[] hit = e.getValue().get("lookupHit");
+            double[] hash = e.getValue().get("hashPrompt");
+            double[] commit = e.getValue().get("commit");
+            if (hit == null || hash == null || commit == null) {
+                continue;
+            }
+            double[] perBlock = {hit[0] / blocks, hash[0] / blocks, (hit[0] - hash[0]) / blocks, commit[0] / blocks};
+            md.append(String.format(Locale.ROOT, "| %,d | %,d | %.1f ± %.1f | %.1f ± %.1f | %.1f | %.1f ± %.1f |%n",
+                    e.getKey(), blocks, perBlock[0], hit[1] / blocks, perBlock[1], hash[1] / blocks, perBlock[2],
+                    perBlock[3], commit[1] / blocks));
+            if (first == null) {
+                first = perBlock;
+            }
+            last = perBlock;
+        }
+        if (first != null && last != first) {
+            md.append(String.format(Locale.ROOT, "%nper block, longest prompt / shortest: hit lookup %.2fx, the rest"
+                    + " %.2fx, commit %.2fx (1.00x: the cost grows with the blocks only)%n", last[0] / first[0],
+                    last[2] / first[2], last[3] / first[3]));
+        }
+        System.out.println();
+        System.out.print(md);
+        if (outDir != null) {
+            Files.createDirectories(outDir);
+            Files.writeString(outDir.resolve("prefix.md"), md.toString());
+        }
+    }
+
+    /** The first three fields of {@code /proc/loadavg}, or "n/a". */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        }
+    }
+}
