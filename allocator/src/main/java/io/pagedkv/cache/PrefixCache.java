@@ -394,15 +394,14 @@ final class PrefixCache {
         return offloadFailures;
     }
 
-    /** Hands a live entry's block to the offload hook once; a throwing hook is counted, never propagated. */
+    /** Hands a live entry's block to the offload hook unless it took it before; a throwing hook is counted, never propagated. */
     private void offer(PrefixEntry e) {
         PrefixOffload hook = offload;
         if (hook == null || e.offloaded) {
             return;
         }
-        e.offloaded = true;
-        try {
-            hook.offload(e.hash, e.parent == null ? PrefixHasher.ROOT : e.parent.hash, e.salt, e.tokens,
+        try { // a dropped copy (full queue) may be offered again by a later swap preemption
+            e.offloaded = hook.offload(e.hash, e.parent == null ? PrefixHasher.ROOT : e.parent.hash, e.salt, e.tokens,
                     pool.block(e.blockId));
         } catch (RuntimeException ex) {
             offloadFailures++;

@@ -12,7 +12,8 @@ import java.lang.foreign.MemorySegment;
  * an implementation must only copy and return: no I/O, no wait, no call back into the cache. The
  * block and the token array are valid only during the call and must not be modified. An exception is
  * caught and counted by the caller ({@link PagedKvCache#prefixOffloadFailures()}); the reclaim goes on.
- * Each indexed block is offered at most once.
+ * An indexed block whose copy was taken is not offered again (a dropped one may be, by a later swap
+ * preemption); a copy lost later, in the store, is not known here.
  */
 public interface PrefixOffload {
 
