@@ -383,6 +383,26 @@ public final class StepPlanner {
     }
 
     /**
+     * Releases {@code seq} like {@link #release} and first hands each written full block of its prefix
+     * chain not handed before to the cache's {@link io.pagedkv.cache.PrefixOffload}: write-back at the
+     * end of a request, so other servers on the same tier can restore its prefix at once (LMCache
+     * stores a request's KV when its prefill is done).
+     *
+     * @return blocks handed to the offload hook (0 without one)
+     * @throws IllegalStateException as {@link #preempt}
+     */
+    public int releaseAndOffload(StepSequence seq) {
+        checkOwner();
+        checkBetweenSteps("release");
+        checkIdle(seq, "release");
+        int offered = seq.sequence.offloadPrefix();
+        seq.sequence.close();
+        seq.state = StepSequence.State.CLOSED;
+        running--;
+        return offered;
+    }
+
+    /**
      * A child of {@code seq} that shares every block (parallel sampling, beam search): the first new
      * token either side appends into a shared, partly filled block copies it while that step is planned.
      *
