@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.PrefixKeys;
 import io.pagedkv.engine.KvWriter;
@@ -273,6 +274,36 @@ class PrefixTierTest {
             assertEquals(0, r.commit(0));
             assertThrows(IllegalStateException.class, () -> r.commit(0));
             assertEquals(before, s.cache.stats());
+        }
+    }
+
+    @Test
+    void theDocsLoopRestoresAPreemptedPromptInASecondCache() throws Exception {
+        CacheLayout layout = LAYOUT;
+        int[] prompt = TierKv.prompt(9, 14);
+        try (HostMemoryStore store = HostMemoryStore.forLayout(layout, STORE_BYTES);
+                Server first = new Server(store, 12);
+                PagedKvCache cache = new PagedKvCache(layout, 12);
+                BlockTransferQueue queue = BlockTransferQueue.forLayout(store, layout, 64, 64, 2)) {
+            first.planner.preemptAndOffload(TierKv.prefill(first.planner, first.writer, prompt, PrefixKeys.NONE));
+            assertTrue(first.queue.awaitIdle(5, TimeUnit.SECONDS));
+            StepPlanner planner = new StepPlanner(cache, 0);
+            StepSequence seq = null;
+            // snippet:tiers-prefix-tier
+            PrefixTier tier = PrefixTier.attach(cache, queue, LayoutFingerprint.of(layout)); // offload hook installed
+            TierRestore r = tier.lookup(prompt, prompt.length, PrefixKeys.NONE); // at once; null: nothing to look up
+            while (seq == null) {                                   // the scheduler's steps
+                if (r == null || r.poll()) {                        // never blocks
+                    seq = planner.admit(prompt, prompt.length, PrefixKeys.NONE); // restored blocks are prefix hits
+                }
+                // ... run this step's batch ...
+            }
+            // ... prefill seq.length() .. prompt.length, decode ...
+            planner.preemptAndOffload(seq);                         // swap mode: its written blocks go down too
+            // end-snippet
+            assertEquals(12, seq.cachedTokens());
+            assertEquals(3, tier.stats().blocksRestored());
+            tier.close();
         }
     }
 }
