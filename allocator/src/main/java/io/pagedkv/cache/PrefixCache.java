@@ -17,6 +17,12 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p>Conservation: {@code free + used + cached == total}, with cached = LRU size.
  *
+ * <h2>Tiers below the pool</h2>
+ * With a {@link PrefixOffload} set, every entry a reclaim drops is offered to it (once) while its block
+ * still holds the K/V, before the block is handed out or freed. {@link #beginRestore} and
+ * {@link #commitRestored} let a restore hang fresh blocks, filled from a tier, below a prompt's cached
+ * chain (see {@link PrefixRestore}).
+ *
  * <h2>Threading</h2>
  * All state is guarded by this object's monitor; lock order is sequence, then this, then the pool.
  */

@@ -35,6 +35,11 @@ import java.util.concurrent.atomic.LongAdder;
  * another layout, Redis away, timeout, queue full) frees the block and the tokens are recomputed.
  * Blocks are conserved: every fresh block is either indexed or freed when the restore ends.
  *
+ * <h2>Costs</h2>
+ * An offload allocates one {@link BlockKey} (a small record) and copies the block into staging; a
+ * lookup allocates its restore, one ticket per block and a copy of the prompt's ids: the paths of a
+ * reclaim and of a prefix miss, not of a token.
+ *
  * <h2>Threading</h2>
  * {@link #lookup} and the {@link TierRestore}s it returns belong to the scheduler thread; the offload
  * hook runs on whichever thread allocates (under the prefix cache's lock; it only copies). Stats from
@@ -146,11 +151,36 @@ public final class PrefixTier implements AutoCloseable {
         RestoreTicket[] tickets = new RestoreTicket[r.blockCount()];
         int[] ids = r.tokens();
         int blockSize = cache.layout().blockSize();
-        for (int i = 0; i < tickets.length; i++) {
-            tickets[i] = queue.restore(fingerprint.key(r.hash(i), r.salt()), r.parentHash(i), ids, r.tokenOffset(i),
-                    blockSize, r.destination(i));
+        int issued = 0;
+        try {
+            for (; issued < tickets.length; issued++) {
+                tickets[issued] = queue.restore(fingerprint.key(r.hash(issued), r.salt()), r.parentHash(issued), ids,
+                        r.tokenOffset(issued), blockSize, r.destination(issued));
+            }
+        } catch (RuntimeException e) { // a destination the workers cannot write: give the blocks back, then fail
+            for (int i = 0; i < issued; i++) {
+                awaitQuietly(tickets[i]);
+            }
+            r.commit(0);
+            throw e;
         }
         return new TierRestore(this, r, tickets);
+    }
+
+    /** Cancels {@code t} unless its copy began, and waits for that copy (a memory copy). */
+    private static void awaitQuietly(RestoreTicket t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.await(0, java.util.concurrent.TimeUnit.NANOSECONDS);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The cache this tier serves. */

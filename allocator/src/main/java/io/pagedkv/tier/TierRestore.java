@@ -30,10 +30,6 @@ public final class TierRestore {
         this.tickets = tickets;
     }
 
-    private boolean hit(RestoreTicket t) {
-        return t.isDone() && t.result() == tier.bytesPerBlock;
-    }
-
     /**
      * Ends the restore if the chain's outcome is known: every block answered, or the first non-hit
      * answered (the rest are cancelled). Never blocks.
@@ -45,19 +41,24 @@ public final class TierRestore {
             return true;
         }
         int k = 0;
-        while (k < tickets.length && hit(tickets[k])) {
+        int r = 0;
+        while (k < tickets.length) {
+            r = tickets[k].result(); // one read: PENDING, or the final answer (a ticket may finish meanwhile)
+            if (r == RestoreTicket.PENDING) {
+                return false; // the chain's next block is still on its way
+            }
+            if (r != tier.bytesPerBlock) {
+                break;
+            }
             k++;
         }
         if (k < tickets.length) {
-            if (!tickets[k].isDone()) {
-                return false; // the chain's next block is still on its way
-            }
             for (int j = k + 1; j < tickets.length; j++) {
                 if (!tickets[j].cancel() && !tickets[j].isDone()) {
                     return false; // its copy is under way (a memory copy): done at the next poll
                 }
             }
-            count(tickets[k].result());
+            count(r);
         }
         finish(k);
         return true;

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * Two caches ("servers") over one small host tier (testkit stateful): admissions with and without a
  * tier lookup (awaited, or left pending and polled on later commands), decode steps, releases,
  * preemption with and without swap, pool floods that reclaim (and so offload) cached blocks, and
- * store faults (away, values corrupted in place). Invariants after every command, on both servers:
+ * store faults (away, values corrupted in place, the first block of a prefix corrupted and looked up). Invariants after every command, on both servers:
  * <ul>
  *   <li><b>conservation:</b> {@code free + used + cached == total}, the free count taken from the
  *       blocks' reference counts (fresh blocks held by pending restores count as used);</li>
@@ -43,7 +43,6 @@ class PrefixTierStatefulTest {
     static final int[][] PREFIXES = {TierKv.prompt(10, 13), TierKv.prompt(11, 9), TierKv.prompt(12, 17)};
     static final AtomicLong RESTORED_HITS = new AtomicLong();
     static final AtomicLong POLLED = new AtomicLong();
-    static final AtomicLong ENDED_REJECTED = new AtomicLong();
     static final AtomicLong ENDED_UNAVAILABLE = new AtomicLong();
 
     static final class Model {
@@ -253,6 +252,48 @@ class PrefixTierStatefulTest {
         }
     }
 
+    /**
+     * Corrupts the stored first block of a prefix (if the store holds it), drops the server's pool
+     * index so that only the tier can help, and looks the prefix up: the damaged block must end the
+     * chain at once, nothing restored.
+     */
+    record CorruptFirstBlock(int server, int prefix) implements Command<Model, Sut> {
+        @Override
+        public void run(Model model, Sut sut) throws Exception {
+            sut.settle();
+            boolean wasStored = sut.store.unavailable ? false : sut.host.contains(firstKey(prefix));
+            if (wasStored) {
+                assertTrue(sut.host.corruptForTest(firstKey(prefix), 120)); // a payload byte StoreFault never flips
+            }
+            Server sv = sut.servers[server];
+            sv.s.cache.resetPrefixCache();
+            long rejected = sv.s.tier.stats().endedByRejected();
+            int[] prompt = PREFIXES[prefix];
+            TierRestore r = sv.s.tier.lookup(prompt, prompt.length, PrefixKeys.NONE);
+            if (r == null) {
+                return; // no free block for a restore right now
+            }
+            assertEquals(0, r.await(5, TimeUnit.SECONDS), "a corrupt first block restores nothing");
+            if (wasStored) {
+                assertEquals(rejected + 1, sv.s.tier.stats().endedByRejected(), "the chain ended on the damage");
+                CORRUPT_CHAINS.incrementAndGet();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "corrupt the stored first block of prefix " + prefix + ", look it up on server " + server;
+        }
+    }
+
+    static BlockKey firstKey(int prefix) {
+        long h = io.pagedkv.cache.PrefixHasher.standard().hash(io.pagedkv.cache.PrefixHasher.ROOT, PREFIXES[prefix], 0,
+                LAYOUT.blockSize(), 0);
+        return LayoutFingerprint.of(LAYOUT).key(h, 0);
+    }
+
+    static final AtomicLong CORRUPT_CHAINS = new AtomicLong();
+
     static final class Machine implements StateMachine<Model, Sut> {
         @Override
         public Model initialModel() {
@@ -274,7 +315,8 @@ class PrefixTierStatefulTest {
             Gen<Command<Model, Sut>> flood = server.map(Flood::new);
             Gen<Command<Model, Sut>> fault = Gens.zip(Gens.frequency(3, Gens.constant(0), 1, Gens.ints(1, 2)),
                     Gens.ints(0, 1000), StoreFault::new);
-            List<Gen<Command<Model, Sut>>> gens = new ArrayList<>(List.of(admit, admit, admit, poll, flood, fault));
+            Gen<Command<Model, Sut>> corrupt = Gens.zip(server, Gens.ints(0, PREFIXES.length - 1), CorruptFirstBlock::new);
+            List<Gen<Command<Model, Sut>>> gens = new ArrayList<>(List.of(admit, admit, admit, poll, flood, fault, corrupt));
             for (int sv = 0; sv < 2; sv++) {
                 if (!model.running.get(sv).isEmpty()) {
                     Gen<Integer> key = Gens.elements(new ArrayList<>(model.running.get(sv).keySet()));
@@ -312,7 +354,6 @@ class PrefixTierStatefulTest {
                     }
                     TierKv.assertConserved(sv.s.cache);
                     assertEquals(0, sv.s.cache.stats().usedBlocks(), "every block back once all ended");
-                    ENDED_REJECTED.addAndGet(sv.s.tier.stats().endedByRejected());
                     ENDED_UNAVAILABLE.addAndGet(sv.s.tier.stats().endedByUnavailable());
                 }
             } catch (InterruptedException e) {
@@ -333,7 +374,7 @@ class PrefixTierStatefulTest {
         Stateful.of(new Machine()).steps(40).tries(60).check();
         assertTrue(RESTORED_HITS.get() > hits, "some admissions reused restored blocks");
         assertTrue(POLLED.get() > polled, "pending restores were polled to their end");
-        assertTrue(ENDED_REJECTED.get() > 0, "chains ended on corrupted values");
+        assertTrue(CORRUPT_CHAINS.get() > 0, "chains ended on corrupted values");
         assertTrue(ENDED_UNAVAILABLE.get() > 0, "chains ended on an unavailable store");
     }
 }
