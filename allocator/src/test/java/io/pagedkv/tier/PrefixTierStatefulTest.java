@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * <ul>
  *   <li><b>conservation:</b> {@code free + used + cached == total}, the free count taken from the
  *       blocks' reference counts (fresh blocks held by pending restores count as used);</li>
- *   <li><b>nothing served that was not written with the same key:</b> every running sequence reads
+ *   <li><b>nothing served that was not written with the same key:</b> every free block is poisoned
+ *       after every command, and every running sequence reads
  *       back, at every written position, the K/V of its own tokens, which depend on the whole prefix
  *       (checked also at admission, on the prefix it was served);</li>
  *   <li>at the end, with every sequence released and every restore ended, no block is in use.</li>
@@ -339,6 +340,7 @@ class PrefixTierStatefulTest {
                 for (Map.Entry<Integer, int[]> e : model.running.get(i).entrySet()) {
                     TierKv.assertReadsBack(sv.seqs.get(e.getKey()), e.getValue());
                 }
+                TierKv.poisonFreeBlocks(sv.s.cache); // a block reused unwritten reads as poison later
             }
         }
 

@@ -129,4 +129,35 @@ final class TierKv {
         }
         return t;
     }
+
+    /** Poison: no value the fake model computes (those lie in [-1.75, 1.75]). */
+    static final float POISON = 1000f;
+
+    /**
+     * Fills every free block with {@link #POISON} through a plain sequence that takes exactly the free
+     * blocks (no reclaim) and gives them back: a block indexed or served without being written (by a
+     * request, or by a verified restore) then reads as poison.
+     */
+    static void poisonFreeBlocks(PagedKvCache cache) {
+        int free = cache.freeBlocks();
+        if (free == 0) {
+            return;
+        }
+        int bs = LAYOUT.blockSize();
+        io.pagedkv.cache.Sequence p = cache.openSequence();
+        if (!p.tryAppend(free * bs)) {
+            throw new AssertionError("free blocks are allocatable: " + cache.stats());
+        }
+        float[] poison = new float[LAYOUT.shape().kvHeads() * LAYOUT.shape().headDim()];
+        java.util.Arrays.fill(poison, POISON);
+        for (int pos = 0; pos < free * bs; pos++) {
+            for (int l = 0; l < LAYOUT.shape().layers(); l++) {
+                p.write(l, pos, poison, poison);
+            }
+        }
+        p.close();
+        if (cache.freeBlocks() != free) {
+            throw new AssertionError("poisoning changed the free count: " + cache.stats());
+        }
+    }
 }
