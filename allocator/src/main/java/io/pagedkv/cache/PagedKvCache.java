@@ -400,6 +400,55 @@ public final class PagedKvCache implements AutoCloseable {
         return new PrefixProbe(blocks * layout.blockSize(), blocks, (int) r);
     }
 
+    /**
+     * Sends every block the prefix cache reclaims, and every block of a sequence preempted in swap mode
+     * ({@link Sequence#offloadPrefix()}), to {@code hook} before the block is reused; null stops it.
+     */
+    public void setPrefixOffload(PrefixOffload hook) {
+        checkOpen();
+        prefix.setOffload(hook);
+    }
+
+    /** Offload hook calls that threw (counted; the reclaim went on). */
+    public long prefixOffloadFailures() {
+        return prefix.offloadFailures();
+    }
+
+    /**
+     * Starts restoring the blocks that follow the cached prefix of {@code prompt[0 .. length)} from a
+     * tier below the pool: at most {@code maxBlocks} fresh blocks (the prompt's full blocks before its
+     * last token, as {@link #openSequence(int[], PrefixKeys)} reuses), taken only while
+     * {@code keepFreeBlocks} blocks stay available. See {@link PrefixRestore}.
+     *
+     * @return null, having changed nothing, when there is nothing to restore or no room
+     * @throws IllegalArgumentException if {@code prompt} or {@code keys} is null, {@code length} is
+     *     outside {@code [0, prompt.length]}, {@code maxBlocks < 1} or {@code keepFreeBlocks < 0}
+     */
+    public PrefixRestore beginPrefixRestore(int[] prompt, int length, PrefixKeys keys, int maxBlocks,
+            int keepFreeBlocks) {
+        if (prompt == null) {
+            throw new IllegalArgumentException("prompt: null (expected: token ids)");
+        }
+        if (length < 0 || length > prompt.length) {
+            throw new IllegalArgumentException("length: " + length + " (expected: 0 <= length <= prompt.length "
+                    + prompt.length + ")");
+        }
+        if (keys == null) {
+            throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
+        }
+        if (maxBlocks < 1 || keepFreeBlocks < 0) {
+            throw new IllegalArgumentException("maxBlocks: " + maxBlocks + ", keepFreeBlocks: " + keepFreeBlocks
+                    + " (expected: maxBlocks >= 1, keepFreeBlocks >= 0)");
+        }
+        checkOpen();
+        PrefixKeys groupKeys = keys.inGroup(group);
+        // hashed here, outside the index's lock, as for a match: one lookup per block under it
+        long[] hashes = prefix.enabled()
+                ? BlockHashes.ofPrompt(prefix.hasher(), prompt, Math.max(0, length - 1), groupKeys, layout.blockSize())
+                : BlockHashes.NONE;
+        return prefix.beginRestore(this, prompt, length, groupKeys, hashes, maxBlocks, keepFreeBlocks);
+    }
+
     /** Drops every cached prefix; cached-unreferenced blocks return to the free list. */
     public void resetPrefixCache() {
         checkOpen();

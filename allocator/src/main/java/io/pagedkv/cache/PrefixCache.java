@@ -17,6 +17,12 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p>Conservation: {@code free + used + cached == total}, with cached = LRU size.
  *
+ * <h2>Tiers below the pool</h2>
+ * With a {@link PrefixOffload} set, every entry a reclaim drops is offered to it (once) while its block
+ * still holds the K/V, before the block is handed out or freed. {@link #beginRestore} and
+ * {@link #commitRestored} let a restore hang fresh blocks, filled from a tier, below a prompt's cached
+ * chain (see {@link PrefixRestore}).
+ *
  * <h2>Threading</h2>
  * All state is guarded by this object's monitor; lock order is sequence, then this, then the pool.
  */
@@ -40,6 +46,9 @@ final class PrefixCache {
     private long queryTokens;
     private long hitTokens;
     private long reclaimed;
+    /** Where reclaimed blocks go before reuse (null: nowhere); see {@link PrefixOffload}. */
+    private PrefixOffload offload;
+    private long offloadFailures;
 
     PrefixCache(BlockPool pool, int blockSize, PrefixHasher hasher) {
         this.pool = pool;
@@ -296,6 +305,9 @@ final class PrefixCache {
                 }
                 e.children = null;
             }
+            if (reclaiming) {
+                offer(e); // the block still holds the entry's K/V: it is reused only after this returns
+            }
             boolean onlyIndex = e.inLru();
             unlinkFromIndex(e);
             if (onlyIndex && got < n) {
@@ -385,5 +397,152 @@ final class PrefixCache {
 
     synchronized PrefixCacheStats stats() {
         return new PrefixCacheStats(enabled, queries, hits, queryTokens, hitTokens, indexed, lruSize, reclaimed);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // tiers below the pool: offload on reclaim, restore on a prefix miss (docs/tiers.md)
+
+    synchronized void setOffload(PrefixOffload hook) {
+        this.offload = hook;
+    }
+
+    synchronized long offloadFailures() {
+        return offloadFailures;
+    }
+
+    /** Hands a live entry's block to the offload hook unless it took it before; a throwing hook is counted, never propagated. */
+    private void offer(PrefixEntry e) {
+        PrefixOffload hook = offload;
+        if (hook == null || e.offloaded) {
+            return;
+        }
+        try { // a dropped copy (full queue) may be offered again by a later swap preemption
+            e.offloaded = hook.offload(e.hash, e.parent == null ? PrefixHasher.ROOT : e.parent.hash, e.salt, e.tokens,
+                    pool.block(e.blockId));
+        } catch (RuntimeException ex) {
+            offloadFailures++;
+        }
+    }
+
+    /** Offers the live entries {@code chain[0 .. n)} (a sequence preempted in swap mode). @return entries offered */
+    synchronized int offloadChain(PrefixEntry[] chain, int n) {
+        int offered = 0;
+        for (int i = 0; i < n; i++) {
+            PrefixEntry e = chain[i];
+            if (e != null && e.live && !e.offloaded && offload != null) {
+                offer(e);
+                offered++;
+            }
+        }
+        return offered;
+    }
+
+    /**
+     * Starts a restore of the blocks after the cached prefix of {@code tokens[0 .. length)}: takes a
+     * reference on each matched block (so the allocation below cannot reclaim the chain the restored
+     * blocks will hang from; no counter, no hit), allocates up to {@code maxBlocks} fresh blocks while
+     * {@code keepFree} blocks stay available, and names each with its chained hash.
+     *
+     * @param promptHashes the chained hashes of the prompt's full blocks ({@link BlockHashes#ofPrompt} over
+     *     {@code length - 1} tokens), computed before the call, outside the lock
+     * @return null, having changed nothing, if caching is off, the whole prompt is cached, or no block fits
+     */
+    synchronized PrefixRestore beginRestore(PagedKvCache cache, int[] tokens, int length, PrefixKeys keys,
+            long[] promptHashes, int maxBlocks, int keepFree) {
+        if (!enabled) {
+            return null;
+        }
+        // shorter if hashed while caching was off: then there is nothing to restore safely
+        int full = Math.min(Math.max(0, length - 1) / blockSize, promptHashes.length);
+        PrefixEntry[] held = new PrefixEntry[full];
+        PrefixEntry parent = null;
+        long parentHash = PrefixHasher.ROOT;
+        int n = 0;
+        int inLru = 0;
+        while (n < full) {
+            long h = promptHashes[n];
+            PrefixEntry e = find(h, parent, tokens, n, keys);
+            if (e == null) {
+                break;
+            }
+            inLru += e.inLru() ? 1 : 0;
+            held[n++] = e;
+            parent = e;
+            parentHash = h;
+        }
+        long room = (long) pool.freeBlocks() + lruSize - inLru - keepFree;
+        int want = (int) Math.min(Math.min(full - n, maxBlocks), Math.max(0, room));
+        if (want <= 0) {
+            return null;
+        }
+        for (int i = 0; i < n; i++) {
+            PrefixEntry e = held[i];
+            if (e.inLru()) {
+                unlinkLru(e);
+            }
+            pool.retain(e.blockId);
+        }
+        int[] blocks = new int[want];
+        if (!allocate(want, blocks)) { // a pool fault or a chunk's memory: undo the references
+            for (int i = n - 1; i >= 0; i--) {
+                release(held[i].blockId);
+            }
+            return null;
+        }
+        long[] hashes = new long[want + 1];
+        hashes[0] = parentHash;
+        System.arraycopy(promptHashes, n, hashes, 1, want);
+        return new PrefixRestore(cache, java.util.Arrays.copyOf(tokens, length), keys, held, n, hashes, blocks);
+    }
+
+    /**
+     * Indexes the first {@code restored} blocks of a restore as if a sequence had written them (the
+     * index takes over the restore's reference: they join the LRU, parents younger than children),
+     * frees the others and drops the references on the matched chain. A chain broken meanwhile (reset,
+     * caching turned off) indexes nothing; an entry some other sequence indexed meanwhile for the same
+     * block is kept and the restored copy freed.
+     *
+     * @return blocks newly indexed
+     */
+    synchronized int commitRestored(PrefixEntry[] held, int heldCount, int[] tokens, PrefixKeys keys, long[] hashes,
+            int[] blocks, int restored) {
+        int created = 0;
+        PrefixEntry parent = heldCount == 0 ? null : held[heldCount - 1];
+        boolean chainLive = enabled && (parent == null || parent.live);
+        PrefixEntry[] made = new PrefixEntry[blocks.length];
+        boolean[] kept = new boolean[blocks.length];
+        for (int i = 0; chainLive && i < restored; i++) {
+            int b = heldCount + i;
+            long h = hashes[i + 1];
+            PrefixEntry e = find(h, parent, tokens, b, keys);
+            if (e == null) {
+                int[] copy = java.util.Arrays.copyOfRange(tokens, b * blockSize, (b + 1) * blockSize);
+                e = new PrefixEntry(h, parent, copy, keys.salt(), keys.key(), keys.rangeKeysOf(b, blockSize), keys.group(),
+                        blocks[i]);
+                e.offloaded = true; // it came from the tier
+                e.nextSameHash = index.get(h);
+                index.put(h, e);
+                entryOfBlock[blocks[i]] = e;
+                if (parent != null) {
+                    parent.addChild(e);
+                }
+                indexed++;
+                made[i] = e;
+                kept[i] = true;
+                created++;
+            }
+            parent = e;
+        }
+        for (int i = blocks.length - 1; i >= 0; i--) {
+            if (kept[i]) {
+                linkYoungest(made[i]); // reference count 1, the index's: cached-unreferenced
+            } else {
+                pool.release(blocks[i]);
+            }
+        }
+        for (int i = heldCount - 1; i >= 0; i--) {
+            release(held[i].blockId);
+        }
+        return created;
     }
 }

@@ -30,6 +30,8 @@ final class PrefixEntry {
     List<PrefixEntry> children;
     /** False once dropped from the index (reclaimed or reset): no lookup can reach it. */
     boolean live = true;
+    /** True once handed to a {@link PrefixOffload} (or restored from one): never offered twice. */
+    boolean offloaded;
 
     PrefixEntry(long hash, PrefixEntry parent, int[] tokens, long salt, long extraKey, long[] rangeKeys, int blockId) {
         this(hash, parent, tokens, salt, extraKey, rangeKeys, 0, blockId);

@@ -200,6 +200,25 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Swap-mode preemption: commits this sequence's written full blocks ({@link #commitPrefix()}) and
+     * hands each block of its prefix chain not handed before to the cache's {@link PrefixOffload}, so
+     * the K/V survives the blocks' reclaim (and other servers sharing the tier can restore it).
+     *
+     * @return blocks handed to the hook (0 without one)
+     * @throws IllegalStateException if the sequence or the cache is closed
+     */
+    public int offloadPrefix() {
+        long stamp = structure.writeLock();
+        try {
+            checkOpen();
+            prefix.commit(cache.prefix(), table, length, written.min());
+            return prefix.offload(cache.prefix());
+        } finally {
+            structure.unlockWrite(stamp);
+        }
+    }
+
     /** Token ids known for positions {@code [0, knownTokens())} (appended with ids or reused). */
     public int knownTokens() {
         long stamp = structure.readLock();

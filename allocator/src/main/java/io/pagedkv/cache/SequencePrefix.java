@@ -179,4 +179,9 @@ final class SequencePrefix {
         }
         return chainLength;
     }
+
+    /** Offers the chain's blocks to the prefix cache's offload hook. @return blocks offered */
+    int offload(PrefixCache prefix) {
+        return chain == null ? 0 : prefix.offloadChain(chain, chainLength);
+    }
 }

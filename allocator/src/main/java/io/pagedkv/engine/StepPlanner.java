@@ -348,6 +348,27 @@ public final class StepPlanner {
     }
 
     /**
+     * Preempts {@code seq} in swap mode: like {@link #preempt}, and each written full block of its
+     * prefix chain is also handed to the cache's {@link io.pagedkv.cache.PrefixOffload} (a
+     * {@code PrefixTier}'s transfer queue copies it and returns), so re-admission finds it in the
+     * tier even after the pool reclaimed the blocks.
+     *
+     * @return blocks handed to the offload hook (0 without one)
+     * @throws IllegalStateException as {@link #preempt}
+     */
+    public int preemptAndOffload(StepSequence seq) {
+        checkOwner();
+        checkBetweenSteps("preempt");
+        checkIdle(seq, "preempt");
+        int offered = seq.sequence.offloadPrefix();
+        seq.sequence.close();
+        seq.state = StepSequence.State.PREEMPTED;
+        running--;
+        preemptions++;
+        return offered;
+    }
+
+    /**
      * Releases {@code seq} (finished or cancelled); blocks it committed stay cached for later requests.
      *
      * @throws IllegalStateException as {@link #preempt}
@@ -359,6 +380,26 @@ public final class StepPlanner {
         seq.sequence.close();
         seq.state = StepSequence.State.CLOSED;
         running--;
+    }
+
+    /**
+     * Releases {@code seq} like {@link #release} and first hands each written full block of its prefix
+     * chain not handed before to the cache's {@link io.pagedkv.cache.PrefixOffload}: write-back at the
+     * end of a request, so other servers on the same tier can restore its prefix at once (LMCache
+     * stores a request's KV when its prefill is done).
+     *
+     * @return blocks handed to the offload hook (0 without one)
+     * @throws IllegalStateException as {@link #preempt}
+     */
+    public int releaseAndOffload(StepSequence seq) {
+        checkOwner();
+        checkBetweenSteps("release");
+        checkIdle(seq, "release");
+        int offered = seq.sequence.offloadPrefix();
+        seq.sequence.close();
+        seq.state = StepSequence.State.CLOSED;
+        running--;
+        return offered;
     }
 
     /**

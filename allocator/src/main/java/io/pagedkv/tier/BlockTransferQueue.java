@@ -134,6 +134,16 @@ public final class BlockTransferQueue implements AutoCloseable {
         }
     }
 
+    /** The most token ids a block may carry. */
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    /** The most bytes a block may carry. */
+    public long maxPayloadBytes() {
+        return maxPayloadBytes;
+    }
+
     /** A queue for the blocks of {@code layout}. */
     public static BlockTransferQueue forLayout(BlockStore store, CacheLayout layout, int offloadSlots,
             int restoreCapacity, int workers) {

@@ -20,7 +20,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs {@link TierRestoreBenchmark} through JMH (fail-on-error on) for every tier in one run and
  * prints restore throughput in GB/s (10^9 bytes per second) with the ratio to the memory copy of the
- * same run. Redis is left out, with a note, when redis-server is absent.
+ * same run. Redis is left out, with a note, when redis-server is absent. A second run does the same
+ * on the real stories260K model's blocks with the third contender, recomputing the prefix with the
+ * decoder ({@code tier=recompute}), reported per block; it is left out, with a note, when the
+ * checkpoint is absent.
  *
  * <p>{@code --full}: the annotations' settings (1 fork, 3 warmup and 5 measured iterations of 1 s).
  * {@code --short}: one 200 ms warmup and one 200 ms measured iteration (a smoke run, not for quoting).
@@ -65,7 +68,27 @@ public final class TierResults {
                     .measurementIterations(1).measurementTime(TimeValue.milliseconds(200));
         }
         Collection<RunResult> results = new Runner(o.build()).run();
-        String md = markdown(results) + note;
+        String md = markdown(results, TierRestoreBenchmark.LAYOUT.bytesPerBlock(), "llama-3.1-8b, f16") + note;
+        Path stories = TierRestoreBenchmark.storiesPath().toAbsolutePath().normalize();
+        if (Files.isReadable(stories)) {
+            List<String> withRecompute = new ArrayList<>(tiers);
+            withRecompute.add("recompute");
+            ChainedOptionsBuilder s = new OptionsBuilder()
+                    .include(TierRestoreBenchmark.class.getName() + "\\.")
+                    .param("tier", withRecompute.toArray(new String[0]))
+                    .param("model", "stories260K")
+                    .jvmArgsAppend("-Dpagedkv.models.dir=" + stories.getParent())
+                    .shouldFailOnError(true);
+            if (quick) {
+                s.warmupIterations(1).warmupTime(TimeValue.milliseconds(200))
+                        .measurementIterations(1).measurementTime(TimeValue.milliseconds(200));
+            }
+            long bytes = new io.pagedkv.cache.CacheLayout(io.pagedkv.examples.llama.CheckpointReader.read(stories)
+                    .config().shape("llama2.c"), io.pagedkv.dtype.KvDType.F32, 16).bytesPerBlock();
+            md += "\n" + markdown(new Runner(s.build()).run(), bytes, "stories260K, f32, real weights");
+        } else {
+            md += "\nstories260K: not measured (" + stories + " absent): no recompute contender\n";
+        }
         System.out.println(md);
         if (out != null) {
             Files.createDirectories(out);
@@ -73,24 +96,27 @@ public final class TierResults {
         }
     }
 
-    static String markdown(Collection<RunResult> results) {
-        double blockBytes = TierRestoreBenchmark.LAYOUT.bytesPerBlock();
+    static String markdown(Collection<RunResult> results, double blockBytes, String what) {
         Map<String, Result<?>> byTier = new LinkedHashMap<>();
         for (RunResult r : results) {
             byTier.put(r.getParams().getParam("tier"), r.getPrimaryResult());
         }
         Result<?> memcpy = byTier.get("memcpy");
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "restore of one %d-byte block (llama-3.1-8b, f16, 16 tokens), %d blocks "
-                + "round robin%n%n", (long) blockBytes, TierRestoreBenchmark.BLOCKS));
-        b.append("| tier | blocks/s | GB/s | vs memcpy |\n|---|---:|---:|---:|\n");
+        b.append(String.format(Locale.ROOT, "restore of one %d-byte block (%s, 16 tokens), %d blocks round robin;"
+                + " recompute: the decoder prefills a %d-block prefix per operation, counted per block%n%n",
+                (long) blockBytes, what, TierRestoreBenchmark.BLOCKS, TierRestoreBenchmark.RECOMPUTE_BLOCKS));
+        b.append("| tier | blocks/s | µs per block | GB/s (-equivalent) | vs memcpy |\n|---|---:|---:|---:|---:|\n");
+        double memcpyBlocks = memcpy == null ? Double.NaN : memcpy.getScore();
         for (Map.Entry<String, Result<?>> e : byTier.entrySet()) {
             Result<?> r = e.getValue();
-            double gbs = r.getScore() * blockBytes / 1e9;
-            double err = Double.isNaN(r.getScoreError()) ? 0 : r.getScoreError() * blockBytes / 1e9;
-            String ratio = memcpy == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.getScore() / memcpy.getScore());
-            b.append(String.format(Locale.ROOT, "| %s | %,.0f | %.2f ± %.2f | %s |%n", e.getKey(), r.getScore(), gbs,
-                    err, ratio));
+            double per = e.getKey().equals("recompute") ? TierRestoreBenchmark.RECOMPUTE_BLOCKS : 1;
+            double blocks = r.getScore() * per;
+            double gbs = blocks * blockBytes / 1e9;
+            double err = Double.isNaN(r.getScoreError()) ? 0 : r.getScoreError() * per * blockBytes / 1e9;
+            String ratio = memcpy == null ? "-" : String.format(Locale.ROOT, "%.4fx", blocks / memcpyBlocks);
+            b.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.2f | %.3f ± %.3f | %s |%n", e.getKey(), blocks,
+                    1e6 / blocks, gbs, err, ratio));
         }
         return b.toString();
     }

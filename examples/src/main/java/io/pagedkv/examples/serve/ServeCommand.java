@@ -98,6 +98,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-prompt-tokens", defaultValue = "0", description = "longest prompt accepted (default: the context minus one)")
     int maxPromptTokens;
 
+    @Option(names = "--kv-store", description = "a prefix tier below the paged pool shared by every server on it:"
+            + " redis://[user:password@]host:port or rediss://... (default: none)")
+    String kvStore;
+
     @Option(names = "--workers", defaultValue = "0", description = "threads for the decoder math, the scheduler included (default: the processors)")
     int workers;
 
@@ -131,15 +135,16 @@ public final class ServeCommand implements Callable<Integer> {
             config = new ServeConfig(name, host, port, key, kv, KvDType.parse(kvDtype), blockSize, kvBlocks, memory,
                     watermark, !noPrefixCaching, policy, kvBudget, maxPromptTokens,
                     new EngineLimits(maxNumSeqs, maxBatchedTokens, maxWaiting, threads),
-                    new ServerLimits(maxBodyBytes, maxStreams));
+                    new ServerLimits(maxBodyBytes, maxStreams), kvStore);
         } catch (IllegalArgumentException e) {
             err.println("serve: " + e.getMessage());
             return 2;
         }
         ServerAssembly server;
         try {
-            server = ServerAssembly.start(config, weights, tok);
-        } catch (IllegalArgumentException e) {
+            server = ServerAssembly.start(config, weights, tok,
+                    kvStore == null ? config.modelName() : config.modelName() + "/" + digest(model));
+        } catch (IllegalArgumentException | io.pagedkv.redis.RedisTierException e) {
             err.println("serve: " + e.getMessage());
             return 2;
         } catch (java.io.IOException e) {
@@ -174,6 +179,20 @@ public final class ServeCommand implements Callable<Integer> {
             // the hook is running: it closes the server
         }
         return 0;
+    }
+
+    /** The first 16 hex digits of the checkpoint's SHA-256: the model id in the prefix tier's keys. */
+    static String digest(Path file) throws java.io.IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0;) {
+                md.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest(), 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Stops a server started by {@link #call()} (tests). */

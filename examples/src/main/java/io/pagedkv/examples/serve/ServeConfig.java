@@ -25,6 +25,7 @@ import io.pagedkv.examples.llama.GenerateCommand.PolicyKind;
  * @param maxPromptTokens longest prompt accepted, 0 = the context minus one
  * @param engine the scheduler's limits
  * @param server the HTTP side's limits
+ * @param kvStore a Redis URL for the prefix tier below the paged pool, or null for none
  */
 public record ServeConfig(
         String modelName,
@@ -42,7 +43,8 @@ public record ServeConfig(
         int kvBudget,
         int maxPromptTokens,
         EngineLimits engine,
-        ServerLimits server) {
+        ServerLimits server,
+        String kvStore) {
 
     /** Validates the values that can be judged alone. */
     public ServeConfig {
@@ -74,6 +76,16 @@ public record ServeConfig(
         if (policy != PolicyKind.none && kv != KvKind.paged) {
             throw new IllegalArgumentException("kv: " + kv + " with policy " + policy + " (expected: paged)");
         }
+        if (kvStore != null) {
+            if (!kvStore.startsWith("redis://") && !kvStore.startsWith("rediss://")) {
+                throw new IllegalArgumentException("kv store: " + kvStore.replaceAll("//[^@/]*@", "//***@")
+                        + " (expected: redis://[user:password@]host:port or rediss://...)");
+            }
+            if (kv != KvKind.paged || policy != PolicyKind.none || !prefixCaching) {
+                throw new IllegalArgumentException("kv store: with kv " + kv + ", policy " + policy + ", prefix caching "
+                        + (prefixCaching ? "on" : "off") + " (expected: the paged cache, no policy, prefix caching on)");
+            }
+        }
         if (maxPromptTokens < 0) {
             throw new IllegalArgumentException("max prompt tokens: " + maxPromptTokens + " (expected: >= 0)");
         }
@@ -84,36 +96,42 @@ public record ServeConfig(
         return new ServeConfig(modelName, "127.0.0.1", 0, null, KvKind.paged, KvDType.F32, 16, 0, 0, 0.01, true,
                 PolicyKind.none, 0, 0,
                 new EngineLimits(64, 512, 256, Math.max(1, Runtime.getRuntime().availableProcessors())),
-                new ServerLimits(ServerLimits.DEFAULT_MAX_BODY_BYTES, 128));
+                new ServerLimits(ServerLimits.DEFAULT_MAX_BODY_BYTES, 128), null);
     }
 
     /** This configuration with {@code kv} memory strategy. */
     public ServeConfig withKv(KvKind kind, int blocks, long memoryBytes) {
         return new ServeConfig(modelName, host, port, apiKey, kind, dtype, blockSize, blocks, memoryBytes, watermark,
-                prefixCaching, policy, kvBudget, maxPromptTokens, engine, server);
+                prefixCaching, policy, kvBudget, maxPromptTokens, engine, server, kvStore);
     }
 
     /** This configuration with an eviction policy keeping {@code budget} tokens per request. */
     public ServeConfig withPolicy(PolicyKind kind, int budget) {
         return new ServeConfig(modelName, host, port, apiKey, kv, dtype, blockSize, kvBlocks, kvMemoryBytes, watermark,
-                prefixCaching, kind, budget, maxPromptTokens, engine, server);
+                prefixCaching, kind, budget, maxPromptTokens, engine, server, kvStore);
     }
 
     /** This configuration with another API key. */
     public ServeConfig withApiKey(String key) {
         return new ServeConfig(modelName, host, port, key, kv, dtype, blockSize, kvBlocks, kvMemoryBytes, watermark,
-                prefixCaching, policy, kvBudget, maxPromptTokens, engine, server);
+                prefixCaching, policy, kvBudget, maxPromptTokens, engine, server, kvStore);
     }
 
     /** This configuration with other engine limits. */
     public ServeConfig withEngine(EngineLimits limits) {
         return new ServeConfig(modelName, host, port, apiKey, kv, dtype, blockSize, kvBlocks, kvMemoryBytes, watermark,
-                prefixCaching, policy, kvBudget, maxPromptTokens, limits, server);
+                prefixCaching, policy, kvBudget, maxPromptTokens, limits, server, kvStore);
     }
 
     /** This configuration with other HTTP limits. */
     public ServeConfig withServer(ServerLimits limits) {
         return new ServeConfig(modelName, host, port, apiKey, kv, dtype, blockSize, kvBlocks, kvMemoryBytes, watermark,
-                prefixCaching, policy, kvBudget, maxPromptTokens, engine, limits);
+                prefixCaching, policy, kvBudget, maxPromptTokens, engine, limits, kvStore);
+    }
+
+    /** This configuration with a prefix tier in Redis at {@code url} (null: none). */
+    public ServeConfig withKvStore(String url) {
+        return new ServeConfig(modelName, host, port, apiKey, kv, dtype, blockSize, kvBlocks, kvMemoryBytes, watermark,
+                prefixCaching, policy, kvBudget, maxPromptTokens, engine, server, url);
     }
 }

@@ -42,9 +42,21 @@ public final class ServerAssembly implements AutoCloseable {
      * @throws IOException if the address cannot be bound
      */
     public static ServerAssembly start(ServeConfig config, LlamaWeights weights, Tokenizer tokenizer) throws IOException {
+        return start(config, weights, tokenizer, config.modelName());
+    }
+
+    /**
+     * As {@link #start(ServeConfig, LlamaWeights, Tokenizer)}; {@code modelId} names the weights in the
+     * prefix tier's keys (a checkpoint digest: two checkpoints of one shape must never share blocks).
+     *
+     * @throws io.pagedkv.redis.RedisTierException if the {@code --kv-store} Redis cannot be reached or
+     *     refuses the credentials (at start-up, never a silent fallback)
+     */
+    public static ServerAssembly start(ServeConfig config, LlamaWeights weights, Tokenizer tokenizer, String modelId)
+            throws IOException {
         LlamaConfig c = weights.config();
         int context = c.seqLen();
-        KvBackend kv = backend(config, c);
+        KvBackend kv = backend(config, c, modelId);
         try {
             int maxPrompt = config.maxPromptTokens() == 0 ? context - 1 : config.maxPromptTokens();
             if (kv instanceof EvictingKvBackend e) {
@@ -74,6 +86,10 @@ public final class ServerAssembly implements AutoCloseable {
 
     /** The KV backend {@code config} asks for, sized for the model. */
     static KvBackend backend(ServeConfig config, LlamaConfig c) {
+        return backend(config, c, config.modelName());
+    }
+
+    static KvBackend backend(ServeConfig config, LlamaConfig c, String modelId) {
         int context = c.seqLen();
         CacheLayout paged = new CacheLayout(c.shape("llama2.c"), config.dtype(), config.blockSize());
         long bytesPerContext = paged.bytesPerToken() * (long) context;
@@ -89,6 +105,16 @@ public final class ServerAssembly implements AutoCloseable {
                     yield new EvictingKvBackend(paged, (int) blocks, c, config.policy(), config.kvBudget());
                 }
                 int watermark = (int) Math.floor(config.watermark() * blocks);
+                if (config.kvStore() != null) {
+                    io.pagedkv.redis.RedisBlockStore store = io.pagedkv.redis.RedisBlockStore.connect(config.kvStore());
+                    try {
+                        yield new PagedKvBackend(paged, (int) blocks, context, watermark, true, store,
+                                io.pagedkv.tier.LayoutFingerprint.of(modelId, paged, null));
+                    } catch (RuntimeException e) {
+                        store.close();
+                        throw e;
+                    }
+                }
                 yield new PagedKvBackend(paged, (int) blocks, context, watermark, config.prefixCaching());
             }
             case contiguous -> {

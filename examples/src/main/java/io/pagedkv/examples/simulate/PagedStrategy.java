@@ -6,8 +6,16 @@ import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
 import io.pagedkv.eviction.EvictionPolicy;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.tier.BlockTransferQueue;
+import io.pagedkv.tier.BlockValueFormat;
+import io.pagedkv.tier.HostMemoryStore;
+import io.pagedkv.tier.LayoutFingerprint;
+import io.pagedkv.tier.PrefixTier;
+import io.pagedkv.tier.PrefixTierStats;
+import io.pagedkv.tier.TierRestore;
 import io.pagedkv.workload.TraceRequest;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 
 /**
  * pagedkv's way, on the real {@link PagedKvCache}: memory is a pool of fixed-size blocks, a request
@@ -33,6 +41,13 @@ import java.util.Arrays;
  * whenever decoding fills a block, so the next turn of the session finds its history cached. Blocks
  * no request holds stay cached (and count as free) until an allocation reclaims them. Reserved
  * bytes count blocks held by requests, not cached ones.
+ *
+ * <p>With a host tier ({@code hostTierBytes > 0}, full-scale bytes, stored at the same scale as the
+ * pool in a {@link HostMemoryStore}) the cache sits on a {@link PrefixTier}: a cached block reclaimed
+ * from the pool is offloaded to host memory, and a request whose prompt misses the pool after some
+ * block looks the following blocks up there and restores them before it is admitted (a bounded wait:
+ * host memory answers in microseconds), so they count as prefix hits. The transfer queue is drained
+ * before each lookup, which keeps a run deterministic.
  */
 public final class PagedStrategy implements KvAllocationStrategy {
 
@@ -48,6 +63,10 @@ public final class PagedStrategy implements KvAllocationStrategy {
     private final float[] values;
     private final EvictionChoice policy;
     private final int tokenBudget;
+    private final HostMemoryStore host;
+    private final BlockTransferQueue queue;
+    private final PrefixTier tier;
+    private final long hostTierBlocks;
     private float[] scores = new float[64];
     private long tokensWritten;
     private long tokensEvicted;
@@ -62,6 +81,19 @@ public final class PagedStrategy implements KvAllocationStrategy {
      * tokenBudget} tokens per request (ignored for {@link EvictionChoice#NONE}).
      */
     public PagedStrategy(CacheLayout fullLayout, long budgetBytes, EvictionChoice policy, int tokenBudget) {
+        this(fullLayout, budgetBytes, policy, tokenBudget, 0);
+    }
+
+    /**
+     * As {@link #PagedStrategy(CacheLayout, long, EvictionChoice, int)}, over a host-memory tier of
+     * {@code hostTierBytes} full-scale bytes (0: none; only without a policy).
+     */
+    public PagedStrategy(CacheLayout fullLayout, long budgetBytes, EvictionChoice policy, int tokenBudget,
+            long hostTierBytes) {
+        if (hostTierBytes < 0 || (hostTierBytes > 0 && policy != EvictionChoice.NONE)) {
+            throw new IllegalArgumentException("hostTierBytes: " + hostTierBytes + " with policy " + policy.label()
+                    + " (expected: >= 0, and 0 under an eviction policy: evicted tokens are not prefix blocks)");
+        }
         if (policy != EvictionChoice.NONE && tokenBudget < EvictionChoice.MIN_BUDGET) {
             throw new IllegalArgumentException("tokenBudget: " + tokenBudget + " (expected: >= " + EvictionChoice.MIN_BUDGET + ")");
         }
@@ -80,6 +112,32 @@ public final class PagedStrategy implements KvAllocationStrategy {
         this.cache = new PagedKvCache(storageLayout, totalBlocks);
         this.keys = new float[storageLayout.shape().headDim()];
         this.values = new float[storageLayout.shape().headDim()];
+        this.hostTierBlocks = hostTierBytes / fullLayout.bytesPerBlock();
+        if (hostTierBytes > 0 && hostTierBlocks < 1) {
+            cache.close();
+            throw new IllegalArgumentException("hostTierBytes: " + hostTierBytes + " (expected: at least one block of "
+                    + fullLayout.bytesPerBlock() + " bytes)");
+        }
+        if (hostTierBlocks > 0) {
+            long slot = (BlockValueFormat.valueBytes(storageLayout.blockSize(), storageLayout.bytesPerBlock()) + 7) & ~7L;
+            this.host = HostMemoryStore.forLayout(storageLayout, hostTierBlocks * slot);
+            this.queue = BlockTransferQueue.forLayout(host, storageLayout, 4096, 4096, 1);
+            this.tier = PrefixTier.attach(cache, queue, LayoutFingerprint.of(storageLayout), 0, Integer.MAX_VALUE);
+        } else {
+            this.host = null;
+            this.queue = null;
+            this.tier = null;
+        }
+    }
+
+    /** Blocks of the full-scale layout the host tier holds (0: no tier). */
+    public long hostTierBlocks() {
+        return hostTierBlocks;
+    }
+
+    /** The host tier's counters, or null without one. */
+    public PrefixTierStats tierStats() {
+        return tier == null ? null : tier.stats();
     }
 
     /** Per-request state under an eviction policy. */
@@ -167,7 +225,7 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public String name() {
-        return "paged";
+        return tier == null ? "paged" : "paged+host";
     }
 
     @Override
@@ -248,6 +306,9 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     private int admitWithPrefix(SimRequest request, int prefill, TraceRequest t) {
         int[] prompt = Arrays.copyOf(t.transcript(), prefill);
+        if (tier != null) {
+            restoreFromHost(prompt);
+        }
         Sequence seq = cache.openSequence(prompt);
         int reused = seq.reusedTokens();
         if (seq.blocksToAppend(prefill - reused + 1) > availableBlocks()) {
@@ -261,6 +322,22 @@ public final class PagedStrategy implements KvAllocationStrategy {
         seq.commitPrefix();
         request.allocation = seq;
         return reused;
+    }
+
+    /** Restores the blocks after the prompt's pooled prefix from the host tier (bounded wait). */
+    private void restoreFromHost(int[] prompt) {
+        try {
+            if (!queue.awaitIdle(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("host tier: offloads still pending after 10 s: " + queue.stats());
+            }
+            TierRestore r = tier.lookup(prompt, prompt.length, io.pagedkv.cache.PrefixKeys.NONE);
+            if (r != null) {
+                r.await(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while restoring from the host tier", e);
+        }
     }
 
     @Override
@@ -305,6 +382,11 @@ public final class PagedStrategy implements KvAllocationStrategy {
 
     @Override
     public void close() {
+        if (tier != null) {
+            tier.close();
+            queue.close();
+            host.close();
+        }
         cache.close();
     }
 

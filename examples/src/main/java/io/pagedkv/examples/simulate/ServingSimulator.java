@@ -26,6 +26,12 @@ import java.util.List;
  *       their session's next turn.
  * </ol>
  *
+ * <p>With a prefill budget ({@code prefillTokensPerStep > 0}) prefill costs step time: each step
+ * computes at most that many prompt tokens, and a request is admitted only once the tokens of earlier
+ * admissions have been computed (a request's tokens served from the prefix cache cost nothing). The
+ * admitted request runs at once, as if its prefill had been chunked into the steps before; without a
+ * budget (the default) prefill is free and memory alone limits concurrency.
+ *
  * <p>Per-token work allocates nothing in the scheduler itself. Not thread-safe: one run per instance.
  */
 public final class ServingSimulator {
@@ -48,6 +54,7 @@ public final class ServingSimulator {
     private final KvAllocationStrategy strategy;
     private final Progress progress;
     private final int maxRunning;
+    private final int prefillTokensPerStep;
 
     /** A simulation of {@code trace} over {@code strategy} with at most {@value #DEFAULT_MAX_RUNNING} running. */
     public ServingSimulator(Trace trace, KvAllocationStrategy strategy, Progress progress) {
@@ -56,9 +63,22 @@ public final class ServingSimulator {
 
     /** A simulation of {@code trace} over {@code strategy} with at most {@code maxRunning} requests running. */
     public ServingSimulator(Trace trace, KvAllocationStrategy strategy, Progress progress, int maxRunning) {
+        this(trace, strategy, progress, maxRunning, 0);
+    }
+
+    /**
+     * A simulation with at most {@code maxRunning} requests running and at most
+     * {@code prefillTokensPerStep} prompt tokens computed per step (0: prefill is free).
+     */
+    public ServingSimulator(Trace trace, KvAllocationStrategy strategy, Progress progress, int maxRunning,
+            int prefillTokensPerStep) {
         if (maxRunning < 1) {
             throw new IllegalArgumentException("maxRunning: " + maxRunning + " (expected: >= 1)");
         }
+        if (prefillTokensPerStep < 0) {
+            throw new IllegalArgumentException("prefillTokensPerStep: " + prefillTokensPerStep + " (expected: >= 0)");
+        }
+        this.prefillTokensPerStep = prefillTokensPerStep;
         this.trace = trace;
         this.strategy = strategy;
         this.progress = progress;
@@ -100,9 +120,16 @@ public final class ServingSimulator {
         double sumExternal = 0;
         long refusals = 0;
         long queuedSteps = 0;
+        long prefillCarry = 0; // prompt tokens admitted in earlier steps and not computed yet
         while (finished < n) {
-            // 1. admit
-            while (!waiting.isEmpty() && running.size() < maxRunning) {
+            // 1. admit, while the step's prefill budget lasts (after earlier admissions' leftover tokens)
+            long budgetLeft = Long.MAX_VALUE;
+            if (prefillTokensPerStep > 0) {
+                budgetLeft = prefillTokensPerStep - prefillCarry;
+                prefillCarry = Math.max(0, -budgetLeft);
+                budgetLeft = Math.max(0, budgetLeft);
+            }
+            while (!waiting.isEmpty() && running.size() < maxRunning && budgetLeft > 0) {
                 SimRequest head = waiting.peekFirst();
                 int hits = strategy.admit(head);
                 if (hits == KvAllocationStrategy.NO_ROOM) {
@@ -114,8 +141,13 @@ public final class ServingSimulator {
                 running.add(head);
                 promptTokens += head.tokensToPrefill();
                 hitTokens += hits;
+                if (prefillTokensPerStep > 0) {
+                    long computed = head.tokensToPrefill() - hits;
+                    prefillCarry = Math.max(0, computed - budgetLeft);
+                    budgetLeft = Math.max(0, budgetLeft - computed);
+                }
             }
-            if (running.isEmpty()) {
+            if (running.isEmpty() && budgetLeft > 0) {
                 SimRequest head = waiting.peekFirst();
                 throw new IllegalArgumentException("request " + head.trace().id() + " needs "
                         + strategy.bytesToAdmit(head) + " bytes (expected: <= " + capacity + " bytes of KV memory under "

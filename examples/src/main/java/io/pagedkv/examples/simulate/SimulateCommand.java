@@ -61,6 +61,16 @@ public final class SimulateCommand implements Callable<Integer> {
             description = "Tokens a contiguous cache reserves per request (default: the workload's context).")
     int maxContext;
 
+    @Option(names = "--host-tier", defaultValue = "0",
+            description = "Also run paged over a host-memory tier of this size, e.g. 8GiB: reclaimed prefix blocks are"
+                    + " offloaded there and restored on a prefix miss (default: none).")
+    String hostTier;
+
+    @Option(names = "--prefill-budget", defaultValue = "0",
+            description = "Prompt tokens computed per step; admission waits for earlier prompts' tokens, cached ones cost"
+                    + " nothing (default: 0, prefill is free and memory alone limits concurrency).")
+    int prefillBudget;
+
     @Option(names = "--json", description = "Print the figures as JSON instead of the table.")
     boolean json;
 
@@ -73,7 +83,7 @@ public final class SimulateCommand implements Callable<Integer> {
         PrintStream err = System.err;
         boolean terminal = ProgressBar.isTerminal();
         ProgressBar[] current = new ProgressBar[1];
-        SimulationComparison comparison = SimulationComparison.run(config, name -> {
+        SimulationComparison comparison = SimulationComparison.run(config, hostTierBytes(config), prefillBudget(), name -> {
             if (current[0] != null) {
                 current[0].finish();
             }
@@ -99,6 +109,33 @@ public final class SimulateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The per-step prefill budget, or a {@link CommandLine.ParameterException} naming the bad value. */
+    int prefillBudget() {
+        if (prefillBudget < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "simulate: prefill-budget: " + prefillBudget
+                    + " (expected: >= 0 tokens per step, 0 for free prefill)");
+        }
+        return prefillBudget;
+    }
+
+    /** The host tier's bytes, or a {@link CommandLine.ParameterException} naming the bad value. */
+    long hostTierBytes(SimulationConfig config) {
+        try {
+            long bytes = hostTier.equals("0") ? 0 : ByteSize.parse(hostTier).bytes();
+            if (bytes > 0 && config.policy() != EvictionChoice.NONE) {
+                throw new IllegalArgumentException("host-tier: " + hostTier + " with --policy " + config.policy().label()
+                        + " (expected: no policy: the tier holds prefix blocks)");
+            }
+            if (bytes > 0 && bytes < config.layout().bytesPerBlock()) {
+                throw new IllegalArgumentException("host-tier: " + hostTier + " (expected: at least one block, "
+                        + config.layout().bytesPerBlock() + " bytes)");
+            }
+            return bytes;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "simulate: " + e.getMessage(), e);
+        }
     }
 
     /** The validated configuration, or a {@link CommandLine.ParameterException} naming the bad flag. */

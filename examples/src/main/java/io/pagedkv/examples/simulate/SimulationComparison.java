@@ -4,6 +4,7 @@ import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.LayerGroups;
 import io.pagedkv.model.AttentionPattern;
 import io.pagedkv.workload.Trace;
+import io.pagedkv.tier.PrefixTierStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -20,16 +21,21 @@ import java.util.function.Function;
  * @param pagedScale full-scale bytes per byte the paged pool physically stores
  * @param pagedStorageHeadDim head dim of the paged pool's scaled storage shape
  * @param pagedTokensWritten tokens whose K/V the paged run encoded and wrote (re-prefills included)
- * @param results one result per strategy, paged first, then the contiguous baselines, then {@code paged-hybrid}
- *     when it ran
+ * @param results one result per strategy: paged first (then paged over the host tier, if any), then the
+ *     contiguous baselines, then {@code paged-hybrid} when it ran
  * @param groups the model's layer groups when the hybrid layout ran (the model has sliding layers and
  *     no eviction policy is set), else null
  * @param hybridBlocks blocks in the hybrid pool (0 when it did not run)
  * @param hybridBlockBytes full-scale bytes of one group's block (0 when it did not run)
+ * @param hostTierBytes the host tier's full-scale bytes (0: none)
+ * @param hostTierBlocks blocks the host tier holds
+ * @param hostTier the host tier's counters after the run, or null without one
+ * @param prefillTokensPerStep prompt tokens computed per step (0: prefill is free)
  */
 public record SimulationComparison(SimulationConfig config, Trace trace, long pagedBlocks, double pagedScale,
         int pagedStorageHeadDim, long pagedTokensWritten, List<SimulationResult> results, LayerGroups groups,
-        long hybridBlocks, long hybridBlockBytes) {
+        long hybridBlocks, long hybridBlockBytes, long hostTierBytes, long hostTierBlocks, PrefixTierStats hostTier,
+        int prefillTokensPerStep) {
 
     /** Name of the hybrid layout's result. */
     public static final String HYBRID = "paged-hybrid";
@@ -41,6 +47,18 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
 
     /** Generates the trace and runs all strategies; {@code progress} gives a listener per strategy name. */
     public static SimulationComparison run(SimulationConfig config, Function<String, ServingSimulator.Progress> progress) {
+        return run(config, 0, 0, progress);
+    }
+
+    /**
+     * As {@link #run(SimulationConfig, Function)}; with {@code hostTierBytes > 0} paged runs twice, the
+     * second time over a host-memory tier of that many full-scale bytes, in the same run; with
+     * {@code prefillTokensPerStep > 0} every strategy computes at most that many prompt tokens a step
+     * (see {@link ServingSimulator}).
+     */
+    public static SimulationComparison run(SimulationConfig config, long hostTierBytes, int prefillTokensPerStep,
+            Function<String, ServingSimulator.Progress> progress) {
+        int cap = ServingSimulator.DEFAULT_MAX_RUNNING;
         Trace trace = config.workload().generate(config.requests(), config.seed());
         CacheLayout layout = config.layout();
         List<SimulationResult> results = new ArrayList<>();
@@ -49,31 +67,42 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
         long written;
         int headDim;
         try (PagedStrategy paged = new PagedStrategy(layout, config.memoryBytes(), config.policy(), config.kvBudget())) {
-            results.add(new ServingSimulator(trace, paged, progress.apply(paged.name())).run());
+            results.add(new ServingSimulator(trace, paged, progress.apply(paged.name()), cap, prefillTokensPerStep).run());
             blocks = paged.totalBlocks();
             scale = paged.scale();
             written = paged.tokensWritten();
             headDim = paged.storageLayout().shape().headDim();
         }
+        long tierBlocks = 0;
+        PrefixTierStats tierStats = null;
+        if (hostTierBytes > 0) {
+            try (PagedStrategy tiered = new PagedStrategy(layout, config.memoryBytes(), config.policy(), config.kvBudget(),
+                    hostTierBytes)) {
+                results.add(new ServingSimulator(trace, tiered, progress.apply(tiered.name()), cap, prefillTokensPerStep).run());
+                tierBlocks = tiered.hostTierBlocks();
+                tierStats = tiered.tierStats();
+            }
+        }
         try (ContiguousStrategy max = ContiguousStrategy.maxContext(config.memoryBytes(), layout.bytesPerToken(),
                 config.maxContext())) {
-            results.add(new ServingSimulator(trace, max, progress.apply(max.name())).run());
+            results.add(new ServingSimulator(trace, max, progress.apply(max.name()), cap, prefillTokensPerStep).run());
         }
         try (ContiguousStrategy firstFit = ContiguousStrategy.promptPlusMaxOutput(config.memoryBytes(), layout.bytesPerToken())) {
-            results.add(new ServingSimulator(trace, firstFit, progress.apply(firstFit.name())).run());
+            results.add(new ServingSimulator(trace, firstFit, progress.apply(firstFit.name()), cap, prefillTokensPerStep).run());
         }
         LayerGroups groups = hybridGroups(config);
         long hybridBlocks = 0;
         long hybridBlockBytes = 0;
         if (groups != null) {
             try (HybridPagedStrategy hybrid = new HybridPagedStrategy(layout, groups, config.memoryBytes())) {
-                results.add(new ServingSimulator(trace, hybrid, progress.apply(hybrid.name())).run());
+                results.add(new ServingSimulator(trace, hybrid, progress.apply(hybrid.name()), cap, prefillTokensPerStep)
+                        .run());
                 hybridBlocks = hybrid.totalBlocks();
                 hybridBlockBytes = hybrid.groupBlockBytes();
             }
         }
         return new SimulationComparison(config, trace, blocks, scale, headDim, written, results, groups, hybridBlocks,
-                hybridBlockBytes);
+                hybridBlockBytes, hostTierBytes, tierBlocks, tierStats, prefillTokensPerStep);
     }
 
     /**
@@ -99,7 +128,8 @@ public record SimulationComparison(SimulationConfig config, Trace trace, long pa
                 return r;
             }
         }
-        throw new IllegalArgumentException("strategy: '" + name + "' (expected: paged, contiguous-max, first-fit"
+        throw new IllegalArgumentException("strategy: '" + name + "' (expected: paged"
+                + (hostTierBytes > 0 ? ", paged+host" : "") + ", contiguous-max, first-fit"
                 + (hasHybrid() ? " or " + HYBRID : "") + ")");
     }
 }

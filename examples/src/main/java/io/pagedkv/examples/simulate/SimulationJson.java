@@ -34,6 +34,13 @@ public final class SimulationJson {
             g.writeNumberField("pagedBlocks", c.pagedBlocks());
             g.writeNumberField("pagedScale", c.pagedScale());
             g.writeNumberField("pagedTokensWritten", c.pagedTokensWritten());
+            if (c.hostTier() != null) {
+                g.writeNumberField("hostTierBytes", c.hostTierBytes());
+                g.writeNumberField("hostTierBlocks", c.hostTierBlocks());
+                g.writeNumberField("hostTierTokensRestored", c.hostTier().tokensRestored());
+                g.writeNumberField("hostTierOffloads", c.hostTier().offloadsOffered());
+                g.writeNumberField("hostTierOffloadsDropped", c.hostTier().offloadsDropped());
+            }
             g.writeStringField("policy", cfg.policy().label());
             g.writeNumberField("kvBudget", cfg.policy() == EvictionChoice.NONE ? 0 : cfg.kvBudget());
             g.writeNumberField("meanPromptTokens", c.trace().meanPromptTokens());

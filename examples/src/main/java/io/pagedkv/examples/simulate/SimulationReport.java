@@ -37,6 +37,15 @@ public final class SimulationReport {
                     SimulationComparison.HYBRID, c.hybridBlocks(), cfg.blockSize(), c.hybridBlockBytes(),
                     c.groups().layersPerGroup());
         }
+        if (c.hostTierBytes() > 0) {
+            out.printf(Locale.ROOT, "paged+host: the same pool over a host-memory tier of %s (%,d blocks, stored at the"
+                    + " same scale): reclaimed prefix blocks are offloaded there and restored on a prefix miss%n",
+                    gib(c.hostTierBytes()), c.hostTierBlocks());
+        }
+        if (c.prefillTokensPerStep() > 0) {
+            out.printf(Locale.ROOT, "prefill budget: %,d prompt tokens computed per step (cached tokens cost nothing)%n",
+                    c.prefillTokensPerStep());
+        }
         out.println("contiguous baselines are bookkeeping only (first-fit regions, nothing written)");
         out.println();
         List<SimulationResult> rs = c.results();
@@ -59,7 +68,18 @@ public final class SimulationReport {
         row(out, "tokens evicted", rs, r -> String.format(Locale.ROOT, "%,d", r.tokensEvicted()));
         out.println();
         SimulationResult paged = rs.get(0);
-        for (int i = 1; i < rs.size(); i++) {
+        if (c.hostTierBytes() > 0) {
+            SimulationResult tiered = rs.get(1);
+            var st = c.hostTier();
+            out.printf(Locale.ROOT, "host tier: prefix-cache hit rate %.1f%% vs %.1f%% without (%,d tokens restored from host"
+                    + " memory in %,d lookups, %,d blocks offloaded, %,d dropped); %.2fx mean concurrency, %.2fx peak,"
+                    + " %.2fx fewer steps, %,d vs %,d preemptions%n", 100 * tiered.prefixHitRate(), 100 * paged.prefixHitRate(),
+                    st.tokensRestored(), st.lookups(), st.offloadsOffered() - st.offloadsDropped(), st.offloadsDropped(),
+                    tiered.meanConcurrency() / paged.meanConcurrency(),
+                    (double) tiered.peakConcurrency() / paged.peakConcurrency(), (double) paged.steps() / tiered.steps(),
+                    tiered.preemptions(), paged.preemptions());
+        }
+        for (int i = c.hostTierBytes() > 0 ? 2 : 1; i < rs.size(); i++) {
             SimulationResult base = rs.get(i);
             if (base.strategy().equals(SimulationComparison.HYBRID)) {
                 continue;

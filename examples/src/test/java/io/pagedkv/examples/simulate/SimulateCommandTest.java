@@ -114,4 +114,35 @@ class SimulateCommandTest {
         assertEquals(0, llama.exit(), llama.err());
         assertTrue(!llama.out().contains("paged-hybrid"), "an all-global model runs no hybrid layout:\n" + llama.out());
     }
+
+    @Test
+    void aHostTierRaisesTheAgentHitRateAndAPrefillBudgetTurnsItIntoConcurrency() {
+        Run r = run("simulate", "--workload", "agent", "--requests", "300", "--memory", "2GiB", "--host-tier", "4GiB",
+                "--prefill-budget", "256", "--json");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("\"strategy\" : \"paged+host\""), r.out());
+        assertTrue(r.out().contains("\"hostTierTokensRestored\""), r.out());
+        Run t = run("simulate", "--workload", "agent", "--requests", "300", "--memory", "2GiB", "--host-tier", "4GiB",
+                "--prefill-budget", "256");
+        String line = t.out().lines().filter(l -> l.startsWith("prefix-cache hit rate")).findFirst().orElseThrow();
+        String[] cells = line.substring(26).trim().split("\\s+");
+        double without = Double.parseDouble(cells[0].replace("%", ""));
+        double with = Double.parseDouble(cells[1].replace("%", ""));
+        assertTrue(with > without + 5, "the host tier restores reclaimed prefixes: " + line);
+        assertTrue(t.out().contains("host tier: prefix-cache hit rate"), t.out());
+        assertTrue(t.out().contains("prefill budget: 256 prompt tokens computed per step"), t.out());
+    }
+
+    @Test
+    void aBadHostTierOrPrefillBudgetIsRefusedNamingTheValue() {
+        Run a = run("simulate", "--host-tier", "lots");
+        assertNotEquals(0, a.exit());
+        assertTrue(a.err().contains("lots"), a.err());
+        Run b = run("simulate", "--host-tier", "8GiB", "--policy", "window");
+        assertNotEquals(0, b.exit());
+        assertTrue(b.err().contains("host-tier: 8GiB with --policy window"), b.err());
+        Run c = run("simulate", "--prefill-budget", "-1");
+        assertNotEquals(0, c.exit());
+        assertTrue(c.err().contains("prefill-budget: -1"), c.err());
+    }
 }
