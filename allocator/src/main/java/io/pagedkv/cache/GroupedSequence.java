@@ -290,6 +290,41 @@ public final class GroupedSequence implements AutoCloseable {
         }
     }
 
+    /**
+     * States that model positions {@code [0, tokens)} are written in model {@code layer} (see
+     * {@link Sequence#markWritten(int, int)}); released positions are skipped. Never lowers a mark.
+     *
+     * @throws IndexOutOfBoundsException if the layer is out of range
+     * @throws IllegalArgumentException if {@code tokens} is negative or above {@link #length()}
+     */
+    public void markWritten(int layer, int tokens) {
+        int g = groups.groupOf(layer);
+        seqs[g].markWritten(groups.layerInGroup(layer), Math.max(0, tokens - first[g]));
+    }
+
+    /**
+     * Leading model positions written (readable) in model {@code layer}: its group's written mark plus
+     * the positions the group released.
+     *
+     * @throws IndexOutOfBoundsException if the layer is out of range
+     */
+    public int written(int layer) {
+        int g = groups.groupOf(layer);
+        return seqs[g].written(groups.layerInGroup(layer)) + first[g];
+    }
+
+    /**
+     * The whole block at index {@code index} of group {@code group}'s table (model positions from
+     * {@code firstPosition(group) + index * blockSize}), writable: its copy-on-write resolved first;
+     * see {@link Sequence#writableBlock(int)}.
+     *
+     * @throws IndexOutOfBoundsException if the group or the index is out of range
+     * @throws PoolExhaustedException (nothing changed) if a copy is needed and the pool is short
+     */
+    public MemorySegment writableBlock(int group, int index) {
+        return seqs[checkGroup(group)].writableBlock(index);
+    }
+
     private int groupPosition(int g, int layer, int position) {
         int p = position - first[g];
         if (position >= 0 && p < 0) {
