@@ -424,8 +424,11 @@ class GroupedStepStatefulTest {
             if (ids.length > 0) {
                 int hit = sys.planner.probe(ids, ids.length, PrefixKeys.NONE).cachedTokens();
                 if (chainWhole) {
-                    assertEquals(Math.min(r.computed, ids.length - 1) / BS * BS, hit,
-                            "a preemption keeps every written full block of a request whose sliding group released none");
+                    // at least its own written full blocks: a fork, or a request whose generated ids coincide,
+                    // may have written and committed more of the same tokens (seed 8586332019112932055: 4 > 2)
+                    int own = Math.min(r.computed, ids.length - 1) / BS * BS;
+                    assertTrue(hit >= own, "a preemption keeps every written full block of a request whose sliding"
+                            + " group released none: " + hit + " cached tokens < " + own + " written");
                 }
                 if (hit > 0) {
                     reached("a preempted request's written blocks hit at re-admission");
