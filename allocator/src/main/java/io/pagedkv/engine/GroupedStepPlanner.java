@@ -136,7 +136,7 @@ public final class GroupedStepPlanner {
      */
     public AdmissionProbe probe(int[] tokens, int length, PrefixKeys keys) {
         checkOwner();
-        checkPrompt(tokens, length, keys);
+        StepArgs.checkPrompt(tokens, length, keys);
         int hit = Integer.MAX_VALUE;
         for (int g = 0; g < groupCount; g++) {
             hit = Math.min(hit, cache.group(g).probePrefix(tokens, length, keys).tokens());
@@ -175,19 +175,6 @@ public final class GroupedStepPlanner {
         return new GroupedStepSequence(this, nextId++, seq, seq.reusedTokens(), blockSize);
     }
 
-    private static void checkPrompt(int[] tokens, int length, PrefixKeys keys) {
-        if (tokens == null) {
-            throw new IllegalArgumentException("tokens: null (expected: token ids)");
-        }
-        if (length < 1 || length > tokens.length) {
-            throw new IllegalArgumentException("length: " + length + " (expected: 1 <= length <= tokens.length "
-                    + tokens.length + ")");
-        }
-        if (keys == null) {
-            throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------
     // building a step
 
@@ -213,14 +200,7 @@ public final class GroupedStepPlanner {
         }
         GroupedSequence s = seq.sequence;
         int len = s.length();
-        if (tokens == null || count <= 0 || from < 0 || from > tokens.length - count) {
-            throw new IllegalArgumentException("tokens range: from " + from + ", count " + count + " of "
-                    + (tokens == null ? "null" : tokens.length) + " (expected: count > 0 within the array)");
-        }
-        if (from != len) {
-            throw new IllegalArgumentException("from: " + from + " (expected: the sequence's length " + len
-                    + "; new tokens are appended in order)");
-        }
+        StepArgs.checkAppend(tokens, from, count, len);
         int written = seq.writtenTokens();
         if (written < len) {
             throw new IllegalStateException(seq + ": tokens [" + written + ", " + len + ") reserved but not"

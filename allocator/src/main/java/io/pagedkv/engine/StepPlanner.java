@@ -133,7 +133,7 @@ public final class StepPlanner {
      */
     public AdmissionProbe probe(int[] tokens, int length, PrefixKeys keys) {
         checkOwner();
-        checkPrompt(tokens, length, keys);
+        StepArgs.checkPrompt(tokens, length, keys);
         PrefixProbe hit = cache.probePrefix(tokens, length, keys);
         long need = layout.blocksFor(length + 1L) - hit.blocks() + hit.reclaimableBlocks();
         int needed = (int) Math.min(Integer.MAX_VALUE, need);
@@ -163,19 +163,6 @@ public final class StepPlanner {
         return new StepSequence(this, seq, seq.reusedTokens(), StepSequence.mirrorOf(seq));
     }
 
-    private static void checkPrompt(int[] tokens, int length, PrefixKeys keys) {
-        if (tokens == null) {
-            throw new IllegalArgumentException("tokens: null (expected: token ids)");
-        }
-        if (length < 1 || length > tokens.length) {
-            throw new IllegalArgumentException("length: " + length + " (expected: 1 <= length <= tokens.length "
-                    + tokens.length + ")");
-        }
-        if (keys == null) {
-            throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------
     // building a step
 
@@ -202,14 +189,7 @@ public final class StepPlanner {
         }
         Sequence s = seq.sequence;
         int len = s.length();
-        if (tokens == null || count <= 0 || from < 0 || from > tokens.length - count) {
-            throw new IllegalArgumentException("tokens range: from " + from + ", count " + count + " of "
-                    + (tokens == null ? "null" : tokens.length) + " (expected: count > 0 within the array)");
-        }
-        if (from != len) {
-            throw new IllegalArgumentException("from: " + from + " (expected: the sequence's length " + len
-                    + "; new tokens are appended in order)");
-        }
+        StepArgs.checkAppend(tokens, from, count, len);
         int writtenTokens = s.writtenTokens();
         if (writtenTokens < len) {
             throw new IllegalStateException(seq + ": tokens [" + writtenTokens + ", " + len + ") reserved but not"
