@@ -77,12 +77,37 @@ final class RedisConnections {
      */
     static <C extends StatefulConnection<?, ?>> C connect(Client c, RedisTierConfig config,
             Function<RedisClient, C> connect) {
-        try {
-            return connect.apply(c.client());
-        } catch (RuntimeException e) {
-            c.shutdown();
-            throw new RedisTierException(describe(config, e), e);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return connect.apply(c.client());
+            } catch (RuntimeException e) {
+                if (attempt < LOST_CAUSE_ATTEMPTS && lostCause(e)) {
+                    continue;
+                }
+                c.shutdown();
+                throw new RedisTierException(describe(config, e), e);
+            }
         }
+    }
+
+    /** Lettuce's message when a handshake finished (and its handler left the pipeline) before Lettuce looked. */
+    static final String LOST_CAUSE = "RedisHandshakeHandler not registered";
+
+    /** Attempts when Lettuce loses a failed handshake's cause; see {@link #lostCause}. */
+    static final int LOST_CAUSE_ATTEMPTS = 3;
+
+    /**
+     * Whether Lettuce lost a start-up failure's cause: when the handshake fails fast (a WRONGPASS on a
+     * loaded machine), its handler may leave the channel's pipeline before the connect listener runs,
+     * and Lettuce then reports only {@value #LOST_CAUSE}. Connecting again shows the real cause.
+     */
+    static boolean lostCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains(LOST_CAUSE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String describe(RedisTierConfig config, Throwable e) {
@@ -103,9 +128,12 @@ final class RedisConnections {
             what = "Redis requires a password and the URL gives none";
         } else if (all.contains("Connection refused")) {
             what = "nothing accepts connections there";
-        } else if (all.toLowerCase(java.util.Locale.ROOT).contains("ssl")
+        } else if (all.contains(LOST_CAUSE)) {
+            what = "the connection failed during its handshake " + LOST_CAUSE_ATTEMPTS
+                    + " times and the client lost the cause (a wrong password, or a server closing connections)";
+        } else if (config.url().startsWith("rediss://") && (all.toLowerCase(java.util.Locale.ROOT).contains("ssl")
                 || all.toLowerCase(java.util.Locale.ROOT).contains("certificat")
-                || all.toLowerCase(java.util.Locale.ROOT).contains("handshake")) {
+                || all.toLowerCase(java.util.Locale.ROOT).contains("handshake"))) {
             what = "the TLS handshake failed";
         } else {
             what = "cannot connect";
