@@ -29,7 +29,10 @@ package io.pagedkv.cache;
  * Conservation over the shared pool: {@code free + sum over groups of (usedBlocks(g) + cachedBlocks(g))
  * == blockCount}; a block serves one group at a time (it is recorded as that group's when a group's
  * allocation takes it); a prefix-cache hit never crosses groups (the index keys every block by its
- * group as well as its tokens and {@link PrefixKeys}).
+ * group as well as its tokens and {@link PrefixKeys}); a hit of {@code h} tokens holds every block
+ * below {@code h} in a global group and exactly the blocks covering the window of position {@code h}
+ * in a sliding group (vLLM's hybrid rule; a sliding group's blocks are indexed by chained hash alone,
+ * so they stay findable after the blocks before them are released and reclaimed).
  *
  * <h2>Threading</h2>
  * As {@link PagedKvCache}: the group caches are thread-safe, allocation and reclaim are serialized by
@@ -46,6 +49,8 @@ public final class GroupedKvCache implements AutoCloseable {
     private final BlockPoolView poolView;
     private final PrefixCache prefix;
     private final PagedKvCache[] caches;
+    /** Per group its window in tokens, 0 for a global group. */
+    private final int[] windows;
     /** The group each block was last allocated to (plain writes: a statistic, exact when quiescent). */
     private final int[] groupOfBlock;
     private volatile boolean closed;
@@ -73,7 +78,13 @@ public final class GroupedKvCache implements AutoCloseable {
         this.groupLayout = groups.groupLayout(modelLayout);
         this.pool = BlockPool.builder(blockCount, groupLayout.bytesPerBlock()).faults(faults).build();
         this.poolView = new BlockPoolView(pool);
-        this.prefix = new PrefixCache(pool, groupLayout.blockSize(), PrefixHasher.standard());
+        this.windows = new int[groups.groupCount()];
+        boolean[] byHash = new boolean[windows.length];
+        for (int g = 0; g < windows.length; g++) {
+            windows[g] = groups.window(g);
+            byHash[g] = windows[g] > 0;
+        }
+        this.prefix = new PrefixCache(pool, groupLayout.blockSize(), PrefixHasher.standard(), byHash);
         this.groupOfBlock = new int[blockCount];
         this.caches = new PagedKvCache[groups.groupCount()];
         for (int g = 0; g < caches.length; g++) {
@@ -113,32 +124,100 @@ public final class GroupedKvCache implements AutoCloseable {
     }
 
     /**
-     * Opens a grouped sequence for {@code prompt}, reusing the longest prefix that <em>every</em>
-     * group has cached: each group looks up its own chain, and the groups that matched more are cut
-     * back to the shortest match (their extra blocks are released, to the LRU if indexed). A sliding
-     * group's chain starts at the first block, so a hit needs the whole chain in the sliding groups as
-     * in the global ones (stricter than vLLM, whose sliding groups need only the window's blocks).
-     * The sliding groups then release the reused blocks outside the window of the first token not
-     * reused. {@link GroupedSequence#reusedTokens()} tells the engine how many tokens to skip.
+     * Opens a grouped sequence for {@code prompt}, reusing the longest prefix the groups have cached
+     * under vLLM's hybrid rule: a hit of {@code h} tokens (a multiple of the block size, at most
+     * {@code prompt.length - 1}) needs every block below {@code h} in a global group, but in a sliding
+     * group of window {@code W} only the blocks holding positions {@code max(0, h - W + 1) .. h - 1},
+     * those the query at {@code h} (the first token not reused) attends to. A sliding group's
+     * sequence then opens from those blocks alone: {@link GroupedSequence#firstPosition(int)} is
+     * {@code floor(max(0, h - W + 1) / blockSize) * blockSize}. The lookup and the references are
+     * taken under the prefix index's lock in one go (nothing is taken beyond the hit).
+     * {@link GroupedSequence#reusedTokens()} tells the engine how many tokens to skip.
      *
      * @throws IllegalArgumentException if {@code prompt} or {@code keys} is null
      */
     public GroupedSequence openSequence(int[] prompt, PrefixKeys keys) {
+        checkPrompt(prompt, keys);
         checkOpen();
-        Sequence[] seqs = new Sequence[caches.length];
-        int reused = Integer.MAX_VALUE;
-        for (int g = 0; g < caches.length; g++) {
-            seqs[g] = caches[g].openSequence(prompt, keys);
-            reused = Math.min(reused, seqs[g].length());
+        int n = caches.length;
+        int blockSize = groupLayout.blockSize();
+        int maxTokens = Math.max(0, prompt.length - 1);
+        PrefixKeys[] groupKeys = groupKeys(keys);
+        long[][] hashes = hashes(prompt, maxTokens, groupKeys); // outside the index's lock
+        PrefixEntry[][] chains = new PrefixEntry[n][maxTokens / blockSize + 1];
+        int[][] blocks = new int[n][Math.max(4, maxTokens / blockSize + 1)];
+        int k = prefix.matchGroups(prompt, maxTokens, groupKeys, hashes, windows, true, chains, blocks, null);
+        Sequence[] seqs = new Sequence[n];
+        int[] first = new int[n];
+        for (int g = 0; g < n; g++) {
+            int from = PrefixCache.firstHitBlock(windows[g], k, blockSize);
+            first[g] = from * blockSize;
+            seqs[g] = caches[g].openFromHit(prompt, groupKeys[g], hashes[g], chains[g], from, k, blocks[g]);
         }
-        for (Sequence s : seqs) {
-            if (s.length() > reused) {
-                s.truncate(reused);
-            }
+        return new GroupedSequence(this, seqs, first, k * blockSize);
+    }
+
+    /**
+     * What {@code openSequence(Arrays.copyOf(prompt, length), keys)} would reuse now, without taking
+     * anything (no reference, no LRU move, no counter change): an engine's admission probe. On the same
+     * thread, with no other thread changing the cache in between, the open that follows reuses exactly
+     * {@link PrefixProbe#tokens()} tokens.
+     *
+     * @return the hit's tokens; {@link PrefixProbe#blocks()} and {@link PrefixProbe#reclaimableBlocks()}
+     *     summed over the groups (a sliding group counts only its window's blocks of the hit)
+     * @throws IllegalArgumentException if {@code prompt} or {@code keys} is null, or {@code length} is
+     *     outside {@code [0, prompt.length]}
+     */
+    public PrefixProbe probePrefix(int[] prompt, int length, PrefixKeys keys) {
+        checkPrompt(prompt, keys);
+        if (length < 0 || length > prompt.length) {
+            throw new IllegalArgumentException("length: " + length + " (expected: 0 <= length <= prompt.length "
+                    + prompt.length + ")");
         }
-        GroupedSequence seq = new GroupedSequence(this, seqs, new int[caches.length], reused);
-        seq.releaseOutsideWindow(); // the next query (the first token not reused) cannot see them
-        return seq;
+        checkOpen();
+        int n = caches.length;
+        int blockSize = groupLayout.blockSize();
+        int maxTokens = Math.max(0, length - 1);
+        PrefixKeys[] groupKeys = groupKeys(keys);
+        long[][] hashes = hashes(prompt, maxTokens, groupKeys);
+        PrefixEntry[][] chains = new PrefixEntry[n][maxTokens / blockSize + 1];
+        int[] inLru = new int[n];
+        int k = prefix.matchGroups(prompt, maxTokens, groupKeys, hashes, windows, false, chains, null, inLru);
+        int blocks = 0;
+        int reclaimable = 0;
+        for (int g = 0; g < n; g++) {
+            blocks += k - PrefixCache.firstHitBlock(windows[g], k, blockSize);
+            reclaimable += inLru[g];
+        }
+        return new PrefixProbe(k * blockSize, blocks, reclaimable);
+    }
+
+    private static void checkPrompt(int[] prompt, PrefixKeys keys) {
+        if (prompt == null) {
+            throw new IllegalArgumentException("prompt: null (expected: token ids)");
+        }
+        if (keys == null) {
+            throw new IllegalArgumentException("keys: null (expected: PrefixKeys, NONE if none)");
+        }
+    }
+
+    private PrefixKeys[] groupKeys(PrefixKeys keys) {
+        PrefixKeys[] k = new PrefixKeys[caches.length];
+        for (int g = 0; g < k.length; g++) {
+            k[g] = keys.inGroup(g);
+        }
+        return k;
+    }
+
+    /** Per group, the chained hashes of the full blocks of {@code prompt[0 .. maxTokens)} (none while caching is off). */
+    private long[][] hashes(int[] prompt, int maxTokens, PrefixKeys[] groupKeys) {
+        long[][] h = new long[groupKeys.length][];
+        boolean on = prefix.enabled();
+        for (int g = 0; g < h.length; g++) {
+            h[g] = on ? BlockHashes.ofPrompt(prefix.hasher(), prompt, maxTokens, groupKeys[g], groupLayout.blockSize())
+                    : BlockHashes.NONE;
+        }
+        return h;
     }
 
     /** The group cache of layer group {@code group}: its layout, its sequences, its kernel views. */

@@ -163,7 +163,7 @@ public final class GroupedSequence implements AutoCloseable {
     private void releaseDead() {
         for (int g = 0; g < seqs.length; g++) {
             for (int i = 0; i < dead[g]; i++) {
-                seqs[g].unlinkBlock(0);
+                seqs[g].releaseFront();
             }
             first[g] += dead[g] * blockSize;
             dead[g] = 0;
@@ -204,17 +204,18 @@ public final class GroupedSequence implements AutoCloseable {
     }
 
     /**
-     * Offers every group's full written blocks to the prefix cache (see {@link Sequence#commitPrefix()});
-     * a sliding group that has released blocks commits no more.
+     * Offers every group's full written blocks to the prefix cache (see {@link Sequence#commitPrefix()}).
+     * A sliding group keeps committing after it released blocks: each block is indexed under its
+     * chained hash (the whole model prefix up to it), so a later prompt's hit finds its window's blocks
+     * without the released ones (see {@link GroupedKvCache#openSequence(int[], PrefixKeys)}).
      *
-     * @return the shortest chain over the groups, in blocks: what a later request can reuse
+     * @return the shortest chain over the groups, in model blocks: how far every group has committed
      */
     public int commitPrefix() {
         checkOpen();
         int min = Integer.MAX_VALUE;
-        for (int g = 0; g < seqs.length; g++) {
-            int chain = first[g] == 0 ? seqs[g].commitPrefix() : 0;
-            min = Math.min(min, chain);
+        for (Sequence s : seqs) {
+            min = Math.min(min, s.commitPrefix());
         }
         return min;
     }

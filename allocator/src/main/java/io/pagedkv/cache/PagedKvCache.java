@@ -353,6 +353,20 @@ public final class PagedKvCache implements AutoCloseable {
     }
 
     /**
+     * Opens a sequence of this layer group from a grouped cache's hit (see {@link Sequence#startFromHit}):
+     * model blocks {@code [from, n)}, already retained, in {@code blocks}.
+     */
+    Sequence openFromHit(int[] prompt, PrefixKeys groupKeys, long[] hashes, PrefixEntry[] chain, int from, int n,
+            int[] blocks) {
+        Sequence s = new Sequence(this, nextId());
+        int held = s.startFromHit(prompt, groupKeys, hashes, chain, from, n, blocks);
+        openSequences.incrementAndGet();
+        liveTokens.add(held);
+        reservedSlots.add(held);
+        return s;
+    }
+
+    /**
      * {@link #openSequence(int[], PrefixKeys)} with a whole-sequence extra key only.
      *
      * @param extraKey a key that must also match (a LoRA id; 0 if none)

@@ -15,6 +15,16 @@ import org.agrona.collections.Long2ObjectHashMap;
  * chain lookup can reach a reclaimed block. A sequence releases blocks last-first on close, so a
  * prefix's parents are younger in the LRU than its children and are reclaimed after them.
  *
+ * <h2>Sliding-window groups: entries found by hash alone</h2>
+ * A {@link GroupedKvCache} names the layer groups whose window lets a hit skip the blocks before it
+ * ({@code byHashGroups}). Their entries have no parent entry: a lookup finds block {@code i} by its
+ * chained hash, verifying its own token ids and keys and trusting the 64-bit chain for the blocks
+ * before it (as vLLM's block hashes do); a commit indexes a block whether or not the blocks before it
+ * are still indexed ({@link #commitByHash}); and reclaiming an entry drops no other, because the early
+ * blocks a sliding group released are the oldest in the LRU and go first, while the window's blocks
+ * must stay findable. {@link #matchGroups} applies vLLM's hybrid hit rule over every group at once.
+ * Every other group's chain walk is as above.
+ *
  * <p>Conservation: {@code free + used + cached == total}, with cached = LRU size.
  *
  * <h2>Tiers below the pool</h2>
@@ -33,6 +43,8 @@ final class PrefixCache {
     private final PrefixHasher hasher;
     private final Long2ObjectHashMap<PrefixEntry> index = new Long2ObjectHashMap<>();
     private final PrefixEntry[] entryOfBlock;
+    /** Per layer group, whether its entries are found by chained hash alone; null: none is. */
+    private final boolean[] byHashGroups;
     /** LRU sentinel: {@code lru.lruNext} is the oldest, {@code lru.lruPrev} the youngest. */
     private final PrefixEntry lru = new PrefixEntry(0, null, new int[0], 0, 0, null, -1);
     /** Work stack of {@link #drop}; grown as needed, reused (guarded by this). */
@@ -51,6 +63,12 @@ final class PrefixCache {
     private long offloadFailures;
 
     PrefixCache(BlockPool pool, int blockSize, PrefixHasher hasher) {
+        this(pool, blockSize, hasher, null);
+    }
+
+    /** @param byHashGroups per layer group, whether its entries are found by hash alone (null: none; kept, not copied) */
+    PrefixCache(BlockPool pool, int blockSize, PrefixHasher hasher, boolean[] byHashGroups) {
+        this.byHashGroups = byHashGroups;
         this.pool = pool;
         this.blockSize = blockSize;
         this.hasher = hasher;
@@ -61,6 +79,11 @@ final class PrefixCache {
 
     boolean enabled() {
         return enabled;
+    }
+
+    /** Whether layer group {@code group}'s entries are found by chained hash alone (a sliding-window group). */
+    boolean byHash(int group) {
+        return byHashGroups != null && group < byHashGroups.length && byHashGroups[group];
     }
 
     /** The hasher that names blocks; callers hash with it outside this object's lock ({@link BlockHashes}). */
@@ -150,12 +173,135 @@ final class PrefixCache {
     }
 
     private PrefixEntry find(long h, PrefixEntry parent, int[] tokens, int block, PrefixKeys keys) {
+        if (byHashGroups != null && byHash(keys.group())) {
+            return findByHash(h, tokens, block, keys);
+        }
         for (PrefixEntry e = index.get(h); e != null; e = e.nextSameHash) {
             if (e.matches(parent, tokens, block * blockSize, keys, block)) {
                 return e;
             }
         }
         return null;
+    }
+
+    /** Block {@code block} of {@code tokens} under {@code keys} by its chained hash {@code h}, whatever its parent. */
+    private PrefixEntry findByHash(long h, int[] tokens, int block, PrefixKeys keys) {
+        for (PrefixEntry e = index.get(h); e != null; e = e.nextSameHash) {
+            if (e.matchesByHash(tokens, block * blockSize, keys, block)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first block a sliding group of window {@code window} must hold for a hit of {@code blocks}
+     * blocks: the one holding position {@code max(0, h - window + 1)}, the first the query at
+     * {@code h = blocks * blockSize} attends to ({@code blocks} itself when the window is 1). 0 for a
+     * global group ({@code window == 0}).
+     */
+    static int firstHitBlock(int window, int blocks, int blockSize) {
+        return window == 0 ? 0 : (int) (Math.max(0L, (long) blocks * blockSize - window + 1) / blockSize);
+    }
+
+    /**
+     * vLLM's hybrid prefix-hit rule over the layer groups of a {@link GroupedKvCache}: the largest hit of
+     * {@code k} blocks ({@code k * blockSize <= maxTokens}) for which every global group
+     * ({@code windows[g] == 0}) has the chain of blocks {@code 0 .. k - 1}, and every sliding group finds,
+     * by chained hash alone, blocks {@link #firstHitBlock firstHitBlock(window, k)} {@code .. k - 1}: those
+     * covering the window of the query at position {@code k * blockSize}.
+     *
+     * <p>With {@code take}, retains each group's blocks of the hit for the caller (out of the LRU), puts
+     * them in {@code blocksOut[g][0 ..)} and their entries in {@code chainOut[g]} at their model block
+     * index (every other slot null), and counts one query per group. Without it nothing changes (no
+     * reference, no LRU move, no counter): {@code lruOut[g]} gets how many of group {@code g}'s blocks of
+     * the hit are cached-unreferenced.
+     *
+     * @param hashes per group, the prompt's chained block hashes under {@code keys[g]} ({@link BlockHashes#ofPrompt})
+     * @param chainOut per group, room for {@code maxTokens / blockSize} entries (scratch as well as output)
+     * @return {@code k}, the blocks of the hit (its tokens: {@code k * blockSize})
+     */
+    synchronized int matchGroups(int[] tokens, int maxTokens, PrefixKeys[] keys, long[][] hashes, int[] windows,
+            boolean take, PrefixEntry[][] chainOut, int[][] blocksOut, int[] lruOut) {
+        int groups = keys.length;
+        if (take) {
+            queries += groups;
+            queryTokens += (long) groups * tokens.length;
+        }
+        if (!enabled) {
+            return 0;
+        }
+        int limit = maxTokens / blockSize;
+        for (int g = 0; g < groups; g++) {
+            limit = Math.min(limit, hashes[g].length); // shorter if hashed while caching was off
+        }
+        for (int g = 0; g < groups && limit > 0; g++) { // the global chains bound the hit
+            if (windows[g] == 0) {
+                PrefixEntry parent = null;
+                int n = 0;
+                while (n < limit) {
+                    PrefixEntry e = find(hashes[g][n], parent, tokens, n, keys[g]);
+                    if (e == null) {
+                        break;
+                    }
+                    chainOut[g][n] = e;
+                    parent = e;
+                    n++;
+                }
+                limit = n;
+            }
+        }
+        for (int g = 0; g < groups; g++) {
+            if (windows[g] > 0) {
+                for (int b = 0; b < limit; b++) {
+                    chainOut[g][b] = findByHash(hashes[g][b], tokens, b, keys[g]);
+                }
+            }
+        }
+        int k = limit;
+        search:
+        while (k > 0) {
+            for (int g = 0; g < groups; g++) {
+                if (windows[g] > 0) {
+                    int lo = firstHitBlock(windows[g], k, blockSize);
+                    for (int b = k - 1; b >= lo; b--) {
+                        if (chainOut[g][b] == null) {
+                            k = b; // every hit above b needs block b (the first needed block never decreases)
+                            continue search;
+                        }
+                    }
+                }
+            }
+            break;
+        }
+        for (int g = 0; g < groups; g++) {
+            int lo = firstHitBlock(windows[g], k, blockSize);
+            PrefixEntry[] chain = chainOut[g];
+            int inLru = 0;
+            for (int b = lo; b < k; b++) {
+                PrefixEntry e = chain[b];
+                if (e.inLru()) {
+                    inLru++;
+                    if (take) {
+                        unlinkLru(e);
+                    }
+                }
+                if (take) {
+                    pool.retain(e.blockId);
+                    blocksOut[g][b - lo] = e.blockId;
+                }
+            }
+            java.util.Arrays.fill(chain, 0, lo, null);
+            java.util.Arrays.fill(chain, k, chain.length, null);
+            if (take && k > lo) {
+                hits++;
+                hitTokens += (long) (k - lo) * blockSize;
+            }
+            if (lruOut != null) {
+                lruOut[g] = inLru;
+            }
+        }
+        return k;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -199,8 +345,8 @@ final class PrefixCache {
                 }
                 int[] copy = new int[blockSize];
                 System.arraycopy(tokens, i * blockSize, copy, 0, blockSize);
-                e = new PrefixEntry(h, parent, copy, keys.salt(), keys.key(), keys.rangeKeysOf(i, blockSize), keys.group(),
-                        block);
+                e = new PrefixEntry(h, parent, parent == null ? PrefixHasher.ROOT : parent.hash, copy, keys.salt(),
+                        keys.key(), keys.rangeKeysOf(i, blockSize), keys.group(), block);
                 pool.retain(block);
                 e.nextSameHash = index.get(h);
                 index.put(h, e);
@@ -208,6 +354,52 @@ final class PrefixCache {
                 if (parent != null) {
                     parent.addChild(e);
                 }
+                indexed++;
+            }
+            chain[i] = e;
+            i++;
+        }
+        return i;
+    }
+
+    /**
+     * {@link #commit} for a group whose entries are found by hash alone ({@link #byHash}): indexes model
+     * blocks {@code [max(chainLength, tableBase), fullBlocks)}, block {@code i} being {@code table[i - tableBase]}
+     * (a sliding group has released the blocks below {@code tableBase}), each under its chained hash
+     * {@code hashes[i]} with no parent entry, so a block is indexed whether or not the blocks before it still
+     * are. A block whose hash and tokens are already indexed under another block adopts that entry; from
+     * {@code adoptedFrom} on, an adopted entry reclaimed since is indexed again from the sequence's own block.
+     *
+     * @return the new chain length (stops early at a block that already names another prefix)
+     */
+    synchronized int commitByHash(int[] table, int tableBase, int[] tokens, PrefixKeys keys, long[] hashes,
+            PrefixEntry[] chain, int chainLength, int fullBlocks, int adoptedFrom) {
+        if (!enabled) {
+            return chainLength;
+        }
+        int i = Math.max(chainLength, tableBase);
+        for (int j = Math.max(adoptedFrom, tableBase); j < chainLength; j++) {
+            if (!chain[j].live) {
+                i = j;
+                break;
+            }
+        }
+        while (i < fullBlocks) {
+            long h = hashes[i];
+            PrefixEntry e = findByHash(h, tokens, i, keys);
+            if (e == null) {
+                int block = table[i - tableBase];
+                if (entryOfBlock[block] != null) {
+                    break; // the block already names another prefix: never index it twice
+                }
+                int[] copy = new int[blockSize];
+                System.arraycopy(tokens, i * blockSize, copy, 0, blockSize);
+                e = new PrefixEntry(h, null, i == 0 ? PrefixHasher.ROOT : hashes[i - 1], copy, keys.salt(), keys.key(),
+                        keys.rangeKeysOf(i, blockSize), keys.group(), block);
+                pool.retain(block);
+                e.nextSameHash = index.get(h);
+                index.put(h, e);
+                entryOfBlock[block] = e;
                 indexed++;
             }
             chain[i] = e;
@@ -417,7 +609,7 @@ final class PrefixCache {
             return;
         }
         try { // a dropped copy (full queue) may be offered again by a later swap preemption
-            e.offloaded = hook.offload(e.hash, e.parent == null ? PrefixHasher.ROOT : e.parent.hash, e.salt, e.tokens,
+            e.offloaded = hook.offload(e.hash, e.parentHash, e.salt, e.tokens,
                     pool.block(e.blockId));
         } catch (RuntimeException ex) {
             offloadFailures++;
@@ -517,14 +709,15 @@ final class PrefixCache {
             PrefixEntry e = find(h, parent, tokens, b, keys);
             if (e == null) {
                 int[] copy = java.util.Arrays.copyOfRange(tokens, b * blockSize, (b + 1) * blockSize);
-                e = new PrefixEntry(h, parent, copy, keys.salt(), keys.key(), keys.rangeKeysOf(b, blockSize), keys.group(),
-                        blocks[i]);
+                PrefixEntry link = byHash(keys.group()) ? null : parent; // a sliding group's entry has no parent
+                e = new PrefixEntry(h, link, hashes[i], copy, keys.salt(), keys.key(), keys.rangeKeysOf(b, blockSize),
+                        keys.group(), blocks[i]);
                 e.offloaded = true; // it came from the tier
                 e.nextSameHash = index.get(h);
                 index.put(h, e);
                 entryOfBlock[blocks[i]] = e;
-                if (parent != null) {
-                    parent.addChild(e);
+                if (link != null) {
+                    link.addChild(e);
                 }
                 indexed++;
                 made[i] = e;

@@ -7,11 +7,17 @@ import java.util.List;
  * One cached full block in the prefix index: its chained hash, its parent entry, its token ids, salt,
  * key and range keys (all verified on every hit), the block holding its K/V, and its links in the
  * hash-collision chain and the LRU list. Guarded by the owning {@link PrefixCache}'s lock.
+ *
+ * <p>An entry of a sliding-window layer group is found by its chained hash alone ({@link #matchesByHash}):
+ * it has no parent entry ({@code parent} is null, {@code parentHash} names the prefix before it), is
+ * nobody's child, and so survives the reclaim of the entries before it, as vLLM's sliding groups need.
  */
 final class PrefixEntry {
 
     final long hash;
     final PrefixEntry parent;
+    /** The chained hash of the blocks before this one ({@link PrefixHasher#ROOT} for block 0). */
+    final long parentHash;
     final int[] tokens;
     final long salt;
     final long extraKey;
@@ -34,14 +40,15 @@ final class PrefixEntry {
     boolean offloaded;
 
     PrefixEntry(long hash, PrefixEntry parent, int[] tokens, long salt, long extraKey, long[] rangeKeys, int blockId) {
-        this(hash, parent, tokens, salt, extraKey, rangeKeys, 0, blockId);
+        this(hash, parent, parent == null ? PrefixHasher.ROOT : parent.hash, tokens, salt, extraKey, rangeKeys, 0, blockId);
     }
 
-    PrefixEntry(long hash, PrefixEntry parent, int[] tokens, long salt, long extraKey, long[] rangeKeys, int group,
-            int blockId) {
+    PrefixEntry(long hash, PrefixEntry parent, long parentHash, int[] tokens, long salt, long extraKey, long[] rangeKeys,
+            int group, int blockId) {
         this.group = group;
         this.hash = hash;
         this.parent = parent;
+        this.parentHash = parentHash;
         this.tokens = tokens;
         this.salt = salt;
         this.extraKey = extraKey;
@@ -61,6 +68,18 @@ final class PrefixEntry {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether this entry is block {@code block} of a prompt {@code src} under {@code keys}, its earlier
+     * blocks trusted to the 64-bit chained hash the caller looked it up by (no parent entry compared).
+     */
+    boolean matchesByHash(int[] src, int from, PrefixKeys keys, int block) {
+        if (salt != keys.salt() || extraKey != keys.key() || group != keys.group()
+                || !keys.sameRangeKeys(rangeKeys, block, tokens.length)) {
+            return false;
+        }
+        return java.util.Arrays.equals(tokens, 0, tokens.length, src, from, from + tokens.length);
     }
 
     void addChild(PrefixEntry child) {

@@ -124,7 +124,28 @@ public final class Sequence implements AutoCloseable {
         return tokens;
     }
 
-    /** Tokens reused from the prefix cache when the sequence was opened (the engine prefills only the rest). */
+    /**
+     * Starts from a grouped cache's hit ({@link PrefixCache#matchGroups}): model blocks {@code [from, n)},
+     * already retained, in {@code blocks[0 .. n - from)}, their entries in {@code chain} at their model
+     * block indices. Called once by the cache before the sequence is published.
+     *
+     * @return the tokens the sequence holds: {@code (n - from) * blockSize}
+     */
+    int startFromHit(int[] prompt, PrefixKeys keys, long[] hashes, PrefixEntry[] chain, int from, int n, int[] blocks) {
+        int tokens = (n - from) * blockSize;
+        prefix.start(prompt, keys, hashes, chain, from, n);
+        this.table = blocks;
+        this.blockCount = n - from;
+        this.written.markAllAtLeast(tokens); // cached blocks were written by the request that committed them
+        this.length = tokens;
+        return tokens;
+    }
+
+    /**
+     * Tokens reused from the prefix cache when the sequence was opened (the engine prefills only the
+     * rest), in model positions: a sliding group's sequence opened from its window's blocks alone holds
+     * fewer.
+     */
     public int reusedTokens() {
         return prefix.reusedTokens();
     }
@@ -803,6 +824,19 @@ public final class Sequence implements AutoCloseable {
      * entry names the released block.
      */
     void unlinkBlock(int index) {
+        unlink(index, false);
+    }
+
+    /**
+     * Releases the full block at table index 0 as a sliding window does ({@link GroupedSequence}): like
+     * {@code unlinkBlock(0)}, but the later blocks keep their token ids and prefix names (their model
+     * positions did not change, only the table's offset), so the sequence keeps committing them.
+     */
+    void releaseFront() {
+        unlink(0, true);
+    }
+
+    private void unlink(int index, boolean window) {
         long stamp = structure.writeLock();
         try {
             checkOpen();
@@ -819,7 +853,11 @@ public final class Sequence implements AutoCloseable {
             }
             blockCount = bc - 1;
             length = len - blockSize;
-            prefix.forgetFrom(index * blockSize); // later blocks are no longer a prefix of the prompt
+            if (window) {
+                prefix.releasedFront();
+            } else {
+                prefix.forgetFrom(index * blockSize); // later blocks are no longer a prefix of the prompt
+            }
             written.removed(index * blockSize, blockSize);
             cache.releaseBlock(released);
             cache.onAppend(-blockSize, -blockSize);

@@ -15,6 +15,14 @@ import java.util.Arrays;
  * past {@code knownTokens} are the prompt's, kept so that a prefill that appends the same ids keeps
  * their hashes (a recorded id that differs drops the hashes from its block on).
  *
+ * <p>Ids, hashes and the chain are kept by <em>model</em> position and model block. A sliding-window
+ * group's sequence releases its leading blocks ({@link #releasedFront()}): {@code base} model positions
+ * are gone from its block table, so table index {@code i} holds model block {@code i + base / blockSize},
+ * and every position or index a caller passes (a length, a written mark, a slot, a table index) is the
+ * sequence's own, {@code base} below the model's. Its later full blocks are still committed, each by its
+ * chained hash ({@link PrefixCache#commitByHash}); a group whose entries chain by parent commits nothing
+ * once it has released a block. {@code base} is 0 for every other sequence.
+ *
  * <p>Guarded by the sequence's structure lock held exclusively; {@link #stopChainAt(int)} (a
  * copy-on-write inside a write) also runs under the shared structure lock plus the sequence's
  * copy-on-write lock, which excludes every exclusive user.
@@ -46,6 +54,8 @@ final class SequencePrefix {
      */
     private int adoptedFrom;
     private int reusedTokens;
+    /** Model positions released from the front of the sequence's table (a multiple of the block size). */
+    private int base;
 
     SequencePrefix(PrefixHasher hasher, int blockSize) {
         this.hasher = hasher;
@@ -63,6 +73,7 @@ final class SequencePrefix {
         c.chain = chain == null ? null : chain.clone();
         c.chainLength = chainLength;
         c.adoptedFrom = adoptedFrom;
+        c.base = base;
         return c;
     }
 
@@ -72,7 +83,17 @@ final class SequencePrefix {
      * not hash them again).
      */
     void start(int[] prompt, PrefixKeys keys, long[] promptHashes, PrefixEntry[] hit, int n) {
+        start(prompt, keys, promptHashes, hit, 0, n);
+    }
+
+    /**
+     * Starts from a hit of model blocks {@code [from, n)} (their entries in {@code hit} at those indices):
+     * a sliding group's sequence opened from the blocks of its window alone, the first {@code from}
+     * blocks never held.
+     */
+    void start(int[] prompt, PrefixKeys keys, long[] promptHashes, PrefixEntry[] hit, int from, int n) {
         int tokens = n * blockSize;
+        this.base = from * blockSize;
         this.keys = keys;
         this.chain = hit;
         this.chainLength = n;
@@ -84,21 +105,30 @@ final class SequencePrefix {
         this.reusedTokens = tokens;
     }
 
-    /** Tokens reused from the prefix cache at open. */
+    /** Tokens reused from the prefix cache at open, in model positions (the hit's length). */
     int reusedTokens() {
         return reusedTokens;
     }
 
-    /** Token ids known for {@code [0, knownTokens())}. */
+    /** Token ids known for the sequence's positions {@code [0, knownTokens())}. */
     int knownTokens() {
-        return knownTokens;
+        return Math.max(0, knownTokens - base);
+    }
+
+    /**
+     * The sequence released its leading block as a sliding window does: the blocks after it keep their
+     * model positions, ids, hashes and chain; only the table's offset moves.
+     */
+    void releasedFront() {
+        base += blockSize;
     }
 
     /**
      * Records the ids of {@code n} tokens appended at {@code oldLength}, if the ids so far are complete,
      * and, if {@code hashing} (prefix caching is on), hashes the blocks they fill.
      */
-    void record(int oldLength, int[] tokens, int off, int n, boolean hashing) {
+    void record(int sequenceLength, int[] tokens, int off, int n, boolean hashing) {
+        int oldLength = sequenceLength + base;
         if (knownTokens != oldLength) {
             return;
         }
@@ -136,18 +166,22 @@ final class SequencePrefix {
      * The content of position {@code slot} (and later ones) changed: stop the ids and the chain before
      * it, so no later commit indexes a block that is not a prefix of the prompt.
      */
-    void forgetFrom(int slot) {
+    void forgetFrom(int sequenceSlot) {
+        int slot = sequenceSlot + base;
         if (knownTokens > slot) {
             knownTokens = slot;
         }
         if (hashedBlocks > slot / blockSize) {
             hashedBlocks = slot / blockSize;
         }
-        stopChainAt(slot / blockSize);
+        if (chainLength > slot / blockSize) {
+            chainLength = slot / blockSize;
+        }
     }
 
     /** Block {@code index} is no longer the indexed block (copy-on-write): the chain stops before it. */
-    void stopChainAt(int index) {
+    void stopChainAt(int tableIndex) {
+        int index = tableIndex + base / blockSize;
         if (chainLength > index) {
             chainLength = index;
         }
@@ -156,23 +190,31 @@ final class SequencePrefix {
     /**
      * Indexes the full blocks that are written and whose ids are known.
      *
-     * @param written tokens written in every layer
-     * @return the chain length
+     * @param length the sequence's length (table slots)
+     * @param written the sequence's tokens written in every layer
+     * @return the chain length, in model blocks
      */
     int commit(PrefixCache prefix, int[] table, int length, int written) {
-        int full = Math.min(Math.min(knownTokens, length), written) / blockSize;
+        int full = Math.min(Math.min(knownTokens, length + base), written + base) / blockSize;
         int from = Math.min(adoptedFrom, chainLength);
         if (full <= chainLength && from == chainLength) {
             return chainLength;
+        }
+        boolean byHash = prefix.byHash(keys.group());
+        if (base > 0 && !byHash) {
+            return chainLength; // the chain walks from block 0, which this sequence no longer holds
         }
         if (chain == null || chain.length < full) {
             chain = chain == null ? new PrefixEntry[Math.max(full, 4)] : Arrays.copyOf(chain, Math.max(full, chain.length * 2));
         }
         hashUpTo(full); // blocks recorded while prefix caching was off; usually none
-        chainLength = prefix.commit(table, tokenIds, keys, hashes, chain, chainLength, full, from);
+        int tableBase = base / blockSize;
+        chainLength = byHash
+                ? prefix.commitByHash(table, tableBase, tokenIds, keys, hashes, chain, chainLength, full, from)
+                : prefix.commit(table, tokenIds, keys, hashes, chain, chainLength, full, from);
         adoptedFrom = chainLength;
-        for (int i = from; i < chainLength; i++) {
-            if (chain[i].blockId != table[i]) {
+        for (int i = Math.max(from, tableBase); i < chainLength; i++) {
+            if (chain[i].blockId != table[i - tableBase]) {
                 adoptedFrom = i;
                 break;
             }

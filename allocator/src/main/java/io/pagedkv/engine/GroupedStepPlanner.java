@@ -37,8 +37,9 @@ import java.util.Arrays;
  *       block.</li>
  *   <li><b>Copy-on-write before any write</b>, reported per group in {@link GroupedStepPlan#copyPairs(int)}.</li>
  *   <li><b>Side-effect-free probe</b> and <b>a yes holds</b>: {@link #probe} counts, per group, the
- *       new blocks of the prompt plus one token beyond the longest prefix every group has cached,
- *       plus the reused blocks that sit in the LRU; nothing is touched. It counts a sliding group
+ *       new blocks of the prompt plus one token beyond the prefix hit (vLLM's hybrid rule, as
+ *       {@link GroupedKvCache#probePrefix}: every block below the hit in a global group, the window's
+ *       blocks in a sliding group), plus the reused blocks that sit in the LRU; nothing is touched. It counts a sliding group
  *       as if it kept the whole prompt (what a prompt scheduled in one step holds), so a yes is never
  *       too optimistic.</li>
  *   <li><b>Written marks per model layer</b>: kernels read up to them; commits and preemption index
@@ -137,19 +138,11 @@ public final class GroupedStepPlanner {
     public AdmissionProbe probe(int[] tokens, int length, PrefixKeys keys) {
         checkOwner();
         StepArgs.checkPrompt(tokens, length, keys);
-        int hit = Integer.MAX_VALUE;
-        for (int g = 0; g < groupCount; g++) {
-            hit = Math.min(hit, cache.group(g).probePrefix(tokens, length, keys).tokens());
-        }
+        PrefixProbe p = cache.probePrefix(tokens, length, keys); // the hit admit's open takes, under the same rule
+        int hit = p.tokens();
         long perGroup = layout.blocksFor(length + 1L);
-        long need = 0;
-        for (int g = 0; g < groupCount; g++) {
-            PrefixProbe p = cache.group(g).probePrefix(tokens, length, keys);
-            if (p.tokens() > hit) {
-                p = cache.group(g).probePrefix(tokens, hit + 1, keys); // the chain cut back to the common hit
-            }
-            need += perGroup - p.blocks() + p.reclaimableBlocks();
-        }
+        // every group appends the blocks from the hit on; a sliding group counted as if it kept them all
+        long need = groupCount * (perGroup - hit / blockSize) + p.reclaimableBlocks();
         int needed = (int) Math.min(Integer.MAX_VALUE, need);
         long room = cache.availableBlocks() - (running > 0 ? (long) watermark : 0L);
         boolean ever = perGroup * groupCount <= cache.blockCount();
@@ -157,8 +150,8 @@ public final class GroupedStepPlanner {
     }
 
     /**
-     * Opens a grouped sequence for {@code tokens[0 .. length)}, reusing the longest prefix every group
-     * has cached, if {@link #probe} says it fits now; otherwise returns {@code null} having changed nothing.
+     * Opens a grouped sequence for {@code tokens[0 .. length)}, reusing the prefix hit
+     * {@link #probe} counts (vLLM's hybrid rule), if it says the request fits now; otherwise returns {@code null} having changed nothing.
      *
      * @throws IllegalArgumentException as {@link #probe}
      * @throws IllegalStateException if a step is in flight, or called from a thread other than the owner

@@ -11,7 +11,7 @@ import io.pagedkv.model.ModelShape;
  *   kvBytesPerTokenPerLayer = 2 (K and V) * kvHeads * kvDtype.bytesFor(headDim)
  *   cache per request       = kvBytesPerTokenPerLayer * blockSize
  *                             * ( globalLayers  * blocks(context)
- *                               + slidingLayers * blocks(min(context, slidingWindow)) )
+ *                               + slidingLayers * min(blocks(context), blocks(slidingWindow) + 1) )
  *   blocks(n)               = ceil(n / blockSize)       (a paged cache allocates whole blocks)
  *   weights                 = ceil(parameters * bitsPerWeight / 8)
  *   total                   = overhead + weights + cache per request * concurrency
@@ -147,13 +147,18 @@ public record MemoryPlan(ModelShape shape, KvDType kvDtype, int blockSize, Weigh
         return cacheBytesPerRequest(contextTokens);
     }
 
-    /** Cache bytes of one request of {@code tokens} tokens; sliding layers hold at most their window. */
+    /**
+     * Cache bytes of one request of {@code tokens} tokens. A sliding layer holds at most
+     * {@code ceil(window / blockSize) + 1} blocks: what {@code GroupedKvCache}, which frees a sliding
+     * group's blocks outside the window, holds between steps ({@code LayerGroups.maxWindowBlocks}: the
+     * block the window's first token sits in is only partly inside it).
+     */
     public long cacheBytesPerRequest(long tokens) {
         if (tokens < 0) {
             throw new IllegalArgumentException("tokens: " + tokens + " (expected: >= 0)");
         }
         long globalBlocks = Math.ceilDiv(tokens, blockSize);
-        long slidingBlocks = Math.ceilDiv(Math.min(tokens, shape.slidingWindow()), blockSize);
+        long slidingBlocks = Math.min(globalBlocks, Math.ceilDiv(shape.slidingWindow(), blockSize) + 1);
         long blockLayers = add(mul(shape.globalLayers(), globalBlocks), mul(shape.slidingLayers(), slidingBlocks));
         return mul(mul(blockLayers, blockSize), bytesPerTokenPerLayer());
     }

@@ -58,6 +58,7 @@ class GroupedCacheStateMachineTest {
         {1, 2, 3, 4, 5, 6, 7, 8, 9},
         {1, 2, 3, 4, 50, 60, 70, 80, 90, 91},
         {11, 12, 13, 14, 15},
+        {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, // longer than the window; shares 9 with prompt 0
     };
 
     static final class Model {
@@ -69,6 +70,8 @@ class GroupedCacheStateMachineTest {
     static final AtomicLong REFUSALS = new AtomicLong();
     static final AtomicLong HITS = new AtomicLong();
     static final AtomicLong SLID = new AtomicLong();
+    /** Hits longer than the sliding group's cached chain from block 0: only vLLM's window rule gives them. */
+    static final AtomicLong WINDOW_HITS = new AtomicLong();
 
     static final class Sut {
         final GroupedKvCache cache = new GroupedKvCache(MODEL, GROUPS, BLOCKS);
@@ -142,12 +145,25 @@ class GroupedCacheStateMachineTest {
         public void run(Model model, Sut sut) {
             int[] p = Arrays.copyOf(PROMPTS[prompt], PROMPTS[prompt].length + 1);
             p[p.length - 1] = 100 + extra;
+            int fromBlock0 = sut.cache.group(SLIDING).probePrefix(p, p.length, PrefixKeys.NONE).tokens();
+            State before = State.of(sut);
+            PrefixProbe probe = sut.cache.probePrefix(p, p.length, PrefixKeys.NONE);
+            assertEquals(before, State.of(sut), "a probe changes nothing");
             GroupedSequence s = sut.cache.openSequence(p);
             int reused = s.reusedTokens();
+            assertEquals(probe.tokens(), reused, "the open reuses what the probe counted");
             assertTrue(reused % BLOCK == 0 && reused < p.length, "reused " + reused);
             assertEquals(reused, s.length());
+            int windowFrom = Math.max(0, reused - WINDOW + 1) / BLOCK * BLOCK;
+            assertEquals(windowFrom, s.firstPosition(SLIDING), "the sliding group opens from the hit's window");
+            assertEquals(reused / BLOCK - windowFrom / BLOCK, s.blockCount(SLIDING), "the window's blocks, no more");
+            assertEquals(reused / BLOCK, s.blockCount(GLOBAL), "every block of the hit in the global group");
+            assertEquals(probe.blocks(), s.blockCount(SLIDING) + s.blockCount(GLOBAL));
             if (reused > 0) {
                 HITS.incrementAndGet();
+            }
+            if (reused > fromBlock0) {
+                WINDOW_HITS.incrementAndGet();
             }
             List<Integer> tokens = new ArrayList<>();
             for (int i = 0; i < reused; i++) {
@@ -156,7 +172,10 @@ class GroupedCacheStateMachineTest {
             int key = model.nextKey++;
             model.seqs.put(key, tokens);
             sut.seqs.put(key, s);
-            if (step(model, sut, s, tokens, Arrays.copyOfRange(p, reused, p.length))) {
+            for (int at = reused; at < p.length; at += BLOCK) { // a chunked prefill: the window slides between chunks
+                if (!step(model, sut, s, tokens, Arrays.copyOfRange(p, at, Math.min(p.length, at + BLOCK)))) {
+                    break;
+                }
                 s.commitPrefix();
             }
         }
@@ -346,8 +365,9 @@ class GroupedCacheStateMachineTest {
     @Test
     void aTwoGroupCacheConservesBlocksPerGroupAndBoundsTheWindowGroup() {
         Stateful.of(new Machine()).steps(60).tries(300).check();
-        assertTrue(REFUSALS.get() > 0 && HITS.get() > 0 && SLID.get() > 0,
-                "the runs reached a short pool, prefix hits and window releases: " + REFUSALS + ", " + HITS + ", " + SLID);
+        assertTrue(REFUSALS.get() > 0 && HITS.get() > 0 && SLID.get() > 0 && WINDOW_HITS.get() > 0,
+                "the runs reached a short pool, prefix hits, window releases and hits only the window rule gives: "
+                        + REFUSALS + ", " + HITS + ", " + SLID + ", " + WINDOW_HITS);
     }
 
     @Test

@@ -182,7 +182,7 @@ class GroupedKvCacheTest {
     }
 
     @Test
-    void aPrefixHitIsTheShortestChainOverTheGroupsAndNeverCrossesGroups() {
+    void aPrefixHitNeedsTheGlobalChainButOnlyTheWindowsBlocksOfTheSlidingGroupAndNeverCrossesGroups() {
         try (GroupedKvCache c = new GroupedKvCache(MODEL, GROUPS, 32)) {
             int[] tokens = new int[24];
             for (int i = 0; i < tokens.length; i++) {
@@ -194,7 +194,7 @@ class GroupedKvCacheTest {
             writeAll(first, 0, 9);
             assertEquals(2, first.commitPrefix(), "two full blocks in both groups");
             first.releaseOutsideWindow();
-            for (int p = 9; p < 20; p++) { // decode: the global group commits on, the slid group cannot
+            for (int p = 9; p < 20; p++) { // decode: block 2 of the sliding group is released before any commit
                 assertTrue(first.tryAppendTokens(tokens, p, 1));
                 writeAll(first, p, p + 1);
                 first.releaseOutsideWindow();
@@ -203,12 +203,21 @@ class GroupedKvCacheTest {
             first.close();
             assertEquals(c.cachedBlocks(), c.cachedBlocks(0) + c.cachedBlocks(1));
             assertEquals(5, c.cachedBlocks(1), "the global group's five full blocks");
+            assertEquals(4, c.cachedBlocks(0), "the sliding group's blocks 0, 1 and, committed after its release, 3, 4");
             GroupedSequence second = c.openSequence(Arrays.copyOf(tokens, 21));
-            assertEquals(8, second.reusedTokens(), "the sliding group's chain (2 blocks) bounds the hit");
-            assertEquals(8, second.length());
-            assertEquals(2, second.blockCount(1), "the global group's longer match was cut back");
+            assertEquals(20, second.reusedTokens(), "the global chain; the sliding group has the window's blocks 3, 4");
+            assertEquals(20, second.length());
+            assertEquals(5, second.blockCount(1), "the global group holds every block of the hit");
+            assertEquals(12, second.firstPosition(0), "the query at 20 attends to 15 .. 20: from block 3 on");
+            assertEquals(2, second.blockCount(0));
+            GroupedSequence third = c.openSequence(Arrays.copyOf(tokens, 13));
+            assertEquals(8, third.reusedTokens(), "a hit at 12 needs sliding blocks 1, 2 (positions 7 .. 11) and 2 is"
+                    + " missing; at 8 the window (3 .. 8) needs blocks 0, 1");
+            assertEquals(0, third.firstPosition(0));
+            assertEquals(2, third.blockCount(0));
+            third.close();
             float[] got = new float[8];
-            for (int p = 0; p < 8; p++) {
+            for (int p = 0; p < 20; p++) {
                 for (int l = 0; l < 4; l++) {
                     if (p >= second.firstPosition(GROUPS.groupOf(l))) {
                         second.readKey(l, 0, p, got, 0);

@@ -71,7 +71,7 @@ class MemoryPlanProperties {
         BigInteger perLayerToken = BigInteger.valueOf(2L * s.kvHeads() * s.headDim() * p.kvDtype().bytesPerGroup()
                 / p.kvDtype().groupSize());
         long globalBlocks = (p.contextTokens() + bs - 1) / bs;
-        long slidingBlocks = (Math.min(p.contextTokens(), s.slidingWindow()) + bs - 1) / bs;
+        long slidingBlocks = Math.min(globalBlocks, (s.slidingWindow() + bs - 1) / bs + 1); // the grouped cache's bound
         BigInteger slots = BigInteger.valueOf(s.globalLayers()).multiply(BigInteger.valueOf(globalBlocks))
                 .add(BigInteger.valueOf(s.slidingLayers()).multiply(BigInteger.valueOf(slidingBlocks)))
                 .multiply(BigInteger.valueOf(bs));

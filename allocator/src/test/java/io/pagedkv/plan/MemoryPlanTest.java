@@ -61,16 +61,19 @@ class MemoryPlanTest {
     @Test
     void gemma2SlidingLayersCapAtTheirWindow() {
         MemoryPlan p = plan(ModelPresets.GEMMA_2_9B, KvDType.F16, 8192);
-        // 21 global layers hold 8192 tokens, 21 sliding layers 4096, each 2 * 8 * 256 * 2 bytes per token.
-        assertEquals(8192L * (21 * 8192 + 21 * 4096), p.cacheBytesPerRequest());
+        // 21 global layers hold 8192 tokens, 21 sliding layers 4096 + one block of 16 (the grouped cache's
+        // ceil(4096 / 16) + 1 blocks), each 2 * 8 * 256 * 2 bytes per token.
+        assertEquals(8192L * (21 * 8192 + 21 * (4096 + 16)), p.cacheBytesPerRequest());
         assertEquals(42L * 8192 * 4096, p.cacheBytesPerRequest(4096));
+        assertEquals(8192L * (21 * 4112 + 21 * 4112), p.cacheBytesPerRequest(4097), "the window's first block is partly in");
     }
 
     @Test
     void mistralSlidesOnEveryLayerSoItsCacheStopsGrowing() {
         MemoryPlan p = plan(ModelPresets.MISTRAL_7B, KvDType.F16, 32_768);
-        assertEquals(4096L * 131_072, p.cacheBytesPerRequest());
-        assertEquals(p.cacheBytesPerRequest(4096), p.cacheBytesPerRequest(1_000_000));
+        assertEquals((4096L + 16) * 131_072, p.cacheBytesPerRequest());
+        assertEquals(4096L * 131_072, p.cacheBytesPerRequest(4096));
+        assertEquals(p.cacheBytesPerRequest(4097), p.cacheBytesPerRequest(1_000_000));
         assertEquals(MemoryPlan.UNLIMITED, p.maxContext());
     }
 

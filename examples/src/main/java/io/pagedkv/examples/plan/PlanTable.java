@@ -99,8 +99,8 @@ final class PlanTable {
                 PlanFigures.maxFigure(g.maxConcurrency()), PlanFigures.maxFigure(p.maxConcurrency()));
         out.printf(Locale.ROOT, "%-36s %22s %22s%n", "largest context at " + n + " request(s)",
                 PlanFigures.maxFigure(g.maxContext()), PlanFigures.maxFigure(p.maxContext()));
-        out.println("(a sliding layer holds at most blocks(window); pagedkv's GroupedKvCache, which frees a sliding group's"
-                + " blocks outside the window, holds up to one block more per sliding group between steps)");
+        out.println("(a sliding layer holds at most blocks(window) + 1: what pagedkv's GroupedKvCache, which frees a sliding"
+                + " group's blocks outside the window, holds between steps; the window's first block is partly in)");
     }
 
     private static String tokens(long v) {

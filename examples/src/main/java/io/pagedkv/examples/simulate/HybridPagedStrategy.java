@@ -21,8 +21,10 @@ import java.util.List;
  * {@link PagedStrategy}: one layer per group, 1 KV head, head dim 32, every token's K/V really
  * written. Admission needs every group's blocks for the prefill plus the first generated token (the
  * sliding groups release outside the window only after the prefill, as an engine without chunked
- * prefill does). Requests with token ids use prefix caching as {@link PagedStrategy} does; a hit needs
- * every group's chain. Confined to the scheduler thread.
+ * prefill does). Requests with token ids use prefix caching as {@link PagedStrategy} does, under vLLM's
+ * hybrid rule: a hit needs every block below it in the global group, only the window's blocks in a
+ * sliding group ({@link GroupedKvCache#openSequence(int[], io.pagedkv.cache.PrefixKeys)}). Confined to
+ * the scheduler thread.
  */
 public final class HybridPagedStrategy implements KvAllocationStrategy {
 

@@ -113,8 +113,9 @@ class PlanCommandTest {
         String out = oneSpace(r.out());
         assertTrue(out.contains("sliding window vs all layers global (21 of 42 layers slide over 4,096 tokens)"), r.out());
         // q8_0: 2 x 8 heads x 272 bytes = 4,352 bytes per token per layer;
-        // all global 42 x 32,768 tokens, sliding 21 x 32,768 + 21 x 4,096 tokens
-        assertTrue(out.contains("KV cache per request (32,768 tok) 5,989,466,112 3,369,074,688 43.8%"), r.out());
+        // all global 42 x 32,768 tokens, sliding 21 x 32,768 + 21 x (4,096 + 16) tokens: ceil(4,096 / 16) + 1
+        // blocks per sliding layer, what GroupedKvCache holds between steps
+        assertTrue(out.contains("KV cache per request (32,768 tok) 5,989,466,112 3,370,536,960 43.7%"), r.out());
         assertTrue(out.contains("largest concurrency at 32,768 tok 13 23"), r.out());
 
         Run oss = run("plan", "-m", "gpt-oss-20b", "-c", "128k", "-n", "4", "--gpu", "rtx-4090");
@@ -125,8 +126,8 @@ class PlanCommandTest {
 
         Run mistral = run("plan", "-m", "mistral-7b", "-c", "32k", "-n", "4", "--json");
         assertEquals(0, mistral.exit(), mistral.err());
-        // 32 layers x 2 x 8 heads x 136 bytes (q8_0 of 128) x (32,768 - 4,096) tokens x 4 requests
-        assertTrue(mistral.out().contains("\"kvSavedBySlidingWindow\" : 7985954816"), mistral.out());
+        // 32 layers x 2 x 8 heads x 136 bytes (q8_0 of 128) x (32,768 - (4,096 + 16)) tokens x 4 requests
+        assertTrue(mistral.out().contains("\"kvSavedBySlidingWindow\" : 7981498368"), mistral.out());
 
         Run llama = run("plan", "-m", "llama-3.1-8b");
         assertFalse(llama.out().contains("sliding window vs"), "a global model has no such section");
@@ -229,7 +230,8 @@ class PlanCommandTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("gemma-2-9b-it: 42 layers, 16 query heads, 8 KV heads (GQA 2:1), head dim 256,"
                 + " 21 layers slide over 4,096 tokens, 21 global, parameter count unknown"), r.out());
-        assertTrue(r.out().contains("KV cache per request (8,192 tok)              2,113,929,216"), r.out());
+        // f16: 8,192 bytes per token per layer x (21 x 8,192 + 21 x (4,096 + 16)) tokens
+        assertTrue(r.out().contains("KV cache per request (8,192 tok)              2,116,681,728"), r.out());
     }
 
     @Test
