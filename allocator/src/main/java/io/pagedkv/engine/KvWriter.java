@@ -51,6 +51,11 @@ public final class KvWriter {
     private final long slotStride;
     /** The cache's order is TOKEN_RUNS: consecutive slots of a (layer, K|V) are consecutive token runs. */
     private final boolean tokenRuns;
+    /** Bytes of one layer's K (or V) part of a block: layer l's K starts at {@code 2 * l * partBytes}, its V one part later. */
+    private final long partBytes;
+    /** Bytes of one head of a source: F32, and F16 or BF16 (precomputed: a write is a few dozen ns, a division counts). */
+    private final long f32HeadBytes;
+    private final long halfHeadBytes;
     private final boolean quantized;
     /** (layer * 2 + kv) * kvHeads + head. */
     private final KvCodec[] codecs;
@@ -72,6 +77,9 @@ public final class KvWriter {
         this.headStride = layout.headStrideBytes();
         this.slotStride = layout.slotStrideBytes();
         this.tokenRuns = layout.order() == BlockOrder.TOKEN_RUNS;
+        this.partBytes = layout.partBytes();
+        this.f32HeadBytes = KvDType.F32.bytesFor(headDim);
+        this.halfHeadBytes = KvDType.F16.bytesFor(headDim);
         this.quantized = cacheType.isBlockQuantized();
         this.codecs = new KvCodec[layers * 2 * kvHeads];
         for (int l = 0; l < layers; l++) {
@@ -136,8 +144,8 @@ public final class KvWriter {
         }
         int kBase = (layer * 2 + CacheLayout.K) * kvHeads;
         int vBase = (layer * 2 + CacheLayout.V) * kvHeads;
-        long layerK = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
-        long layerV = layout.unsafeOffset(layer, CacheLayout.V, 0, 0);
+        long layerK = 2L * layer * partBytes; // layout.unsafeOffset(layer, K, 0, 0)
+        long layerV = layerK + partBytes;
         for (int i = 0; i < count; i++) {
             int pos = s.stepStart + from + i;
             MemorySegment dst = s.stepBlocks[pos / blockSize - s.firstNewBlock];
@@ -190,8 +198,8 @@ public final class KvWriter {
         long tokenBytes = kvHeads * srcHeadBytes;
         int kBase = (layer * 2 + CacheLayout.K) * kvHeads;
         int vBase = (layer * 2 + CacheLayout.V) * kvHeads;
-        long layerK = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
-        long layerV = layout.unsafeOffset(layer, CacheLayout.V, 0, 0);
+        long layerK = 2L * layer * partBytes; // layout.unsafeOffset(layer, K, 0, 0)
+        long layerV = layerK + partBytes;
         boolean raw = source == cacheType;
         if (raw && tokenRuns) {
             // The source's [tokens][kvHeads][headDim] is the block's (layer, K|V) order: one copy per block.
@@ -275,10 +283,13 @@ public final class KvWriter {
     }
 
     private long sourceHeadBytes(KvDType source) {
-        if (source != KvDType.F32 && source != KvDType.F16 && source != KvDType.BF16) {
+        if (source == KvDType.F32) {
+            return f32HeadBytes;
+        }
+        if (source != KvDType.F16 && source != KvDType.BF16) {
             throw new IllegalArgumentException("source: " + source + " (expected: F32, F16 or BF16)");
         }
-        return source.bytesFor(headDim);
+        return halfHeadBytes;
     }
 
     private static void checkSegment(String what, MemorySegment s, long offset, long bytes) {
