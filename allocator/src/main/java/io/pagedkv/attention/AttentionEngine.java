@@ -12,6 +12,12 @@ import java.lang.foreign.MemorySegment;
  * heads and slots, then {@link #finish}; both drivers run exactly this code, so the difference between
  * them is what the block table costs.
  *
+ * <p>Slots: the driver passes a tile's first key (value) vector of one KV head; the next slot's vector
+ * is {@link #slotStride} bytes further: one head vector in a contiguous segment or a
+ * {@link io.pagedkv.cache.BlockOrder#HEAD_RUNS} block, all KV heads of a token in a
+ * {@link io.pagedkv.cache.BlockOrder#TOKEN_RUNS} block ({@link io.pagedkv.cache.CacheLayout#slotStrideBytes()}).
+ * The stride is fixed per engine, so the loops are the same for both orders.
+ *
  * <p>Visibility: slot {@code s} has position {@code positions[s]} ({@code s} when {@code positions}
  * is null); query {@code i} sees the slot iff that position is {@code >= 0} (not
  * {@link PagedAttention#HOLE}) and {@code <= queryPosition(i)}. A query that sees no slot gets zeros.
@@ -25,13 +31,16 @@ abstract class AttentionEngine {
     final int group;
     final int headDim;
     final float scale;
+    /** Bytes from one slot's head vector to the next slot's, in what drivers pass (at least a head vector). */
+    final long slotStride;
 
-    AttentionEngine(ModelShape shape) {
+    AttentionEngine(ModelShape shape, long slotStride) {
         this.queryHeads = shape.queryHeads();
         this.kvHeads = shape.kvHeads();
         this.group = shape.queryHeadsPerKvHead();
         this.headDim = shape.headDim();
         this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.slotStride = slotStride;
     }
 
     /** Most slots one {@link #tile} call takes. */
@@ -49,7 +58,7 @@ abstract class AttentionEngine {
      * Folds slots {@code slotBase .. slotBase + n - 1} ({@code 1 <= n <= tileSlots()}) of KV head
      * {@code kvh}: their keys start at byte {@code keyOff} of {@code keys}, their values at
      * {@code valueOff} of {@code values}, one head vector ({@code dtype.bytesFor(headDim)} bytes)
-     * per slot, encoded by {@code keyCodec} and {@code valueCodec}: {@link #keys} then {@link #values}.
+     * per slot, {@link #slotStride} bytes apart, encoded by {@code keyCodec} and {@code valueCodec}: {@link #keys} then {@link #values}.
      */
     final void tile(int kvh, KvCodec keyCodec, KvCodec valueCodec, MemorySegment keys, long keyOff,
             MemorySegment values, long valueOff, int slotBase, int n, int[] positions) {

@@ -18,20 +18,25 @@ final class Engines {
     private Engines() {
     }
 
-    /** The fastest engine for this shape and dtype. */
+    /** The fastest engine for this shape and dtype over contiguous head vectors (slot stride: one head vector). */
     static AttentionEngine best(ModelShape shape, KvDType dtype) {
+        return best(shape, dtype, dtype.bytesFor(shape.headDim()));
+    }
+
+    /** The fastest engine for this shape and dtype, its drivers passing slots {@code slotStride} bytes apart. */
+    static AttentionEngine best(ModelShape shape, KvDType dtype, long slotStride) {
         if (!Boolean.parseBoolean(System.getProperty(VECTOR_PROP_NAME, "true"))) {
-            return new ScalarAttentionEngine(shape);
+            return new ScalarAttentionEngine(shape, slotStride);
         }
-        return vectorIfPresent(shape, dtype);
+        return vectorIfPresent(shape, dtype, slotStride);
     }
 
     /** The vector engine whenever the module is present and vectors pay (tests use it directly). */
-    static AttentionEngine vectorIfPresent(ModelShape shape, KvDType dtype) {
+    static AttentionEngine vectorIfPresent(ModelShape shape, KvDType dtype, long slotStride) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty() || !VectorHolder.profitable()) {
-            return new ScalarAttentionEngine(shape);
+            return new ScalarAttentionEngine(shape, slotStride);
         }
-        return VectorHolder.create(shape, dtype);
+        return VectorHolder.create(shape, dtype, slotStride);
     }
 
     /** Defers loading the Vector API classes until the module is known to be present. */
@@ -40,8 +45,8 @@ final class Engines {
             return VectorLanes.PROFITABLE;
         }
 
-        static AttentionEngine create(ModelShape shape, KvDType dtype) {
-            return new VectorAttentionEngine(shape, dtype);
+        static AttentionEngine create(ModelShape shape, KvDType dtype, long slotStride) {
+            return new VectorAttentionEngine(shape, dtype, slotStride);
         }
     }
 }

@@ -15,7 +15,9 @@ import java.util.Arrays;
  *
  * <h2>Algorithm</h2>
  * The kernel walks the blocks in table order and, in each block, every KV head's run of keys and of
- * values (the layout keeps one head's slots contiguous). Each run is folded, a tile of slots at a
+ * values: contiguous in a {@link io.pagedkv.cache.BlockOrder#HEAD_RUNS} layout, one head vector every
+ * {@link CacheLayout#slotStrideBytes()} in a {@link io.pagedkv.cache.BlockOrder#TOKEN_RUNS} one (the same
+ * loops, stepping by the layout's slot stride). Each run is folded, a tile of slots at a
  * time, into a running (online) softmax per query row: a running maximum {@code m}, a running sum
  * {@code l} and an unnormalised output {@code acc}, rescaled by {@code exp(mOld - mNew)} when a tile
  * raises the maximum. Query head {@code qh} reads KV head {@code qh / (queryHeads / kvHeads)}
@@ -76,6 +78,8 @@ public final class PagedAttention {
     private final int kvHeads;
     private final int headDim;
     private final int headBytes;
+    /** Bytes from a head's vector of one slot to the next slot's: the layout's {@link CacheLayout#slotStrideBytes()}. */
+    private final long slotStride;
     private final int blockSize;
     private final int layers;
     private final int tile;
@@ -107,7 +111,8 @@ public final class PagedAttention {
         this.blockSize = layout.blockSize();
         this.layers = layout.shape().layers();
         this.tile = engine.tileSlots();
-        this.ahead = (int) Math.max(1, AHEAD_BYTES / ((long) 2 * kvHeads * layout.headRunBytes()));
+        this.slotStride = layout.slotStrideBytes();
+        this.ahead = (int) Math.max(1, AHEAD_BYTES / (2L * layout.partBytes()));
     }
 
     /**
@@ -118,7 +123,7 @@ public final class PagedAttention {
      *     #create(CacheLayout, KvScales)}
      */
     public static PagedAttention create(CacheLayout layout) {
-        return new PagedAttention(requireUnscaled(layout), plainCodecs(layout), Engines.best(layout.shape(), layout.dtype()));
+        return new PagedAttention(requireUnscaled(layout), plainCodecs(layout), best(layout));
     }
 
     /**
@@ -129,7 +134,7 @@ public final class PagedAttention {
      *     layout's, or a scale is not 1 for a dtype other than FP8
      */
     public static PagedAttention create(CacheLayout layout, KvScales scales) {
-        return new PagedAttention(layout, scaledCodecs(layout, scales), Engines.best(requireLayout(layout).shape(), layout.dtype()));
+        return new PagedAttention(layout, scaledCodecs(layout, scales), best(requireLayout(layout)));
     }
 
     /**
@@ -140,34 +145,46 @@ public final class PagedAttention {
      */
     public static PagedAttention create(PagedKvCache cache) {
         CacheLayout layout = requireCache(cache).layout();
-        return new PagedAttention(layout, cacheCodecs(cache), Engines.best(layout.shape(), layout.dtype()));
+        return new PagedAttention(layout, cacheCodecs(cache), best(layout));
     }
 
     /** The scalar reference kernel for {@code layout}; same checks as {@link #create(CacheLayout)}. */
     public static PagedAttention scalar(CacheLayout layout) {
-        return new PagedAttention(requireUnscaled(layout), plainCodecs(layout), new ScalarAttentionEngine(layout.shape()));
+        return new PagedAttention(requireUnscaled(layout), plainCodecs(layout), scalarEngine(layout));
     }
 
     /** The scalar reference kernel for {@code cache}; same checks as {@link #create(PagedKvCache)}. */
     public static PagedAttention scalar(PagedKvCache cache) {
         CacheLayout layout = requireCache(cache).layout();
-        return new PagedAttention(layout, cacheCodecs(cache), new ScalarAttentionEngine(layout.shape()));
+        return new PagedAttention(layout, cacheCodecs(cache), scalarEngine(layout));
     }
 
     /** The scalar reference with explicit scales (tests). */
     static PagedAttention scalar(CacheLayout layout, KvScales scales) {
-        return new PagedAttention(layout, scaledCodecs(layout, scales), new ScalarAttentionEngine(layout.shape()));
+        return new PagedAttention(layout, scaledCodecs(layout, scales), scalarEngine(layout));
     }
 
     /** The Vector API kernel whenever the module is present, whatever the property says (tests). */
     static PagedAttention vectorized(CacheLayout layout) {
-        return new PagedAttention(requireUnscaled(layout), plainCodecs(layout),
-                Engines.vectorIfPresent(layout.shape(), layout.dtype()));
+        return new PagedAttention(requireUnscaled(layout), plainCodecs(layout), vectorEngine(layout));
     }
 
     /** The Vector API kernel with explicit scales (tests). */
     static PagedAttention vectorized(CacheLayout layout, KvScales scales) {
-        return new PagedAttention(layout, scaledCodecs(layout, scales), Engines.vectorIfPresent(layout.shape(), layout.dtype()));
+        return new PagedAttention(layout, scaledCodecs(layout, scales), vectorEngine(layout));
+    }
+
+    /** The engines step over one head's slots by the layout's slot stride, whatever its block order. */
+    private static AttentionEngine best(CacheLayout layout) {
+        return Engines.best(layout.shape(), layout.dtype(), layout.slotStrideBytes());
+    }
+
+    private static AttentionEngine scalarEngine(CacheLayout layout) {
+        return new ScalarAttentionEngine(layout.shape(), layout.slotStrideBytes());
+    }
+
+    private static AttentionEngine vectorEngine(CacheLayout layout) {
+        return Engines.vectorIfPresent(layout.shape(), layout.dtype(), layout.slotStrideBytes());
     }
 
     private static CacheLayout requireLayout(CacheLayout layout) {
@@ -401,7 +418,7 @@ public final class PagedAttention {
         long bytesPerBlock = layout.bytesPerBlock();
         boolean touch = (long) slots * 2 * kvHeads * headBytes >= TOUCH_MIN_BYTES;
         long layerStart = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
-        long layerEnd = layout.unsafeOffset(layer, CacheLayout.V, kvHeads - 1, 0) + layout.headRunBytes();
+        long layerEnd = layerStart + 2L * layout.partBytes();
         for (int b = 0; b < blocks; b++) {
             MemorySegment block = checkedBlock(table, b, bytesPerBlock);
             if (touch && b + ahead < blocks) {
@@ -415,9 +432,10 @@ public final class PagedAttention {
             int base = b * blockSize;
             int inBlock = Math.min(blockSize, slots - base);
             // In memory order: every head's keys of the tile, then every head's values (a layer's part of a
-            // block is K of head 0..n-1, then V of head 0..n-1): the prefetcher sees one forward stream.
+            // block is K of head 0..n-1, then V of head 0..n-1): the prefetcher sees one forward stream. In
+            // TOKEN_RUNS a tile's keys of all heads are one run, each head read slotStride apart.
             for (int t0 = 0; t0 < inBlock; t0 += tile) {
-                long off = (long) t0 * headBytes;
+                long off = t0 * slotStride;
                 int n = Math.min(tile, inBlock - t0);
                 for (int kvh = 0; kvh < kvHeads; kvh++) {
                     engine.keys(kvh, codecs[(layer * 2 + CacheLayout.K) * kvHeads + kvh], block,

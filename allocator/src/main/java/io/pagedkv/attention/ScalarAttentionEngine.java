@@ -32,8 +32,9 @@ final class ScalarAttentionEngine extends AttentionEngine {
     private float[] weights;
     private int weightSlots;
 
-    ScalarAttentionEngine(ModelShape shape) {
-        super(shape);
+    /** An engine whose drivers pass slots {@code slotStride} bytes apart (a head vector's bytes: contiguous). */
+    ScalarAttentionEngine(ModelShape shape, long slotStride) {
+        super(shape, slotStride);
         int rows = PagedAttention.QUERY_TILE * queryHeads;
         this.key = new float[headDim];
         this.value = new float[headDim];
@@ -69,7 +70,6 @@ final class ScalarAttentionEngine extends AttentionEngine {
 
     @Override
     void keys(int kvh, KvCodec keyCodec, MemorySegment keys, long keyOff, int slotBase, int n, int[] positions) {
-        int headBytes = keyCodec.dtype().bytesFor(headDim);
         int width = queryHeads * headDim;
         for (int j = 0; j < n; j++) {
             int s = slotBase + j;
@@ -79,7 +79,7 @@ final class ScalarAttentionEngine extends AttentionEngine {
                 anyVisible |= pos >= 0 && pos <= queryPosition(i);
             }
             if (anyVisible) {
-                keyCodec.decode(keys, keyOff + (long) j * headBytes, headDim, key, 0);
+                keyCodec.decode(keys, keyOff + j * slotStride, headDim, key, 0);
             }
             for (int i = 0; i < nq; i++) {
                 boolean visible = pos >= 0 && pos <= queryPosition(i);
@@ -144,7 +144,6 @@ final class ScalarAttentionEngine extends AttentionEngine {
         if (!pending[kvh]) {
             return;
         }
-        int headBytes = valueCodec.dtype().bytesFor(headDim);
         for (int j = 0; j < n; j++) {
             boolean decoded = false;
             for (int i = 0; i < nq; i++) {
@@ -153,7 +152,7 @@ final class ScalarAttentionEngine extends AttentionEngine {
                     float p = scores[row * TILE + j];
                     if (p != 0f) {
                         if (!decoded) {
-                            valueCodec.decode(values, valueOff + (long) j * headBytes, headDim, value, 0);
+                            valueCodec.decode(values, valueOff + j * slotStride, headDim, value, 0);
                             decoded = true;
                         }
                         int a = row * headDim;

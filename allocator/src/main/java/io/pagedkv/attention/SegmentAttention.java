@@ -53,7 +53,7 @@ public final class SegmentAttention {
     /** The same kernel on the scalar reference loops. */
     public static SegmentAttention scalar(ModelShape shape, KvDType dtype) {
         check(shape, dtype);
-        return new SegmentAttention(shape, dtype, new ScalarAttentionEngine(shape));
+        return new SegmentAttention(shape, dtype, new ScalarAttentionEngine(shape, dtype.bytesFor(shape.headDim())));
     }
 
     private static void check(ModelShape shape, KvDType dtype) {

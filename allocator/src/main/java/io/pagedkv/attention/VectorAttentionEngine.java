@@ -115,8 +115,14 @@ final class VectorAttentionEngine extends AttentionEngine {
     private float[] weights;
     private int weightSlots;
 
-    VectorAttentionEngine(ModelShape shape, KvDType dtype) {
-        super(shape);
+    /**
+     * An engine for {@code dtype} whose drivers pass slots {@code slotStride} bytes apart. A stride
+     * other than one head vector (a {@code TOKEN_RUNS} block) changes no loop: the direct loads step by
+     * it, and the tiles decoded into scratch are decoded slot by slot; only the packed F32 loads, which
+     * read slots as one contiguous stream, go through the scratch instead.
+     */
+    VectorAttentionEngine(ModelShape shape, KvDType dtype, long slotStride) {
+        super(shape, slotStride);
         this.headBytes = dtype.bytesFor(headDim);
         this.packed = headDim < L && L % headDim == 0;
         this.chunks = packed ? 1 : (headDim + L - 1) / L;
@@ -127,12 +133,12 @@ final class VectorAttentionEngine extends AttentionEngine {
             case Q8_0 -> VectorLanes.Q8_0;
             default -> -1;
         };
-        boolean direct = fused >= 0 && (whole || (packed && fused == VectorLanes.F32));
+        boolean direct = fused >= 0 && (whole || (packed && fused == VectorLanes.F32 && slotStride == headBytes));
         this.viaScratch = !direct;
         this.padded = !direct && !packed && !whole;
         this.readKind = direct ? fused : VectorLanes.F32;
         int slotFloats = packed ? headDim : stride;
-        this.slotBytes = direct ? headBytes : (long) slotFloats * Float.BYTES;
+        this.slotBytes = direct ? slotStride : (long) slotFloats * Float.BYTES;
         this.groups = readKind == VectorLanes.Q8_0 ? headDim / 32 : 1;
         this.chunksPerGroup = readKind == VectorLanes.Q8_0 ? 32 / L : chunks;
         this.chunkOff = new int[chunks];
@@ -311,16 +317,17 @@ final class VectorAttentionEngine extends AttentionEngine {
 
     /**
      * Decodes {@code n} slots into a float tile (a {@code float[]}: the codecs' array loops are their
-     * fastest), zero-padded per slot when the head is not whole vectors.
+     * fastest), zero-padded per slot when the head is not whole vectors; slot by slot when the head is
+     * padded or the slots are not adjacent ({@link #slotStride}).
      */
     private void decode(KvCodec codec, MemorySegment src, long off, int n, float[] tile) {
-        if (!padded) {
+        if (!padded && slotStride == headBytes) {
             codec.decode(src, off, n * headDim, tile, 0);
             return;
         }
         int slotFloats = (int) (slotBytes / Float.BYTES);
         for (int s = 0; s < n; s++) {
-            codec.decode(src, off + (long) s * headBytes, headDim, tile, s * slotFloats);
+            codec.decode(src, off + s * slotStride, headDim, tile, s * slotFloats);
         }
     }
 

@@ -248,7 +248,7 @@ public final class LayerGroups {
 
     /**
      * The layout of one group for a model laid out as {@code modelLayout}: the same heads, head dim,
-     * dtype and block size, {@link #layersPerGroup()} layers. For one group it is {@code modelLayout}.
+     * dtype, block size and block order, {@link #layersPerGroup()} layers. For one group it is {@code modelLayout}.
      *
      * @throws IllegalArgumentException if the model layout's layer count is not {@link #modelLayers()}
      */
@@ -263,7 +263,7 @@ public final class LayerGroups {
         }
         ModelShape g = new ModelShape(s.name() + "/group", layersPerGroup(), s.queryHeads(), s.kvHeads(), s.headDim(),
                 0, AttentionPattern.GLOBAL, 0);
-        return new CacheLayout(g, modelLayout.dtype(), modelLayout.blockSize());
+        return new CacheLayout(g, modelLayout.dtype(), modelLayout.blockSize(), modelLayout.order());
     }
 
     private int checkGroup(int group) {

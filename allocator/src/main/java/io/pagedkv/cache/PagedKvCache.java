@@ -521,18 +521,33 @@ public final class PagedKvCache implements AutoCloseable {
      * {@code s} at byte {@code s * headBytes}, encoded in the layout's dtype. Only the slots the
      * holding sequence has written ({@link Sequence#written(int)}) hold its K/V; the others may hold a
      * previous owner's bytes. Writes go through {@link Sequence} (or {@link Sequence#writableBlock(int)}).
+     * A head is one contiguous run only in {@link BlockOrder#HEAD_RUNS}; a {@link BlockOrder#TOKEN_RUNS}
+     * cache refuses the view (read {@link #block} at {@link CacheLayout#offset} instead).
      *
      * @throws IndexOutOfBoundsException if layer or head is out of range
      * @throws IllegalArgumentException if the block id is out of range
-     * @throws IllegalStateException if the block is free or the cache is closed
+     * @throws IllegalStateException if the block is free, the cache is closed, or the layout's order is
+     *     {@link BlockOrder#TOKEN_RUNS}
      */
     public MemorySegment keys(int blockId, int layer, int head) {
+        requireHeadRuns("keys(blockId, layer, head)");
         return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.K, head), layout.headRunBytes());
     }
 
     /** Zero-copy, read-only view of the values of one KV head for all slots of a block; see {@link #keys}. */
     public MemorySegment values(int blockId, int layer, int head) {
+        requireHeadRuns("values(blockId, layer, head)");
         return pool.block(blockId).asSlice(layout.runOffset(layer, CacheLayout.V, head), layout.headRunBytes());
+    }
+
+    /** A per-head run view exists only when a head's slots are contiguous. */
+    void requireHeadRuns(String view) {
+        if (layout.order() != BlockOrder.HEAD_RUNS) {
+            throw new IllegalStateException(view + ": layout order " + layout.order()
+                    + " (expected: HEAD_RUNS for a contiguous per-head view; in TOKEN_RUNS read block(blockId) at"
+                    + " layout().offset(layer, kv, head, slot), one head's slots " + layout.slotStrideBytes()
+                    + " bytes apart)");
+        }
     }
 
     /**

@@ -916,6 +916,10 @@ public final class Sequence implements AutoCloseable {
      * Zero-copy, read-only keys of one KV head for the written slots of the block at table index
      * {@code index}: slot {@code s} at byte {@code s * headBytes}, {@code byteSize() / headBytes}
      * slots (fewer than {@code blockSize} while the block is being filled).
+     *
+     * @throws IllegalStateException if the layout's order is {@link BlockOrder#TOKEN_RUNS} (a head's
+     *     slots are not contiguous there: use {@link #readKey} or {@link #writableBlock} with
+     *     {@link CacheLayout#offset}), or the sequence or the cache is closed
      */
     public MemorySegment keys(int index, int layer, int head) {
         return view(CacheLayout.K, index, layer, head);
@@ -927,6 +931,7 @@ public final class Sequence implements AutoCloseable {
     }
 
     private MemorySegment view(int kv, int index, int layer, int head) {
+        cache.requireHeadRuns(kv == CacheLayout.K ? "keys(index, layer, head)" : "values(index, layer, head)");
         long stamp = structure.readLock();
         try {
             checkOpen();

@@ -1,5 +1,6 @@
 package io.pagedkv.engine;
 
+import io.pagedkv.cache.BlockOrder;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.dtype.KvCodec;
@@ -14,8 +15,11 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Sources: {@code float[]}, or a {@link MemorySegment} of little-endian {@link KvDType#F32},
  * {@link KvDType#F16} or {@link KvDType#BF16} values. A source of the cache's own dtype (F32 into an
- * F32 cache, F16 into F16, BF16 into BF16) is copied byte for byte, head by head; any other pair goes
- * through the cache's codec of each (layer, K|V, head), so per-head FP8 scales apply.
+ * F32 cache, F16 into F16, BF16 into BF16) is copied byte for byte: head by head into a
+ * {@link BlockOrder#HEAD_RUNS} cache, and into a {@link BlockOrder#TOKEN_RUNS} cache as one copy of K
+ * and one of V per block the chunk touches (the source's {@code [tokens][kvHeads][headDim]} is then the
+ * block's own order). Any other pair goes through the cache's codec of each (layer, K|V, head), so
+ * per-head FP8 scales apply, at the offsets of the cache's order.
  *
  * <h2>Rules</h2>
  * <ul>
@@ -42,7 +46,16 @@ public final class KvWriter {
     private final int headDim;
     private final int blockSize;
     private final long cacheHeadBytes;
-    private final long headRunBytes;
+    /** Bytes from head h to h + 1 of a slot, and from slot s to s + 1 of a head, in the cache's order. */
+    private final long headStride;
+    private final long slotStride;
+    /** The cache's order is TOKEN_RUNS: consecutive slots of a (layer, K|V) are consecutive token runs. */
+    private final boolean tokenRuns;
+    /** Bytes of one layer's K (or V) part of a block: layer l's K starts at {@code 2 * l * partBytes}, its V one part later. */
+    private final long partBytes;
+    /** Bytes of one head of a source: F32, and F16 or BF16 (precomputed: a write is a few dozen ns, a division counts). */
+    private final long f32HeadBytes;
+    private final long halfHeadBytes;
     private final boolean quantized;
     /** (layer * 2 + kv) * kvHeads + head. */
     private final KvCodec[] codecs;
@@ -61,7 +74,12 @@ public final class KvWriter {
         this.headDim = layout.shape().headDim();
         this.blockSize = layout.blockSize();
         this.cacheHeadBytes = layout.headBytes();
-        this.headRunBytes = layout.headRunBytes();
+        this.headStride = layout.headStrideBytes();
+        this.slotStride = layout.slotStrideBytes();
+        this.tokenRuns = layout.order() == BlockOrder.TOKEN_RUNS;
+        this.partBytes = layout.partBytes();
+        this.f32HeadBytes = KvDType.F32.bytesFor(headDim);
+        this.halfHeadBytes = KvDType.F16.bytesFor(headDim);
         this.quantized = cacheType.isBlockQuantized();
         this.codecs = new KvCodec[layers * 2 * kvHeads];
         for (int l = 0; l < layers; l++) {
@@ -126,15 +144,15 @@ public final class KvWriter {
         }
         int kBase = (layer * 2 + CacheLayout.K) * kvHeads;
         int vBase = (layer * 2 + CacheLayout.V) * kvHeads;
-        long layerK = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
-        long layerV = layout.unsafeOffset(layer, CacheLayout.V, 0, 0);
+        long layerK = 2L * layer * partBytes; // layout.unsafeOffset(layer, K, 0, 0)
+        long layerV = layerK + partBytes;
         for (int i = 0; i < count; i++) {
             int pos = s.stepStart + from + i;
             MemorySegment dst = s.stepBlocks[pos / blockSize - s.firstNewBlock];
-            long slot = (long) (pos % blockSize) * cacheHeadBytes;
+            long slot = (long) (pos % blockSize) * slotStride;
             int o = i * width;
             for (int h = 0; h < kvHeads; h++) {
-                long run = h * headRunBytes + slot;
+                long run = h * headStride + slot;
                 codecs[kBase + h].encode(keys, keysOffset + o + h * headDim, headDim, dst, layerK + run);
                 codecs[vBase + h].encode(values, valuesOffset + o + h * headDim, headDim, dst, layerV + run);
             }
@@ -180,18 +198,32 @@ public final class KvWriter {
         long tokenBytes = kvHeads * srcHeadBytes;
         int kBase = (layer * 2 + CacheLayout.K) * kvHeads;
         int vBase = (layer * 2 + CacheLayout.V) * kvHeads;
-        long layerK = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
-        long layerV = layout.unsafeOffset(layer, CacheLayout.V, 0, 0);
+        long layerK = 2L * layer * partBytes; // layout.unsafeOffset(layer, K, 0, 0)
+        long layerV = layerK + partBytes;
         boolean raw = source == cacheType;
+        if (raw && tokenRuns) {
+            // The source's [tokens][kvHeads][headDim] is the block's (layer, K|V) order: one copy per block.
+            for (int i = 0; i < count; ) {
+                int pos = s.stepStart + from + i;
+                int slot = pos % blockSize;
+                int n = Math.min(count - i, blockSize - slot);
+                MemorySegment dst = s.stepBlocks[pos / blockSize - s.firstNewBlock];
+                long at = slot * slotStride;
+                MemorySegment.copy(keys, keysOffset + i * tokenBytes, dst, layerK + at, n * tokenBytes);
+                MemorySegment.copy(values, valuesOffset + i * tokenBytes, dst, layerV + at, n * tokenBytes);
+                i += n;
+            }
+            return;
+        }
         KvCodec decoder = source == KvDType.F16 ? f16 : bf16;
         for (int i = 0; i < count; i++) {
             int pos = s.stepStart + from + i;
             MemorySegment dst = s.stepBlocks[pos / blockSize - s.firstNewBlock];
-            long slot = (long) (pos % blockSize) * cacheHeadBytes;
+            long slot = (long) (pos % blockSize) * slotStride;
             long ko = keysOffset + i * tokenBytes;
             long vo = valuesOffset + i * tokenBytes;
             for (int h = 0; h < kvHeads; h++) {
-                long run = h * headRunBytes + slot;
+                long run = h * headStride + slot;
                 long srcHead = h * srcHeadBytes;
                 if (raw) {
                     MemorySegment.copy(keys, ko + srcHead, dst, layerK + run, cacheHeadBytes);
@@ -251,10 +283,13 @@ public final class KvWriter {
     }
 
     private long sourceHeadBytes(KvDType source) {
-        if (source != KvDType.F32 && source != KvDType.F16 && source != KvDType.BF16) {
+        if (source == KvDType.F32) {
+            return f32HeadBytes;
+        }
+        if (source != KvDType.F16 && source != KvDType.BF16) {
             throw new IllegalArgumentException("source: " + source + " (expected: F32, F16 or BF16)");
         }
-        return source.bytesFor(headDim);
+        return halfHeadBytes;
     }
 
     private static void checkSegment(String what, MemorySegment s, long offset, long bytes) {

@@ -1,5 +1,6 @@
 package io.pagedkv.tier;
 
+import io.pagedkv.cache.BlockOrder;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.KvScales;
 import io.pagedkv.model.ModelShape;
@@ -12,7 +13,9 @@ import java.security.NoSuchAlgorithmException;
 /**
  * A 64-bit fingerprint of everything that decides the bytes of a stored block: the model's identity
  * (a caller-chosen id: a checkpoint digest, or at least its name), its attention shape (layers, query
- * heads, KV heads, head dim, sliding window and pattern), the KV dtype, the block size, the codec's
+ * heads, KV heads, head dim, sliding window and pattern), the KV dtype, the block size, the block
+ * order ({@link BlockOrder}: named only when it is not the default, so head-runs fingerprints are
+ * those of layouts before the order existed), the codec's
  * scales (per-head FP8 {@link KvScales}, every value by its bits) and {@link #LAYOUT_VERSION}, the
  * version of {@link CacheLayout}'s offset formula. Two caches whose fingerprints differ never read each
  * other's blocks: the fingerprint is part of every {@link BlockKey} and is repeated and checked in
@@ -28,8 +31,9 @@ import java.security.NoSuchAlgorithmException;
 public record LayoutFingerprint(long value, String description) {
 
     /**
-     * Version of {@link CacheLayout}'s byte order within a block (layer, K|V, head, slot). Raise it
-     * when that formula changes, so blocks stored by an older build are never read as the new layout.
+     * Version of {@link CacheLayout}'s byte order within a block (layer, K|V, then head and slot in the
+     * layout's {@link BlockOrder}). Raise it when a formula changes, so blocks stored by an older build
+     * are never read as the new layout.
      */
     public static final int LAYOUT_VERSION = 1;
 
@@ -69,7 +73,9 @@ public record LayoutFingerprint(long value, String description) {
         String text = "pagedkv-layout/" + LAYOUT_VERSION + " model=" + modelId + " dtype=" + layout.dtype().label()
                 + " blockSize=" + layout.blockSize() + " layers=" + s.layers() + " queryHeads=" + s.queryHeads()
                 + " kvHeads=" + s.kvHeads() + " headDim=" + s.headDim() + " window=" + s.slidingWindow()
-                + " pattern=" + s.pattern() + " scales=" + (scales == null ? "none" : "per-head");
+                + " pattern=" + s.pattern() + " scales=" + (scales == null ? "none" : "per-head")
+                // Only the opt-in order is named, so every head-runs fingerprint (and each block stored under it) stays as it was.
+                + (layout.order() == BlockOrder.HEAD_RUNS ? "" : " order=" + layout.order().label());
         MessageDigest sha = sha256();
         sha.update(text.getBytes(StandardCharsets.UTF_8));
         if (scales != null) {

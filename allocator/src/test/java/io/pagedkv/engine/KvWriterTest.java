@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pagedkv.cache.BlockOrder;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.PrefixKeys;
@@ -43,11 +44,17 @@ class KvWriterTest {
     }
 
     @Test
-    void everySourceDtypeIntoEveryCacheDtypeReadsBackAsTheCacheCodecsRoundTripOfTheSource() {
+    void everySourceDtypeIntoEveryCacheDtypeReadsBackAsTheCacheCodecsRoundTripOfTheSourceInBothBlockOrders() {
+        for (BlockOrder order : BlockOrder.values()) {
+            everySourceDtypeIntoEveryCacheDtype(order);
+        }
+    }
+
+    private static void everySourceDtypeIntoEveryCacheDtype(BlockOrder order) {
         SplittableRandom rnd = new SplittableRandom(7);
         for (KvDType cacheType : new KvDType[] {KvDType.F32, KvDType.F16, KvDType.BF16, KvDType.Q8_0, KvDType.FP8_E4M3}) {
             for (KvDType source : new KvDType[] {KvDType.F32, KvDType.F16, KvDType.BF16}) {
-                CacheLayout layout = new CacheLayout(SHAPE, cacheType, 8);
+                CacheLayout layout = new CacheLayout(SHAPE, cacheType, 8, order);
                 try (PagedKvCache cache = new PagedKvCache(layout, 16); Arena arena = Arena.ofConfined()) {
                     StepPlanner planner = new StepPlanner(cache, 0);
                     KvWriter w = planner.newWriter();
@@ -90,7 +97,7 @@ class KvWriterTest {
                                         } else {
                                             s.readValue(l, h, pos, got, 0);
                                         }
-                                        assertArrayEquals(want, got, cacheType + " from " + source + " layer " + l
+                                        assertArrayEquals(want, got, order + " " + cacheType + " from " + source + " layer " + l
                                                 + " pos " + pos + " head " + h + " kv " + kv);
                                     }
                                 }
@@ -136,8 +143,14 @@ class KvWriterTest {
     }
 
     @Test
-    void writeLayerFillsEveryRowOfTheBatchLikeReshapeAndCache() {
-        CacheLayout layout = new CacheLayout(SHAPE, KvDType.F16, 4);
+    void writeLayerFillsEveryRowOfTheBatchLikeReshapeAndCacheInBothBlockOrders() {
+        for (BlockOrder order : BlockOrder.values()) {
+            writeLayerFillsEveryRow(order);
+        }
+    }
+
+    private static void writeLayerFillsEveryRow(BlockOrder order) {
+        CacheLayout layout = new CacheLayout(SHAPE, KvDType.F16, 4, order);
         try (PagedKvCache cache = new PagedKvCache(layout, 32); Arena arena = Arena.ofConfined()) {
             StepPlanner planner = new StepPlanner(cache, 0);
             KvWriter w = planner.newWriter();
@@ -168,7 +181,7 @@ class KvWriterTest {
                             seqs[r].readValue(l, h, i, got, 0);
                             float[] want = java.util.Arrays.copyOfRange(v[l].floats(), q * WIDTH + h * SHAPE.headDim(),
                                     q * WIDTH + (h + 1) * SHAPE.headDim());
-                            assertArrayEquals(want, got, "F16 into F16 is a byte copy: row " + r + " layer " + l);
+                            assertArrayEquals(want, got, order + ": F16 into F16 is a byte copy: row " + r + " layer " + l);
                         }
                     }
                 }

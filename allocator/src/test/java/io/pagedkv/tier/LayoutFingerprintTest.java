@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pagedkv.cache.BlockOrder;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.KvScales;
 import io.pagedkv.dtype.KvDType;
@@ -36,6 +37,7 @@ class LayoutFingerprintTest {
                 LayoutFingerprint.of("m", new CacheLayout(ModelShape.of("m", 4, 4, 2, 64), KvDType.FP8_E4M3, 16), null),
                 LayoutFingerprint.of("m", new CacheLayout(new ModelShape("m", 4, 8, 2, 64, 128,
                         AttentionPattern.ALTERNATING_SLIDING_GLOBAL, 0), KvDType.FP8_E4M3, 16), null),
+                LayoutFingerprint.of("m", base.withOrder(BlockOrder.TOKEN_RUNS), null),
                 LayoutFingerprint.of("m", base, ones),
                 LayoutFingerprint.of("m", base, KvScales.of(k, v)));
         Set<Long> values = new HashSet<>();
@@ -52,6 +54,16 @@ class LayoutFingerprintTest {
         assertEquals(LayoutFingerprint.of(a), LayoutFingerprint.of(b));
         assertTrue(LayoutFingerprint.of(a).description().contains("dtype=f16 blockSize=16 layers=4"),
                 LayoutFingerprint.of(a).description());
+    }
+
+    @Test
+    void theDefaultHeadRunsOrderKeepsTheFingerprintOfLayoutsBeforeTheOrderExistedAndTokenRunsIsNamed() {
+        CacheLayout a = new CacheLayout(SHAPE, KvDType.F16, 16);
+        assertEquals(LayoutFingerprint.of(a), LayoutFingerprint.of(a.withOrder(BlockOrder.HEAD_RUNS)));
+        assertEquals("pagedkv-layout/1 model=m dtype=f16 blockSize=16 layers=4 queryHeads=8 kvHeads=2 headDim=64"
+                + " window=0 pattern=GLOBAL scales=none", LayoutFingerprint.of(a).description());
+        assertTrue(LayoutFingerprint.of(a.withOrder(BlockOrder.TOKEN_RUNS)).description().endsWith(" order=token-runs"),
+                LayoutFingerprint.of(a.withOrder(BlockOrder.TOKEN_RUNS)).description());
     }
 
     @Test

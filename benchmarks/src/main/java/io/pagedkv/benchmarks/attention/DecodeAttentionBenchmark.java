@@ -3,6 +3,7 @@ package io.pagedkv.benchmarks.attention;
 import io.pagedkv.attention.BlockTableView;
 import io.pagedkv.attention.PagedAttention;
 import io.pagedkv.attention.SegmentAttention;
+import io.pagedkv.cache.BlockOrder;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.Sequence;
@@ -38,6 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       of two blocks that leaves half of every cache's sets unused (a worst case worth knowing: it halves
  *       the caches the measured sequence can use); {@code layout=sequential}: no neighbour, the blocks back
  *       to back in the pool;</li>
+ *   <li>{@code blockOrder=token-runs} stores the blocks in {@link BlockOrder#TOKEN_RUNS} (what the token
+ *       write prefers; the same kernel steps over the other heads), {@code head-runs} (default) as
+ *       pagedkv's default;</li>
  *   <li>{@code contiguous}: {@link SegmentAttention}, the same Vector API loops over one contiguous
  *       segment per KV head holding byte for byte the same encoded keys and values: what the block
  *       table costs is {@code paged / contiguous};</li>
@@ -84,6 +88,14 @@ public class DecodeAttentionBenchmark {
     @Param({"random"})
     public String layout;
 
+    /**
+     * The order inside a block ({@link BlockOrder}): {@code head-runs} (default: a KV head's slots
+     * contiguous) or {@code token-runs} (a token's heads contiguous, so the kernel reads one head's keys
+     * {@code kvHeads * headBytes} apart). {@code contiguous} is the same either way.
+     */
+    @Param({"head-runs"})
+    public String blockOrder;
+
     private Arena arena;
     private PagedKvCache cache;
     private BlockTableView view;
@@ -110,7 +122,7 @@ public class DecodeAttentionBenchmark {
     public void setUp() {
         ModelShape shape = ModelShape.of("bench", 1, QUERY_HEADS, KV_HEADS, headDim);
         KvDType type = KvDType.parse(dtype);
-        CacheLayout layout = new CacheLayout(shape, type, BLOCK_SIZE);
+        CacheLayout layout = new CacheLayout(shape, type, BLOCK_SIZE, BlockOrder.parse(blockOrder));
         SplittableRandom r = new SplittableRandom(42);
         int nBlocks = (int) layout.blocksFor(tokens);
         int mode = switch (this.layout) {

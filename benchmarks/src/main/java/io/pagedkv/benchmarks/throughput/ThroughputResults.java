@@ -33,7 +33,12 @@ public final class ThroughputResults {
     private static final String POOL = "blockPoolThreadCaches";
     /** Variants of the token write benchmark, in table order. */
     private static final String[] WRITES = {
-        "sequenceAppendWrite", "stepWrite", "stepWriteFromF32", "memoryCopy", "headCopies", "tokenRunCopies"};
+        "sequenceAppendWrite", "stepWrite", "stepWriteTokenRuns", "stepWriteFromF32", "stepWriteFromF32TokenRuns",
+        "memoryCopy", "headCopies", "tokenRunCopies"};
+    /** Variants given as a ratio to {@code memoryCopy}, in table order. */
+    private static final String[] WRITE_RATIOS = {
+        "stepWrite", "stepWriteTokenRuns", "stepWriteFromF32", "stepWriteFromF32TokenRuns", "sequenceAppendWrite",
+        "headCopies", "tokenRunCopies"};
 
     private ThroughputResults() {
     }
@@ -166,9 +171,11 @@ public final class ThroughputResults {
             for (String w : WRITES) {
                 sb.append(' ').append(w).append(" |");
             }
-            sb.append(" stepWrite / memoryCopy | stepWriteFromF32 / memoryCopy | sequence / memoryCopy | headCopies /"
-                    + " memoryCopy | tokenRunCopies / memoryCopy |\n|---|");
-            sb.append("---:|".repeat(WRITES.length + 5)).append('\n');
+            for (String w : WRITE_RATIOS) {
+                sb.append(' ').append(w).append(" / memoryCopy |");
+            }
+            sb.append("\n|---|");
+            sb.append("---:|".repeat(WRITES.length + WRITE_RATIOS.length)).append('\n');
             for (var e : write.entrySet()) {
                 Map<String, Result<?>> m = e.getValue();
                 sb.append("| ").append(e.getKey()).append(" |");
@@ -177,8 +184,7 @@ public final class ThroughputResults {
                 }
                 // time ratios: ns / flat-copy ns of the same bytes (> 1: slower than the flat copy)
                 Result<?> flat = m.get("memoryCopy");
-                for (String w : new String[] {"stepWrite", "stepWriteFromF32", "sequenceAppendWrite", "headCopies",
-                        "tokenRunCopies"}) {
+                for (String w : WRITE_RATIOS) {
                     sb.append(' ').append(ratio(m.get(w), flat)).append(" |");
                 }
                 sb.append('\n');

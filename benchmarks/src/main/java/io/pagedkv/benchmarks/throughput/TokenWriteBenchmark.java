@@ -1,5 +1,6 @@
 package io.pagedkv.benchmarks.throughput;
 
+import io.pagedkv.cache.BlockOrder;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.PrefixKeys;
@@ -44,15 +45,18 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the written mark; the plan is one 512-token row, planned and completed every 512 tokens
  *       (amortized, and measured).</li>
  *   <li>{@code stepWriteFromF32}: the same from {@code float[]} (the codec converts to F16).</li>
+ *   <li>{@code stepWriteTokenRuns}, {@code stepWriteFromF32TokenRuns}: the same two into a cache whose
+ *       blocks are in {@link BlockOrder#TOKEN_RUNS} (all heads of a token side by side): from segments
+ *       in the cache's dtype the writer makes one copy of K and one of V per layer.</li>
  *   <li>{@code memoryCopy}: per layer, one copy of K and one of V of the stored bytes (already in the
  *       stored dtype) to consecutive memory: 64 bulk copies of 8 KiB (F32) or 4 KiB (F16).</li>
  *   <li>{@code headCopies}: the same bytes copied head by head to the offsets pagedkv's block layout
  *       gives them (per-head runs: 512 copies of 512 or 256 bytes), without block table, checks or
  *       codec: the cost of the layout alone.</li>
- *   <li>{@code tokenRunCopies}: the same bytes copied to the offsets of the other layout a block could
- *       have, per-token runs (within a block, layer, K|V, slot, head: all heads of a token's K in one
- *       run, as FlashAttention's {@code [blocks, blockSize, heads, headDim]} cache): 64 copies.
- *       pagedkv does not offer that layout; the variant measures what it would save.</li>
+ *   <li>{@code tokenRunCopies}: the same bytes copied to the offsets of the other order a block can
+ *       have, {@link BlockOrder#TOKEN_RUNS} (within a block, layer, K|V, slot, head: all heads of a
+ *       token's K in one run, as FlashAttention's {@code [blocks, blockSize, heads, headDim]} cache):
+ *       64 copies, without block table, checks or written mark.</li>
  * </ul>
  * Every variant cycles through {@value #TOKENS} tokens of memory (the sequence is closed and a new one
  * opened when full), so writes land in fresh cache lines as in a real decode.
@@ -86,13 +90,9 @@ public class TokenWriteBenchmark {
     private long layerBytes;
     private long headBytes;
     private int copyPosition;
-    private PagedKvCache stepCache;
-    private StepPlanner planner;
-    private KvWriter writer;
-    private StepPlan plan;
-    private StepSequence stepSeq;
-    private int stepToken;
-    private final int[] stepIds = new int[TOKENS + 1];
+    private CacheLayout tokenRuns;
+    private StepRow heads;
+    private StepRow tokens;
 
     /** Builds the cache, the per-layer K/V vectors and their stored-dtype encodings, the copy target. */
     @Setup(Level.Trial)
@@ -127,40 +127,58 @@ public class TokenWriteBenchmark {
             codec.encode(keys[l], 0, width, storedKeys[l], 0);
             codec.encode(values[l], 0, width, storedValues[l], 0);
         }
-        // the step API's cache: one more block for the admission's room for a generated token
-        stepCache = new PagedKvCache(layout, (int) layout.blocksFor(TOKENS + 1L));
-        stepCache.setPrefixCaching(false);
-        planner = new StepPlanner(stepCache, 0);
-        writer = planner.newWriter();
-        for (int i = 0; i < stepIds.length; i++) {
-            stepIds[i] = i + 1;
+        heads = new StepRow(layout);
+        tokenRuns = layout.withOrder(BlockOrder.TOKEN_RUNS);
+        tokens = new StepRow(tokenRuns);
+    }
+
+    /** The step API over its own cache: one 512-token row, planned and completed every 512 tokens. */
+    static final class StepRow {
+        final PagedKvCache cache;
+        final StepPlanner planner;
+        final KvWriter writer;
+        final int[] ids = new int[TOKENS + 1];
+        StepPlan plan;
+        StepSequence seq;
+        int token;
+
+        StepRow(CacheLayout layout) {
+            // one more block for the admission's room for a generated token
+            cache = new PagedKvCache(layout, (int) layout.blocksFor(TOKENS + 1L));
+            cache.setPrefixCaching(false);
+            planner = new StepPlanner(cache, 0);
+            writer = planner.newWriter();
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = i + 1;
+            }
+            plan(); // reserves (zero-fills) the memory here: the steady state is measured
         }
-        planStepRow(); // reserves (zero-fills) the memory here: the steady state is measured
-    }
 
-    /** A fresh 512-token row: admit, schedule, plan. */
-    private void planStepRow() {
-        stepSeq = planner.admit(stepIds, TOKENS, PrefixKeys.NONE);
-        planner.schedule(stepSeq, stepIds, 0, TOKENS);
-        plan = planner.plan();
-        stepToken = 0;
-    }
-
-    /** The next token of the step's row; a full row is completed and released, and a new one planned. */
-    private int nextStepToken() {
-        if (stepToken == TOKENS) {
-            planner.complete(plan);
-            planner.release(stepSeq);
-            planStepRow();
+        /** A fresh 512-token row: admit, schedule, plan. */
+        private void plan() {
+            seq = planner.admit(ids, TOKENS, PrefixKeys.NONE);
+            planner.schedule(seq, ids, 0, TOKENS);
+            plan = planner.plan();
+            token = 0;
         }
-        return stepToken++;
+
+        /** The next token of the row; a full row is completed and released, and a new one planned. */
+        int next() {
+            if (token == TOKENS) {
+                planner.complete(plan);
+                planner.release(seq);
+                plan();
+            }
+            return token++;
+        }
     }
 
-    /** Frees the cache and the copy target. */
+    /** Frees the caches and the copy target. */
     @TearDown(Level.Trial)
     public void tearDown() {
         cache.close();
-        stepCache.close();
+        heads.cache.close();
+        tokens.cache.close();
         arena.close();
     }
 
@@ -182,9 +200,20 @@ public class TokenWriteBenchmark {
     /** One token's K/V in every layer through the step API's bulk writer, from segments in the cache's dtype. */
     @Benchmark
     public int stepWrite() {
-        int t = nextStepToken();
+        return stepWrite(heads);
+    }
+
+    /** The same into a {@link BlockOrder#TOKEN_RUNS} cache: one copy of K and one of V per layer. */
+    @Benchmark
+    public int stepWriteTokenRuns() {
+        return stepWrite(tokens);
+    }
+
+    private int stepWrite(StepRow row) {
+        int t = row.next();
+        KvDType dtype = layout.dtype();
         for (int l = 0; l < layers; l++) {
-            writer.write(plan, 0, l, t, 1, layout.dtype(), storedKeys[l], 0, storedValues[l], 0);
+            row.writer.write(row.plan, 0, l, t, 1, dtype, storedKeys[l], 0, storedValues[l], 0);
         }
         return t;
     }
@@ -192,9 +221,19 @@ public class TokenWriteBenchmark {
     /** The same from {@code float[]}: the codec converts (F16) or copies (F32). */
     @Benchmark
     public int stepWriteFromF32() {
-        int t = nextStepToken();
+        return stepWriteFromF32(heads);
+    }
+
+    /** The same from {@code float[]} into a {@link BlockOrder#TOKEN_RUNS} cache (the codec, head by head). */
+    @Benchmark
+    public int stepWriteFromF32TokenRuns() {
+        return stepWriteFromF32(tokens);
+    }
+
+    private int stepWriteFromF32(StepRow row) {
+        int t = row.next();
         for (int l = 0; l < layers; l++) {
-            writer.write(plan, 0, l, t, 1, keys[l], 0, values[l], 0);
+            row.writer.write(row.plan, 0, l, t, 1, keys[l], 0, values[l], 0);
         }
         return t;
     }
@@ -232,12 +271,11 @@ public class TokenWriteBenchmark {
     @Benchmark
     public int tokenRunCopies() {
         int pos = nextCopyPosition();
-        int slot = pos % layout.blockSize();
-        long block = (long) (pos / layout.blockSize()) * layout.bytesPerBlock();
-        long run = layout.blockSize() * layerBytes; // one layer's K (or V) of every slot of the block
+        int slot = pos % tokenRuns.blockSize();
+        long block = (long) (pos / tokenRuns.blockSize()) * tokenRuns.bytesPerBlock();
         for (int l = 0; l < layers; l++) {
-            MemorySegment.copy(storedKeys[l], 0, flat, block + (2L * l) * run + slot * layerBytes, layerBytes);
-            MemorySegment.copy(storedValues[l], 0, flat, block + (2L * l + 1) * run + slot * layerBytes, layerBytes);
+            MemorySegment.copy(storedKeys[l], 0, flat, block + tokenRuns.offset(l, CacheLayout.K, 0, slot), layerBytes);
+            MemorySegment.copy(storedValues[l], 0, flat, block + tokenRuns.offset(l, CacheLayout.V, 0, slot), layerBytes);
         }
         return pos;
     }

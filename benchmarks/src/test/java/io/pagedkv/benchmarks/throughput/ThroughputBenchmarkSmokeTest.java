@@ -54,6 +54,8 @@ class ThroughputBenchmarkSmokeTest {
                 "TokenWriteBenchmark.sequenceAppendWrite/1",
                 "TokenWriteBenchmark.stepWrite/1",
                 "TokenWriteBenchmark.stepWriteFromF32/1",
+                "TokenWriteBenchmark.stepWriteTokenRuns/1",
+                "TokenWriteBenchmark.stepWriteFromF32TokenRuns/1",
                 "TokenWriteBenchmark.memoryCopy/1",
                 "TokenWriteBenchmark.headCopies/1",
                 "TokenWriteBenchmark.tokenRunCopies/1"), ran);

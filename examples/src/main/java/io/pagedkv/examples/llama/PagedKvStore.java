@@ -2,6 +2,7 @@ package io.pagedkv.examples.llama;
 
 import io.pagedkv.attention.BlockTableView;
 import io.pagedkv.attention.PagedAttention;
+import io.pagedkv.cache.BlockOrder;
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.CacheStats;
 import io.pagedkv.cache.PagedKvCache;
@@ -28,10 +29,21 @@ public final class PagedKvStore implements KvStore {
      * @throws IllegalArgumentException if the head size does not hold whole groups of {@code dtype}
      */
     public PagedKvStore(LlamaConfig config, KvDType dtype, int blockSize, int capacity) {
+        this(config, dtype, blockSize, capacity, BlockOrder.HEAD_RUNS);
+    }
+
+    /**
+     * A store whose blocks are in {@code order} ({@link BlockOrder#TOKEN_RUNS}: one token's heads
+     * contiguous), read by the same attention kernel.
+     *
+     * @throws IllegalArgumentException if the head size does not hold whole groups of {@code dtype}, or
+     *     {@code order} is null
+     */
+    public PagedKvStore(LlamaConfig config, KvDType dtype, int blockSize, int capacity, BlockOrder order) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: > 0)");
         }
-        CacheLayout layout = new CacheLayout(config.shape("llama2.c"), dtype, blockSize);
+        CacheLayout layout = new CacheLayout(config.shape("llama2.c"), dtype, blockSize, order);
         this.capacity = capacity;
         this.cache = new PagedKvCache(layout, Math.toIntExact(layout.blocksFor(capacity)));
         this.sequence = cache.openSequence();
