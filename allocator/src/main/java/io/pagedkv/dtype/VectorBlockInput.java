@@ -1,10 +1,12 @@
 package io.pagedkv.dtype;
 
 import static io.pagedkv.dtype.VectorShapes.F;
+import static io.pagedkv.dtype.VectorShapes.I;
 import static io.pagedkv.dtype.VectorShapes.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -18,14 +20,19 @@ final class VectorBlockInput {
     private VectorBlockInput() {
     }
 
-    /** {@link #ok(float, float[], MemorySegment, long, int)} for a {@code float[]}, with plain array loads. */
+    /**
+     * {@link #ok(float, float[], MemorySegment, long, int)} for a {@code float[]}, with plain array
+     * loads, on the bits of {@code |x|}: they order like the floats for every non-NaN value and put
+     * NaN and infinity above {@link Float#MAX_VALUE}'s bits, so one int maximum (one instruction, where
+     * Java's NaN-aware float maximum is a blend sequence on x86) gives the answer.
+     */
     static boolean ok(float divisor, float[] array, int offset, int length) {
-        FloatVector acc = FloatVector.zero(F);
+        IntVector acc = IntVector.zero(I);
         for (int k = 0; k < length; k += L) {
-            acc = acc.max(FloatVector.fromArray(F, array, offset + k).abs());
+            acc = acc.max(FloatVector.fromArray(F, array, offset + k).reinterpretAsInts().and(0x7FFF_FFFF));
         }
-        float amax = acc.reduceLanes(VectorOperators.MAX);
-        return amax <= Float.MAX_VALUE && !BlockInput.scaleOverflows(amax, divisor);
+        int amaxBits = acc.reduceLanes(VectorOperators.MAX);
+        return amaxBits <= 0x7F7F_FFFF && !BlockInput.scaleOverflows(Float.intBitsToFloat(amaxBits), divisor);
     }
 
     /** Whether all values are finite and the largest scale fits fp16; addressed as {@link VectorLoads#load}. */

@@ -27,6 +27,10 @@ final class VectorQ4_0Codec implements KvCodec {
     private static final int HALF = QK / 2;
     private static final int BLOCK_BYTES = Q4_0Codec.BLOCK_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Clears a binary32's sign bit. */
+    private static final int ABS_MASK = 0x7FFF_FFFF;
+    /** The bits of {@link Float#MAX_VALUE}: a larger {@code |x|} as bits is an infinity or a NaN. */
+    private static final int FINITE_BITS = 0x7F7F_FFFF;
 
     @Override
     public KvDType dtype() {
@@ -95,26 +99,27 @@ final class VectorQ4_0Codec implements KvCodec {
 
     /**
      * At most four groups (a head of up to 128 values, the usual call): their largest magnitudes are
-     * computed once, checked (NaN, infinity, an fp16-overflowing scale: nothing written, the scalar
-     * check names the value), then their signed values found; no separate checking pass.
+     * computed once, as the bits of {@code |x|} (see {@link #amaxBitsA}), checked (NaN, infinity, an
+     * fp16-overflowing scale: nothing written, the scalar check names the value), then their signed
+     * values found; no separate checking pass.
      */
     private static void encodeHead(float[] array, int srcOffset, int length, MemorySegment dst, long dstOffset) {
         int groups = length / QK;
         if (groups == 0) {
             return;
         }
-        float a0 = amaxA(array, srcOffset, 0);
-        float a1 = groups > 1 ? amaxA(array, srcOffset, QK) : 0f;
-        float a2 = groups > 2 ? amaxA(array, srcOffset, 2 * QK) : 0f;
-        float a3 = groups > 3 ? amaxA(array, srcOffset, 3 * QK) : 0f;
-        float m = Math.max(Math.max(a0, a1), Math.max(a2, a3)); // NaN if any is NaN
-        if (!(m <= Float.MAX_VALUE) || BlockInput.scaleOverflows(m, Q4_0Codec.DIVISOR)) {
+        int a0 = amaxBitsA(array, srcOffset);
+        int a1 = groups > 1 ? amaxBitsA(array, srcOffset + QK) : 0;
+        int a2 = groups > 2 ? amaxBitsA(array, srcOffset + 2 * QK) : 0;
+        int a3 = groups > 3 ? amaxBitsA(array, srcOffset + 3 * QK) : 0;
+        int m = Math.max(Math.max(a0, a1), Math.max(a2, a3)); // above FINITE_BITS if any is NaN or infinite
+        if (m > FINITE_BITS || BlockInput.scaleOverflows(Float.intBitsToFloat(m), Q4_0Codec.DIVISOR)) {
             BlockInput.check(KvDType.Q4_0, Q4_0Codec.DIVISOR, array, srcOffset, length); // throws, naming the value
         }
-        float d0 = firstWithMagnitudeA(array, srcOffset, 0, a0) / -8f;
-        float d1 = groups > 1 ? firstWithMagnitudeA(array, srcOffset, QK, a1) / -8f : 0f;
-        float d2 = groups > 2 ? firstWithMagnitudeA(array, srcOffset, 2 * QK, a2) / -8f : 0f;
-        float d3 = groups > 3 ? firstWithMagnitudeA(array, srcOffset, 3 * QK, a3) / -8f : 0f;
+        float d0 = firstWithBitsA(array, srcOffset, a0) / -8f;
+        float d1 = groups > 1 ? firstWithBitsA(array, srcOffset + QK, a1) / -8f : 0f;
+        float d2 = groups > 2 ? firstWithBitsA(array, srcOffset + 2 * QK, a2) / -8f : 0f;
+        float d3 = groups > 3 ? firstWithBitsA(array, srcOffset + 3 * QK, a3) / -8f : 0f;
         float i0 = d0 != 0f ? 1.0f / d0 : 0f;
         float i1 = d1 != 0f ? 1.0f / d1 : 0f;
         float i2 = d2 != 0f ? 1.0f / d2 : 0f;
@@ -135,29 +140,39 @@ final class VectorQ4_0Codec implements KvCodec {
         }
     }
 
-    /** The largest magnitude of the group at element {@code first} of a {@code float[]} (exact in any order). */
-    private static float amaxA(float[] array, int srcOffset, int first) {
-        FloatVector acc = FloatVector.fromArray(F, array, srcOffset + first).abs();
+    /**
+     * The bits of the largest magnitude of the group at {@code array[at]}: {@code |x|} as bits (sign
+     * cleared) orders like the float for every non-NaN value, so a plain int maximum is exact, and a
+     * NaN (bits above {@link #FINITE_BITS}, as infinity's) comes out on top. Java's float
+     * {@code max}, NaN- and signed-zero-aware, costs a blend sequence per step on x86; the int one is
+     * one instruction.
+     */
+    private static int amaxBitsA(float[] array, int at) {
+        IntVector acc = absBits(array, at);
         for (int k = L; k < QK; k += L) {
-            acc = acc.max(FloatVector.fromArray(F, array, srcOffset + first + k).abs());
+            acc = acc.max(absBits(array, at + k));
         }
         return acc.reduceLanes(VectorOperators.MAX);
     }
 
+    /** The bits of {@code |x|} of {@link VectorShapes#L} floats at {@code array[at]}. */
+    private static IntVector absBits(float[] array, int at) {
+        return FloatVector.fromArray(F, array, at).reinterpretAsInts().and(ABS_MASK);
+    }
+
     /**
-     * The first value of the group whose magnitude is {@code amax} (0 if {@code amax} is 0), with its
-     * sign: the lanes that match, as bits in value order, and the lowest set bit, without a branch on
-     * which vector holds it (that branch is a coin flip the CPU mispredicts).
+     * The first value of the group at {@code array[at]} whose magnitude has the bits {@code amaxBits},
+     * with its sign (+0 for a group of zeros, as the scalar scan leaves it): the lanes that match, as
+     * bits in value order, and the lowest set bit, without a branch on which vector holds it (that
+     * branch is a coin flip the CPU mispredicts). In a group of zeros every lane matches and the first
+     * is a zero of either sign; adding +0 makes it +0 and leaves every other value as it is.
      */
-    private static float firstWithMagnitudeA(float[] array, int srcOffset, int first, float amax) {
-        if (amax == 0f) {
-            return 0f;
-        }
+    private static float firstWithBitsA(float[] array, int at, int amaxBits) {
         long bits = 0;
         for (int k = 0; k < QK; k += L) {
-            bits |= FloatVector.fromArray(F, array, srcOffset + first + k).abs().compare(VectorOperators.EQ, amax).toLong() << k;
+            bits |= absBits(array, at + k).compare(VectorOperators.EQ, amaxBits).toLong() << k;
         }
-        return array[srcOffset + first + Long.numberOfTrailingZeros(bits)];
+        return array[at + Long.numberOfTrailingZeros(bits)] + 0f;
     }
 
     /** {@link #encodeChecked} for a {@code float[]} source (the hot path: caches write from arrays), plain array loads. */
@@ -216,23 +231,10 @@ final class VectorQ4_0Codec implements KvCodec {
         return 0f; // unreachable: some value has the largest magnitude
     }
 
-    /** {@link #signedMax} for a {@code float[]} source. */
+    /** {@link #signedMax} for a {@code float[]} source, by the bits of {@code |x|}. */
     private static float signedMaxA(float[] array, int srcOffset, int first) {
-        FloatVector acc = FloatVector.fromArray(F, array, srcOffset + first).abs();
-        for (int k = L; k < QK; k += L) {
-            acc = acc.max(FloatVector.fromArray(F, array, srcOffset + first + k).abs());
-        }
-        float amax = acc.reduceLanes(VectorOperators.MAX);
-        if (amax == 0f) {
-            return 0f;
-        }
-        for (int k = 0; k < QK; k += L) {
-            VectorMask<Float> hit = FloatVector.fromArray(F, array, srcOffset + first + k).abs().compare(VectorOperators.EQ, amax);
-            if (hit.anyTrue()) {
-                return array[srcOffset + first + k + hit.firstTrue()];
-            }
-        }
-        return 0f; // unreachable: some value has the largest magnitude
+        int at = srcOffset + first;
+        return firstWithBitsA(array, at, amaxBitsA(array, at));
     }
 
     /** Nibbles {@code min(15, (int)(x * id + 8.5))} of the group, value j with value j + 16, at byte {@code at}. */

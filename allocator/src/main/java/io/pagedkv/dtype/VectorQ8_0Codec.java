@@ -186,13 +186,18 @@ final class VectorQ8_0Codec implements KvCodec {
         return acc.reduceLanes(VectorOperators.MAX);
     }
 
-    /** {@link #amax} for a {@code float[]} source. */
+    /**
+     * {@link #amax} for a {@code float[]} source, on the bits of {@code |x|}: with the sign cleared
+     * they order like the floats for every non-NaN value, and NaN's bits lie above infinity's, so an
+     * int maximum (one instruction, where Java's NaN- and signed-zero-aware float maximum is a blend
+     * sequence on x86) gives the same float, a NaN if any value is NaN.
+     */
     private static float amaxA(float[] array, int srcOffset, int first) {
-        FloatVector acc = FloatVector.fromArray(F, array, srcOffset + first).abs();
+        IntVector acc = FloatVector.fromArray(F, array, srcOffset + first).reinterpretAsInts().and(0x7FFF_FFFF);
         for (int k = L; k < QK; k += L) {
-            acc = acc.max(FloatVector.fromArray(F, array, srcOffset + first + k).abs());
+            acc = acc.max(FloatVector.fromArray(F, array, srcOffset + first + k).reinterpretAsInts().and(0x7FFF_FFFF));
         }
-        return acc.reduceLanes(VectorOperators.MAX);
+        return Float.intBitsToFloat(acc.reduceLanes(VectorOperators.MAX));
     }
 
     /** {@code roundf(x * id)} of the group's 32 values as int8 at byte {@code at} of {@code dst}. */

@@ -1,12 +1,13 @@
 package io.pagedkv.tier;
 
-import static io.pagedkv.tier.TierKv.LAYOUT;
+import static io.pagedkv.testfixtures.TierKv.LAYOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pagedkv.cache.PrefixKeys;
 import io.pagedkv.engine.StepPlan;
 import io.pagedkv.engine.StepSequence;
+import io.pagedkv.testfixtures.TierKv;
 import io.pagedkv.testkit.Command;
 import io.pagedkv.testkit.Gen;
 import io.pagedkv.testkit.Gens;
@@ -171,7 +172,7 @@ class PrefixTierStatefulTest {
                 return; // pool short: a real engine would preempt
             }
             StepPlan plan = sv.s.planner.plan();
-            TierKv.writeRow(sv.s.writer, plan, seq.row(), longer);
+            TierKv.writeRow(LAYOUT, sv.s.writer, plan, seq.row(), longer);
             sv.s.planner.complete(plan);
             model.running.get(server).put(key, longer);
         }
@@ -343,7 +344,7 @@ class PrefixTierStatefulTest {
                 Server sv = sut.servers[i];
                 TierKv.assertConserved(sv.s.cache);
                 for (Map.Entry<Integer, int[]> e : model.running.get(i).entrySet()) {
-                    TierKv.assertReadsBack(sv.seqs.get(e.getKey()), e.getValue());
+                    TierKv.assertReadsBack(LAYOUT, sv.seqs.get(e.getKey()), e.getValue());
                 }
                 TierKv.poisonFreeBlocks(sv.s.cache); // a block reused unwritten reads as poison later
             }

@@ -1,6 +1,6 @@
 package io.pagedkv.tier;
 
-import static io.pagedkv.tier.TierKv.LAYOUT;
+import static io.pagedkv.testfixtures.TierKv.LAYOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,6 +13,7 @@ import io.pagedkv.cache.PrefixKeys;
 import io.pagedkv.engine.KvWriter;
 import io.pagedkv.engine.StepPlanner;
 import io.pagedkv.engine.StepSequence;
+import io.pagedkv.testfixtures.TierKv;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 

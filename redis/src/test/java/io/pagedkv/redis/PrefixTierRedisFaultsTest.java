@@ -1,6 +1,5 @@
 package io.pagedkv.redis;
 
-import static io.pagedkv.redis.FakeKv.LAYOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,9 +9,12 @@ import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.PrefixHasher;
 import io.pagedkv.cache.PrefixKeys;
+import io.pagedkv.dtype.KvDType;
 import io.pagedkv.engine.KvWriter;
 import io.pagedkv.engine.StepPlanner;
 import io.pagedkv.engine.StepSequence;
+import io.pagedkv.model.ModelShape;
+import io.pagedkv.testfixtures.TierKv;
 import io.pagedkv.tier.BlockKey;
 import io.pagedkv.tier.BlockTransferQueue;
 import io.pagedkv.tier.LayoutFingerprint;
@@ -32,6 +34,9 @@ import org.junit.jupiter.api.Test;
  * total}, nothing in use once all requests ended).
  */
 class PrefixTierRedisFaultsTest {
+
+    /** 4 layers, 4 KV heads of 64, F32, 16-token blocks: 128 KiB a block, so a small maxmemory holds few. */
+    static final CacheLayout LAYOUT = new CacheLayout(ModelShape.of("tier-redis", 4, 4, 4, 64), KvDType.F32, 16);
 
     /** One server: a cache over Redis with its planner, a writer and the tier. */
     static final class Server implements AutoCloseable {
@@ -59,7 +64,7 @@ class PrefixTierRedisFaultsTest {
         /** Prefills {@code prompt} (after any restore) and preempts it in swap mode: its blocks go to Redis. */
         int writeThrough(int[] prompt) throws InterruptedException {
             cache.resetPrefixCache(); // computed afresh: blocks already offloaded are not offered twice
-            StepSequence s = FakeKv.prefill(planner, writer, prompt, PrefixKeys.NONE);
+            StepSequence s = TierKv.prefill(planner, writer, prompt, PrefixKeys.NONE);
             assertNotNull(s);
             int n = planner.preemptAndOffload(s);
             assertTrue(queue.awaitIdle(10, TimeUnit.SECONDS));
@@ -72,12 +77,12 @@ class PrefixTierRedisFaultsTest {
             if (r != null) {
                 r.await(2, TimeUnit.SECONDS);
             }
-            StepSequence s = FakeKv.prefill(planner, writer, prompt, PrefixKeys.NONE); // reads back what it was served
+            StepSequence s = TierKv.prefill(planner, writer, prompt, PrefixKeys.NONE); // reads back what it was served
             assertNotNull(s, "served");
             int cached = s.cachedTokens();
             planner.release(s);
             cache.resetPrefixCache(); // the next request starts from a cold pool: only the tier can help
-            FakeKv.assertConserved(cache);
+            TierKv.assertConserved(cache);
             return cached;
         }
 
@@ -99,7 +104,7 @@ class PrefixTierRedisFaultsTest {
     void redisStoppedMidRunKeepsServingByRecomputingAndRestoresAgainOnceItIsBack() throws Exception {
         try (RedisServer redis = RedisServer.launch(); Server a = new Server(redis.url(), 16, fp("m"));
                 Server b = new Server(redis.url(), 16, fp("m"))) {
-            int[] p1 = FakeKv.prompt(1, 70);
+            int[] p1 = TierKv.prompt(1, 70);
             assertEquals(4, a.writeThrough(p1));
             assertEquals(64, b.serve(p1), "restored from Redis while it runs");
 
@@ -111,14 +116,14 @@ class PrefixTierRedisFaultsTest {
                 assertTrue(ms < 2500, "a request with Redis away took " + ms + " ms (expected: fail fast)");
             }
             assertTrue(b.tier.stats().endedByUnavailable() >= 3, b.tier.stats().toString());
-            int[] p2 = FakeKv.prompt(2, 50);
+            int[] p2 = TierKv.prompt(2, 50);
             a.writeThrough(p2); // offloads fail, counted by the queue; the request itself is unaffected
             assertTrue(a.queue.stats().offloadsRefused() >= 3, a.queue.stats().toString());
 
             redis.start(); // same port, empty
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
             int got = 0;
-            int[] p3 = FakeKv.prompt(3, 40);
+            int[] p3 = TierKv.prompt(3, 40);
             while (got == 0 && System.nanoTime() < deadline) {
                 a.writeThrough(p3);
                 got = b.serve(p3);
@@ -138,13 +143,13 @@ class PrefixTierRedisFaultsTest {
                 Server a = new Server(redis.url(), 12, fp("m")); Server b = new Server(redis.url(), 12, fp("m"))) {
             int prompts = 12;
             for (int i = 0; i < prompts; i++) {
-                a.writeThrough(FakeKv.prompt(100 + i, 50)); // 3 blocks each: 36 blocks into room for about 20
+                a.writeThrough(TierKv.prompt(100 + i, 50)); // 3 blocks each: 36 blocks into room for about 20
             }
             int full = 0;
             int partial = 0;
             int none = 0;
             for (int i = 0; i < prompts; i++) {
-                int cached = b.serve(FakeKv.prompt(100 + i, 50));
+                int cached = b.serve(TierKv.prompt(100 + i, 50));
                 if (cached == 48) {
                     full++;
                 } else if (cached > 0) {
@@ -167,7 +172,7 @@ class PrefixTierRedisFaultsTest {
     void aValueCorruptedInRedisIsRejectedDeletedAndRecomputed() throws Exception {
         try (RedisServer redis = RedisServer.launch(); Server a = new Server(redis.url(), 16, fp("m"));
                 Server b = new Server(redis.url(), 16, fp("m"))) {
-            int[] p = FakeKv.prompt(4, 70);
+            int[] p = TierKv.prompt(4, 70);
             a.writeThrough(p);
             long h = PrefixHasher.ROOT;
             for (int blk = 0; blk < 3; blk++) {
@@ -191,7 +196,7 @@ class PrefixTierRedisFaultsTest {
         try (RedisServer redis = RedisServer.launch(); Server a = new Server(redis.url(), 16, fp("model-a"));
                 Server b = new Server(redis.url(), 16, fp("model-b"));
                 Server c = new Server(redis.url(), 16, LayoutFingerprint.of("model-a", f16, null), f16)) {
-            int[] p = FakeKv.prompt(5, 70);
+            int[] p = TierKv.prompt(5, 70);
             a.writeThrough(p);
             assertEquals(0, b.serve(p), "another model's blocks are other keys: a miss");
             assertEquals(0, c.tier.lookup(p, p.length, PrefixKeys.NONE).await(2, TimeUnit.SECONDS),

@@ -1,4 +1,4 @@
-package io.pagedkv.tier;
+package io.pagedkv.testfixtures;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
@@ -11,20 +11,25 @@ import io.pagedkv.engine.StepSequence;
 import io.pagedkv.model.ModelShape;
 
 /**
- * The K/V a fake model computes in the prefix-tier tests: each element is a function of the whole
- * prefix up to its token (a rolling hash of the ids), its position, layer, K|V, head and index, as a
- * real model's K/V is. A block restored under the wrong parent, salt or token ids, or a block never
- * written, reads back as a mismatch.
+ * The K/V a fake model computes in the prefix-tier tests, of any layout: each element is a function
+ * of the whole prefix up to its token (a rolling hash of the ids), its position, layer, K|V, head and
+ * index, as a real model's K/V is. A block restored under the wrong parent, salt or token ids, or a
+ * block never written, reads back as a mismatch.
+ *
+ * <p>Shared through the allocator's test jar: the allocator's tier tests use {@link #LAYOUT}, the
+ * Redis module's tests a layout of their own. Static helpers only; each call works on the objects it
+ * is given.
  */
-final class TierKv {
+public final class TierKv {
 
-    static final CacheLayout LAYOUT = new CacheLayout(ModelShape.of("tier-tiny", 2, 2, 2, 4), KvDType.F32, 4);
+    /** The allocator's tier tests' layout: 2 layers, 2 KV heads of 4, F32, 4-token blocks. */
+    public static final CacheLayout LAYOUT = new CacheLayout(ModelShape.of("tier-tiny", 2, 2, 2, 4), KvDType.F32, 4);
 
     private TierKv() {
     }
 
     /** Rolling hash of {@code tokens[0 .. p]}. */
-    static long prefixHash(int[] tokens, int p) {
+    private static long prefixHash(int[] tokens, int p) {
         long h = 17;
         for (int i = 0; i <= p; i++) {
             h = (h ^ tokens[i]) * 0x9E3779B97F4A7C15L;
@@ -33,19 +38,19 @@ final class TierKv {
         return h;
     }
 
-    static float value(long prefix, int position, int layer, int kv, int head, int j) {
+    private static float value(long prefix, int position, int layer, int kv, int head, int j) {
         return (int) Math.floorMod(prefix + position * 3L + layer * 5L + kv * 11L + head * 13L + j, 29L) / 8f - 1.75f;
     }
 
-    /** Writes row {@code row}'s chunk in every layer. */
-    static void writeRow(KvWriter writer, StepPlan plan, int row, int[] tokens) {
+    /** Writes row {@code row}'s chunk in every layer of {@code layout}, the layout of the writer's cache. */
+    public static void writeRow(CacheLayout layout, KvWriter writer, StepPlan plan, int row, int[] tokens) {
         int count = plan.queryLength(row);
         int start = plan.contextLength(row);
-        int heads = LAYOUT.shape().kvHeads();
-        int dim = LAYOUT.shape().headDim();
+        int heads = layout.shape().kvHeads();
+        int dim = layout.shape().headDim();
         float[] k = new float[count * heads * dim];
         float[] v = new float[count * heads * dim];
-        for (int l = 0; l < LAYOUT.shape().layers(); l++) {
+        for (int l = 0; l < layout.shape().layers(); l++) {
             for (int i = 0; i < count; i++) {
                 long ph = prefixHash(tokens, start + i);
                 for (int h = 0; h < heads; h++) {
@@ -59,14 +64,17 @@ final class TierKv {
         }
     }
 
-    /** Throws unless {@code seq} reads back the model's K/V of {@code tokens} at every written position. */
-    static void assertReadsBack(StepSequence seq, int[] tokens) {
-        int dim = LAYOUT.shape().headDim();
+    /**
+     * Throws unless {@code seq}, of a cache of {@code layout}, reads back the model's K/V of
+     * {@code tokens} at every written position.
+     */
+    public static void assertReadsBack(CacheLayout layout, StepSequence seq, int[] tokens) {
+        int dim = layout.shape().headDim();
         float[] got = new float[dim];
-        for (int l = 0; l < LAYOUT.shape().layers(); l++) {
+        for (int l = 0; l < layout.shape().layers(); l++) {
             for (int p = 0; p < seq.written(l); p++) {
                 long ph = prefixHash(tokens, p);
-                for (int h = 0; h < LAYOUT.shape().kvHeads(); h++) {
+                for (int h = 0; h < layout.shape().kvHeads(); h++) {
                     for (int kv = 0; kv < 2; kv++) {
                         if (kv == 0) {
                             seq.readKey(l, h, p, got, 0);
@@ -88,25 +96,26 @@ final class TierKv {
     }
 
     /** Admits {@code prompt}, prefills its uncached rest in one step, and returns the running sequence (null: no room). */
-    static StepSequence prefill(StepPlanner planner, KvWriter writer, int[] prompt, PrefixKeys keys) {
+    public static StepSequence prefill(StepPlanner planner, KvWriter writer, int[] prompt, PrefixKeys keys) {
+        CacheLayout layout = planner.cache().layout();
         StepSequence seq = planner.admit(prompt, prompt.length, keys);
         if (seq == null) {
             return null;
         }
-        assertReadsBack(seq, prompt); // the reused prefix, as served
+        assertReadsBack(layout, seq, prompt); // the reused prefix, as served
         int start = seq.length();
         if (!planner.schedule(seq, prompt, start, prompt.length - start)) {
             throw new AssertionError("an admitted prompt did not fit: " + seq);
         }
         StepPlan plan = planner.plan();
-        writeRow(writer, plan, seq.row(), prompt);
+        writeRow(layout, writer, plan, seq.row(), prompt);
         planner.complete(plan);
-        assertReadsBack(seq, prompt);
+        assertReadsBack(layout, seq, prompt);
         return seq;
     }
 
     /** Blocks counted from the pool: free + used + cached must be the total. */
-    static void assertConserved(PagedKvCache cache) {
+    public static void assertConserved(PagedKvCache cache) {
         var st = cache.stats();
         if (st.freeBlocks() + st.usedBlocks() + st.cachedBlocks() != st.totalBlocks()) {
             throw new AssertionError("conservation: " + st);
@@ -122,7 +131,8 @@ final class TierKv {
         }
     }
 
-    static int[] prompt(int seed, int length) {
+    /** A prompt of {@code length} token ids in [1, 500], a function of {@code seed}. */
+    public static int[] prompt(int seed, int length) {
         int[] t = new int[length];
         for (int i = 0; i < length; i++) {
             t[i] = 1 + Math.floorMod(seed * 131 + i * 7, 500);
@@ -131,27 +141,28 @@ final class TierKv {
     }
 
     /** Poison: no value the fake model computes (those lie in [-1.75, 1.75]). */
-    static final float POISON = 1000f;
+    public static final float POISON = 1000f;
 
     /**
      * Fills every free block with {@link #POISON} through a plain sequence that takes exactly the free
      * blocks (no reclaim) and gives them back: a block indexed or served without being written (by a
      * request, or by a verified restore) then reads as poison.
      */
-    static void poisonFreeBlocks(PagedKvCache cache) {
+    public static void poisonFreeBlocks(PagedKvCache cache) {
         int free = cache.freeBlocks();
         if (free == 0) {
             return;
         }
-        int bs = LAYOUT.blockSize();
+        CacheLayout layout = cache.layout();
+        int bs = layout.blockSize();
         io.pagedkv.cache.Sequence p = cache.openSequence();
         if (!p.tryAppend(free * bs)) {
             throw new AssertionError("free blocks are allocatable: " + cache.stats());
         }
-        float[] poison = new float[LAYOUT.shape().kvHeads() * LAYOUT.shape().headDim()];
+        float[] poison = new float[layout.shape().kvHeads() * layout.shape().headDim()];
         java.util.Arrays.fill(poison, POISON);
         for (int pos = 0; pos < free * bs; pos++) {
-            for (int l = 0; l < LAYOUT.shape().layers(); l++) {
+            for (int l = 0; l < layout.shape().layers(); l++) {
                 p.write(l, pos, poison, poison);
             }
         }
