@@ -44,8 +44,10 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@code p * d}), so values too are accumulated from their codes.
  *
  * <h2>Softmax</h2>
- * The tile's maximum and sum are one lane reduction each; {@code exp} is the Vector API's
- * {@link VectorOperators#EXP} on the whole tile.
+ * {@code exp} is the Vector API's {@link VectorOperators#EXP} on the whole tile (an SVML stub on x86).
+ * The maximum is lazy: one compare of the tile's scores with the running maximum, and a lane
+ * reduction only when one exceeds it (then one scalar {@code exp} rescales the row); the denominator
+ * is kept as a vector of lane sums, reduced once per row when the pass finishes.
  *
  * <p>Only loaded when {@code jdk.incubator.vector} is present. Not thread-safe (owns its scratch);
  * allocates nothing per call.
@@ -104,6 +106,7 @@ final class VectorAttentionEngine extends AttentionEngine {
     /** Q8_0: probabilities times the value scales, [row][group][slot]. */
     private final float[] weighted;
     private final float[] max;
+    /** Per row, L lane sums of the softmax denominator (reduced once, in {@link #finish}). */
     private final float[] sum;
     private final float[] acc;
     /** Per KV head: bit i set when query i saw a slot of the head's last scored tile. */
@@ -169,7 +172,7 @@ final class VectorAttentionEngine extends AttentionEngine {
         this.prob = new float[rows * L];
         this.weighted = new float[readKind == VectorLanes.Q8_0 ? rows * groups * L : 0];
         this.max = new float[rows];
-        this.sum = new float[rows];
+        this.sum = new float[rows * L];
         this.acc = new float[rows * stride];
         this.seenQueries = new int[kvHeads];
     }
@@ -187,7 +190,7 @@ final class VectorAttentionEngine extends AttentionEngine {
         this.weightSlots = weightSlots;
         int rows = nq * queryHeads;
         Arrays.fill(max, 0, rows, Float.NEGATIVE_INFINITY);
-        Arrays.fill(sum, 0, rows, 0f);
+        Arrays.fill(sum, 0, rows * L, 0f);
         Arrays.fill(acc, 0, rows * stride, 0f);
         for (int row = 0; row < rows; row++) {
             int src = qOff + row * headDim;
@@ -378,24 +381,27 @@ final class VectorAttentionEngine extends AttentionEngine {
         if (weights != null) {
             sc.intoArray(weights, (row % queryHeads) * weightSlots + slotBase, F.indexInRange(0, n));
         }
-        float tileMax = sc.reduceLanes(VectorOperators.MAX);
-        if (tileMax == Float.NEGATIVE_INFINITY) {
-            FloatVector.zero(F).intoArray(prob, row * L); // every visible score is -inf: adds nothing
-            return;
-        }
         float m = max[row];
-        if (tileMax > m) {
-            float correction = (float) Math.exp(m - tileMax);
-            sum[row] *= correction;
-            int a = row * stride;
-            for (int c = 0; c < stride; c += L) {
-                FloatVector.fromArray(F, acc, a + c).mul(correction).intoArray(acc, a + c);
+        // Lazy maximum: the lane reduction runs only when a score exceeds the running maximum (in the
+        // first tiles, then rarely); otherwise one compare. The sum stays a vector of lane sums.
+        if (sc.compare(VectorOperators.GT, m).anyTrue()) {
+            float tileMax = sc.reduceLanes(VectorOperators.MAX);
+            if (m != Float.NEGATIVE_INFINITY) {
+                float correction = (float) Math.exp(m - tileMax); // one scalar exp per raised maximum
+                FloatVector.fromArray(F, sum, row * L).mul(correction).intoArray(sum, row * L);
+                int a = row * stride;
+                for (int c = 0; c < stride; c += L) {
+                    FloatVector.fromArray(F, acc, a + c).mul(correction).intoArray(acc, a + c);
+                }
             }
             max[row] = tileMax;
             m = tileMax;
+        } else if (m == Float.NEGATIVE_INFINITY) {
+            FloatVector.zero(F).intoArray(prob, row * L); // every visible score so far is -inf: adds nothing
+            return;
         }
         FloatVector p = sc.sub(m).lanewise(VectorOperators.EXP);
-        sum[row] += p.reduceLanes(VectorOperators.ADD);
+        FloatVector.fromArray(F, sum, row * L).add(p).intoArray(sum, row * L);
         p.intoArray(prob, row * L);
     }
 
@@ -912,7 +918,7 @@ final class VectorAttentionEngine extends AttentionEngine {
     @Override
     void finish(float[] out, int outOff) {
         for (int row = 0; row < nq * queryHeads; row++) {
-            float l = sum[row];
+            float l = FloatVector.fromArray(F, sum, row * L).reduceLanes(VectorOperators.ADD);
             float inv = l > 0f ? 1f / l : 0f;
             int o = outOff + row * headDim;
             int a = row * stride;
