@@ -15,7 +15,7 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Layout</h2>
  * Every word the owner writes on its fast path (lock word, count, shared delta, the ids) lives in one
- * {@code int[]}, {@link #words}, between {@link #PAD} ints (one cache line) of padding on each side:
+ * {@code int[]}, {@link #words}, between {@link #PAD} ints (128 bytes) of padding on each side:
  * <pre>
  *   [0 .. PAD)                      padding (and the array header before it)
  *   PAD + 0                         lock word / version ({@link #VERSION})
@@ -28,12 +28,15 @@ import java.lang.invoke.VarHandle;
  * subclass's int, so class-hierarchy padding made of longs put the lock word at offset 12, on the line of
  * whatever object precedes the cache in the heap, and split the hot fields over two lines. An array's
  * elements stay in index order wherever the collector moves it, so two threads' hot words are at least
- * a cache line apart from each other and from any other object.
+ * 128 bytes apart from each other and from any other object.
  */
 final class BlockCache {
 
-    /** Ints of padding on each side of the hot words: 64 bytes, one cache line. */
-    static final int PAD = 16;
+    /**
+     * Ints of padding on each side of the hot words: 128 bytes, two cache lines, as {@code @Contended}
+     * pads (adjacent-line prefetchers fetch 64-byte lines in 128-byte pairs).
+     */
+    static final int PAD = 32;
     /** Index of the versioned lock word: even = free, odd = held; +2 per critical section. */
     static final int VERSION = PAD;
     /** Index of the number of ids held. */

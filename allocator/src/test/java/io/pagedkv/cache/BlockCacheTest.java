@@ -8,9 +8,10 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
- * The thread cache's layout: the words its owner writes on every allocate and free sit a full cache
- * line (64 bytes) away from both ends of their array, so no other object, and so no other thread's
- * cache, shares a line with them wherever the collector puts the array.
+ * The thread cache's layout: the words its owner writes on every allocate and free sit two cache
+ * lines (128 bytes, an adjacent-line prefetcher's pair) away from both ends of their array, so no other
+ * object, and so no other thread's cache, shares a line (or a line pair) with them wherever the
+ * collector puts the array.
  */
 class BlockCacheTest {
 
@@ -20,8 +21,8 @@ class BlockCacheTest {
             BlockCache c = new BlockCache(Thread.currentThread(), capacity);
             int firstHot = Math.min(BlockCache.VERSION, Math.min(BlockCache.COUNT, BlockCache.SHARED));
             int lastHot = BlockCache.IDS + capacity - 1;
-            assertTrue(firstHot * Integer.BYTES >= 64, "first hot word at byte " + firstHot * Integer.BYTES);
-            assertTrue((c.words.length - 1 - lastHot) * Integer.BYTES >= 64,
+            assertTrue(firstHot * Integer.BYTES >= 128, "first hot word at byte " + firstHot * Integer.BYTES);
+            assertTrue((c.words.length - 1 - lastHot) * Integer.BYTES >= 128,
                     "last id at int " + lastHot + " of " + c.words.length);
             assertTrue(BlockCache.IDS > BlockCache.SHARED && BlockCache.SHARED > BlockCache.COUNT
                     && BlockCache.COUNT > BlockCache.VERSION, "version, count, shared delta, then the ids");
