@@ -439,9 +439,9 @@ public final class BlockPool implements AutoCloseable {
             BlockCache c = threadCache.get();
             if (c != BlockCache.NONE) {
                 c.lock();
-                int n = c.count;
+                int n = c.countLocked();
                 if (n > 0 && !closed) {
-                    int id = c.ids[n - 1];
+                    int id = c.id(n - 1);
                     c.count(n - 1);
                     INTS.setRelease(refCounts, id, 1);
                     c.unlock();
@@ -521,11 +521,10 @@ public final class BlockPool implements AutoCloseable {
             BlockCache c = threadCache.get();
             if (c != BlockCache.NONE) {
                 c.lock();
-                int have = c.count;
+                int have = c.countLocked();
                 if (have >= n && !closed) {
-                    int[] ids = c.ids;
                     for (int i = 0; i < n; i++) {
-                        int id = ids[have - 1 - i];
+                        int id = c.id(have - 1 - i);
                         INTS.setRelease(refCounts, id, 1);
                         out[i] = id;
                     }
@@ -610,7 +609,7 @@ public final class BlockPool implements AutoCloseable {
                 c.lock();
                 try {
                     checkOpen();
-                    int have = c.count;
+                    int have = c.countLocked();
                     if (have + freeTop() < n) {
                         stealCachesLocked(c);
                     }
@@ -623,7 +622,6 @@ public final class BlockPool implements AutoCloseable {
                     chunk = uncommittedChunk(top, fromShared);
                     if (chunk < 0) {
                         beginChange();
-                        int[] ids = c.ids;
                         for (int i = 0; i < fromShared; i++) {
                             int id = freeStack[top - 1 - i];
                             INTS.setRelease(refCounts, id, 1);
@@ -631,17 +629,17 @@ public final class BlockPool implements AutoCloseable {
                         }
                         top -= fromShared;
                         for (int i = fromShared; i < n; i++) {
-                            int id = ids[--have];
+                            int id = c.id(--have);
                             INTS.setRelease(refCounts, id, 1);
                             out[i] = id;
                         }
                         int refill = 0;
-                        int want = Math.min(top, ids.length / 2 - have);
+                        int want = Math.min(top, c.capacity() / 2 - have);
                         while (refill < want && SEGMENTS.getAcquire(blocks, freeStack[top - 1 - refill]) != null) {
                             refill++;
                         }
                         // the cache pops them in the order the shared stack would have
-                        System.arraycopy(freeStack, top - refill, ids, have, refill);
+                        c.copyIdsFrom(freeStack, top - refill, have, refill);
                         c.count(have + refill);
                         setFreeTop(top - refill);
                         endChange();
@@ -675,8 +673,8 @@ public final class BlockPool implements AutoCloseable {
         int live = 0;
         for (BlockCache v : cs) {
             if (v != self) {
-                int k = v.count;
-                System.arraycopy(v.ids, 0, freeStack, top, k);
+                int k = v.countLocked();
+                v.copyIdsTo(0, freeStack, top, k);
                 top += k;
                 v.count(0);
             }
@@ -761,12 +759,12 @@ public final class BlockPool implements AutoCloseable {
             c.lock();
             try {
                 checkOpen();
-                int n = c.count;
+                int n = c.countLocked();
                 int m = Math.min(k, n);
                 beginChange();
                 int top = freeTop();
-                System.arraycopy(c.ids, 0, freeStack, top, m);
-                System.arraycopy(c.ids, m, c.ids, 0, n - m);
+                c.copyIdsTo(0, freeStack, top, m);
+                c.dropOldest(m, n);
                 c.count(n - m);
                 setFreeTop(top + m);
                 endChange();
@@ -933,9 +931,9 @@ public final class BlockPool implements AutoCloseable {
             BlockCache c = threadCache.get();
             if (c != BlockCache.NONE) {
                 c.lock();
-                if (c.count == c.ids.length) {
+                if (c.countLocked() == c.capacity()) {
                     c.unlock();
-                    flush(c, c.ids.length / 2); // only this thread fills its cache: room stays
+                    flush(c, c.capacity() / 2); // only this thread fills its cache: room stays
                     c.lock();
                 }
                 try {
@@ -1010,7 +1008,7 @@ public final class BlockPool implements AutoCloseable {
             BlockCache c = threadCache.get();
             if (c != BlockCache.NONE) {
                 c.lock();
-                if (c.count + n <= c.ids.length) {
+                if (c.countLocked() + n <= c.capacity()) {
                     try {
                         checkOpen();
                         return releaseAllInto(c, ids, n);
@@ -1069,8 +1067,8 @@ public final class BlockPool implements AutoCloseable {
                 id = freeStack[top];
                 setFreeTop(top);
             } else {
-                int top = c.count - 1;
-                id = c.ids[top];
+                int top = c.countLocked() - 1;
+                id = c.id(top);
                 c.count(top);
             }
             generations[id] = generations[id] - 1;
@@ -1106,9 +1104,9 @@ public final class BlockPool implements AutoCloseable {
             BlockCache c = threadCache.get();
             if (c != BlockCache.NONE) {
                 c.lock();
-                if (c.count == c.ids.length) {
+                if (c.countLocked() == c.capacity()) {
                     c.unlock();
-                    flush(c, c.ids.length / 2);
+                    flush(c, c.capacity() / 2);
                     c.lock();
                 }
                 try {
@@ -1214,8 +1212,8 @@ public final class BlockPool implements AutoCloseable {
             freeStack[top] = id;
             setFreeTop(top + 1);
         } else {
-            int n = c.count;
-            c.ids[n] = id;
+            int n = c.countLocked();
+            c.id(n, id);
             c.count(n + 1);
         }
     }
