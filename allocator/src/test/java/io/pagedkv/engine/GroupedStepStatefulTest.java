@@ -84,6 +84,13 @@ class GroupedStepStatefulTest {
     }
 
     static final Map<String, Integer> REACHED = new ConcurrentHashMap<>();
+    static final String RAREST = "a hit the sliding group's chain from block 0 could not give";
+    /** The paths every run of the state machine test must reach. */
+    static final List<String> PATHS = List.of("a planned step", "a copy-on-write pair",
+            "schedule refused by an exhausted pool", "admission refused", "an exhausted pool", "a preemption",
+            "a window release", "admission with a prefix hit", "re-admission with a prefix hit", "a worker crash",
+            "a preempted request's written blocks hit at re-admission", RAREST,
+            "a preempted request whose sliding group had released blocks keeps its hit");
 
     static void reached(String path) {
         REACHED.merge(path, 1, Integer::sum);
@@ -312,7 +319,7 @@ class GroupedStepStatefulTest {
         assertEquals(hitBlocks - windowFrom / BS, s.blockCount(SLIDING), "the window's blocks of the hit, no more");
         assertEquals(hitBlocks, s.blockCount(GLOBAL), "every block of the hit in the global group");
         if (s.cachedTokens() > fromBlock0) {
-            reached("a hit the sliding group's chain from block 0 could not give");
+            reached(RAREST);
         }
         r.tokens.clear();
         for (int i = 0; i < s.cachedTokens(); i++) {
@@ -611,12 +618,14 @@ class GroupedStepStatefulTest {
     void groupedStepPlanningConservesBlocksPerGroupBoundsTheWindowAndNeverCommitsOrReadsAnUnwrittenSlot() {
         REACHED.clear();
         Stateful.of(new Machine()).steps(60).tries(150).check();
-        for (String path : List.of("a planned step", "a copy-on-write pair", "schedule refused by an exhausted pool",
-                "admission refused", "an exhausted pool", "a preemption", "a window release",
-                "admission with a prefix hit", "re-admission with a prefix hit", "a worker crash",
-                "a preempted request's written blocks hit at re-admission",
-                "a hit the sliding group's chain from block 0 could not give",
-                "a preempted request whose sliding group had released blocks keeps its hit")) {
+        // The rarest path (a hit longer than the sliding group's chain from block 0 needs a long shared prompt
+        // whose early sliding blocks were reclaimed while its window's stayed) is missed by about one run of
+        // 150 cases in three: run more cases, each checked in full, until every path was reached or 7 runs
+        // of 150 missed one (about 1 in 2,000 if the path is as reachable as measured).
+        for (int more = 0; more < 6 && !REACHED.keySet().containsAll(PATHS); more++) {
+            Stateful.of(new Machine()).steps(60).tries(150).check();
+        }
+        for (String path : PATHS) {
             assertTrue(REACHED.getOrDefault(path, 0) > 0, "never reached: " + path + " (reached: " + REACHED + ")");
         }
     }
