@@ -109,6 +109,13 @@ public final class BlockPool implements AutoCloseable {
      */
     public static final int MAX_THREAD_CACHES = 64;
 
+    /** Pools of at most this many blocks spread their per-block words one cache line apart in {@code THREAD_CACHES} mode (128 bytes of heap per block). */
+    static final int MAX_SPREAD_BLOCKS = 1 << 16;
+    /** log2 of the ints per spread entry: 16 ints, one 64-byte line. */
+    private static final int META_SHIFT = 4;
+    /** Ints of padding at each end of a spread array: 128 bytes, as {@code @Contended} pads. */
+    private static final int META_PAD = 32;
+
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
     private static final VarHandle SEGMENTS = MethodHandles.arrayElementVarHandle(MemorySegment[].class);
     private static final VarHandle SHARED;
@@ -164,8 +171,18 @@ public final class BlockPool implements AutoCloseable {
     private volatile Thread designated;
 
     private final int[] freeStack;
+    /**
+     * Reference count and generation of block {@code id} at index {@link #m(int) m(id)}. In {@code
+     * THREAD_CACHES} mode (up to {@link #MAX_SPREAD_BLOCKS} blocks) every block's entry has a 64-byte line
+     * of its own and 128 bytes pad both ends: threads that allocate and free neighbouring ids, or an id at
+     * an array's end next to another array's header (read by every bounds check), otherwise write the same
+     * cache line from two cores, which made two threads slower than one in some pool instances (issue 27
+     * goal 2). Other modes index by {@code id} (the owner's fast paths rely on it).
+     */
     private final int[] refCounts;
     private final int[] generations;
+    private final int metaShift;
+    private final int metaPad;
     /** Writable slices, published once per chunk (release), read with acquire. */
     private final MemorySegment[] blocks;
     /** The same slices, read-only: what {@link #block(int)} hands out. */
@@ -248,8 +265,11 @@ public final class BlockPool implements AutoCloseable {
         for (int i = 0; i < blockCount; i++) {
             freeStack[i] = blockCount - 1 - i;
         }
-        this.refCounts = new int[blockCount];
-        this.generations = new int[blockCount];
+        boolean spread = threading == PoolThreading.THREAD_CACHES && blockCount <= MAX_SPREAD_BLOCKS;
+        this.metaShift = spread ? META_SHIFT : 0;
+        this.metaPad = spread ? META_PAD : 0;
+        this.refCounts = new int[(blockCount << metaShift) + 2 * metaPad];
+        this.generations = new int[(blockCount << metaShift) + 2 * metaPad];
         this.blocks = new MemorySegment[blockCount];
         this.readOnlyBlocks = new MemorySegment[blockCount];
         this.arena = Arena.ofShared();
@@ -407,6 +427,21 @@ public final class BlockPool implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // allocation
 
+    /** The index of block {@code id}'s words in {@link #refCounts} and {@link #generations}. */
+    private int m(int id) {
+        return (id << metaShift) + metaPad;
+    }
+
+    /** {@link #m(int)} for tests. */
+    int metaIndex(int id) {
+        return m(id);
+    }
+
+    /** The length of {@link #refCounts} and {@link #generations}, for tests. */
+    int metaLength() {
+        return refCounts.length;
+    }
+
     /**
      * Takes one free block and sets its reference count to 1.
      *
@@ -443,7 +478,7 @@ public final class BlockPool implements AutoCloseable {
                 if (n > 0 && !closed) {
                     int id = c.id(n - 1);
                     c.count(n - 1);
-                    INTS.setRelease(refCounts, id, 1);
+                    INTS.setRelease(refCounts, m(id), 1);
                     c.unlock();
                     return id;
                 }
@@ -489,7 +524,7 @@ public final class BlockPool implements AutoCloseable {
             return -2 - id / blocksPerChunk;
         }
         beginChange();
-        INTS.setRelease(refCounts, id, 1);
+        INTS.setRelease(refCounts, m(id), 1);
         setFreeTop(top - 1);
         endChange();
         return id;
@@ -525,7 +560,7 @@ public final class BlockPool implements AutoCloseable {
                 if (have >= n && !closed) {
                     for (int i = 0; i < n; i++) {
                         int id = c.id(have - 1 - i);
-                        INTS.setRelease(refCounts, id, 1);
+                        INTS.setRelease(refCounts, m(id), 1);
                         out[i] = id;
                     }
                     c.count(have - n);
@@ -578,7 +613,7 @@ public final class BlockPool implements AutoCloseable {
         beginChange();
         for (int i = 0; i < n; i++) {
             int id = freeStack[top - 1 - i];
-            INTS.setRelease(refCounts, id, 1);
+            INTS.setRelease(refCounts, m(id), 1);
             out[i] = id;
         }
         setFreeTop(top - n);
@@ -624,13 +659,13 @@ public final class BlockPool implements AutoCloseable {
                         beginChange();
                         for (int i = 0; i < fromShared; i++) {
                             int id = freeStack[top - 1 - i];
-                            INTS.setRelease(refCounts, id, 1);
+                            INTS.setRelease(refCounts, m(id), 1);
                             out[i] = id;
                         }
                         top -= fromShared;
                         for (int i = fromShared; i < n; i++) {
                             int id = c.id(--have);
-                            INTS.setRelease(refCounts, id, 1);
+                            INTS.setRelease(refCounts, m(id), 1);
                             out[i] = id;
                         }
                         int refill = 0;
@@ -873,7 +908,7 @@ public final class BlockPool implements AutoCloseable {
         checkOpen();
         for (int i = 0; i < n; i++) {
             int id = ids[i];
-            int rc = (int) INTS.getAcquire(refCounts, id);
+            int rc = (int) INTS.getAcquire(refCounts, m(id));
             int more = 1;
             if (rc > Integer.MAX_VALUE - n) { // near the limit (rare): count how often the id is listed
                 more = 0;
@@ -1071,10 +1106,10 @@ public final class BlockPool implements AutoCloseable {
                 id = c.id(top);
                 c.count(top);
             }
-            generations[id] = generations[id] - 1;
+            generations[m(id)] = generations[m(id)] - 1;
         }
         for (int j = done - 1; j >= 0; j--) {
-            if ((int) INTS.getAndAdd(refCounts, ids[j], 1) == 1) {
+            if ((int) INTS.getAndAdd(refCounts, m(ids[j]), 1) == 1) {
                 addShared(c, 1);
             }
         }
@@ -1156,15 +1191,15 @@ public final class BlockPool implements AutoCloseable {
     /** Count - 1 if the block is allocated; returns the count before (nothing changed if it was <= 0). */
     private int decrementRefCount(int id) {
         if (!cached) {
-            int rc = refCounts[id];
+            int rc = refCounts[m(id)];
             if (rc > 0) {
-                INTS.setRelease(refCounts, id, rc - 1);
+                INTS.setRelease(refCounts, m(id), rc - 1);
             }
             return rc;
         }
         while (true) {
-            int rc = (int) INTS.getVolatile(refCounts, id);
-            if (rc <= 0 || INTS.compareAndSet(refCounts, id, rc, rc - 1)) {
+            int rc = (int) INTS.getVolatile(refCounts, m(id));
+            if (rc <= 0 || INTS.compareAndSet(refCounts, m(id), rc, rc - 1)) {
                 return rc;
             }
         }
@@ -1173,15 +1208,15 @@ public final class BlockPool implements AutoCloseable {
     /** Count + {@code more} if allocated and within the limit; returns the count before. */
     private int incrementRefCount(int id, int more) {
         if (!cached) {
-            int rc = refCounts[id];
+            int rc = refCounts[m(id)];
             if (rc > 0 && rc <= Integer.MAX_VALUE - more) {
-                INTS.setRelease(refCounts, id, rc + more);
+                INTS.setRelease(refCounts, m(id), rc + more);
             }
             return rc;
         }
         while (true) {
-            int rc = (int) INTS.getVolatile(refCounts, id);
-            if (rc <= 0 || rc > Integer.MAX_VALUE - more || INTS.compareAndSet(refCounts, id, rc, rc + more)) {
+            int rc = (int) INTS.getVolatile(refCounts, m(id));
+            if (rc <= 0 || rc > Integer.MAX_VALUE - more || INTS.compareAndSet(refCounts, m(id), rc, rc + more)) {
                 return rc;
             }
         }
@@ -1190,15 +1225,15 @@ public final class BlockPool implements AutoCloseable {
     /** Count 1 -> 0; returns the count before (nothing changed unless it was 1). */
     private int freeRefCount(int id) {
         if (!cached) {
-            int rc = refCounts[id];
+            int rc = refCounts[m(id)];
             if (rc == 1) {
-                INTS.setRelease(refCounts, id, 0);
+                INTS.setRelease(refCounts, m(id), 0);
             }
             return rc;
         }
         while (true) {
-            int rc = (int) INTS.getVolatile(refCounts, id);
-            if (rc != 1 || INTS.compareAndSet(refCounts, id, 1, 0)) {
+            int rc = (int) INTS.getVolatile(refCounts, m(id));
+            if (rc != 1 || INTS.compareAndSet(refCounts, m(id), 1, 0)) {
                 return rc;
             }
         }
@@ -1206,7 +1241,7 @@ public final class BlockPool implements AutoCloseable {
 
     /** A block whose count just reached 0: next generation, onto {@code c} (or the shared stack if null). */
     private void pushFreed(BlockCache c, int id) {
-        generations[id] = generations[id] + 1;
+        generations[m(id)] = generations[m(id)] + 1;
         if (c == null) {
             int top = freeTop();
             freeStack[top] = id;
@@ -1300,8 +1335,8 @@ public final class BlockPool implements AutoCloseable {
         while (true) {
             long s = stamp();
             if (s != -1) {
-                int rc = (int) INTS.getOpaque(refCounts, id);
-                int gen = (int) INTS.getOpaque(generations, id);
+                int rc = (int) INTS.getOpaque(refCounts, m(id));
+                int gen = (int) INTS.getOpaque(generations, m(id));
                 if (validate(s)) {
                     if (rc <= 0) {
                         throw freeBlock(id);
@@ -1336,8 +1371,8 @@ public final class BlockPool implements AutoCloseable {
         while (true) {
             long s = stamp();
             if (s != -1) {
-                int rc = (int) INTS.getOpaque(refCounts, id);
-                int now = (int) INTS.getOpaque(generations, id);
+                int rc = (int) INTS.getOpaque(refCounts, m(id));
+                int now = (int) INTS.getOpaque(generations, m(id));
                 if (validate(s)) {
                     if (now != gen || rc <= 0) {
                         throw new IllegalStateException("handle of blockId: " + id + " generation: " + gen
@@ -1360,8 +1395,8 @@ public final class BlockPool implements AutoCloseable {
         while (true) {
             long s = stamp();
             if (s != -1) {
-                int rc = (int) INTS.getOpaque(refCounts, id);
-                int now = (int) INTS.getOpaque(generations, id);
+                int rc = (int) INTS.getOpaque(refCounts, m(id));
+                int now = (int) INTS.getOpaque(generations, m(id));
                 if (validate(s)) {
                     return now == handleGeneration(handle) && rc > 0;
                 }
@@ -1383,7 +1418,7 @@ public final class BlockPool implements AutoCloseable {
      */
     public MemorySegment block(int id) {
         checkId(id);
-        if ((int) INTS.getAcquire(refCounts, id) <= 0) {
+        if ((int) INTS.getAcquire(refCounts, m(id)) <= 0) {
             throw new IllegalStateException("blockId: " + id + " (expected: allocated, was: free)");
         }
         checkOpen();
@@ -1399,7 +1434,7 @@ public final class BlockPool implements AutoCloseable {
      */
     public MemorySegment writableBlock(int id) {
         checkId(id);
-        int rc = (int) INTS.getAcquire(refCounts, id);
+        int rc = (int) INTS.getAcquire(refCounts, m(id));
         if (rc != 1) {
             throw new IllegalStateException("blockId: " + id + " refCount: " + rc
                     + " (expected: 1, a block with a single owner; a shared block is never written in place)");
@@ -1605,7 +1640,7 @@ public final class BlockPool implements AutoCloseable {
         while (true) {
             long s = stamp();
             if (s != -1) {
-                int rc = (int) INTS.getOpaque(refCounts, id);
+                int rc = (int) INTS.getOpaque(refCounts, m(id));
                 if (validate(s)) {
                     return rc;
                 }
@@ -1619,7 +1654,7 @@ public final class BlockPool implements AutoCloseable {
      * "am I the only holder?" of a block it holds (the count cannot drop to 0 under it).
      */
     int refCountAcquire(int id) {
-        return (int) INTS.getAcquire(refCounts, id);
+        return (int) INTS.getAcquire(refCounts, m(id));
     }
 
     /**
@@ -1632,7 +1667,7 @@ public final class BlockPool implements AutoCloseable {
         while (true) {
             long s = stamp();
             if (s != -1) {
-                int gen = (int) INTS.getOpaque(generations, id);
+                int gen = (int) INTS.getOpaque(generations, m(id));
                 if (validate(s)) {
                     return gen;
                 }

@@ -215,4 +215,30 @@ class ThreadCachedPoolTest {
         }
         return s;
     }
+
+    @Test
+    void inThreadCachesModeEveryBlocksCountsSitOnACacheLineOfTheirOwnWithPaddedEnds() {
+        try (BlockPool pool = cached(64, 8)) {
+            assertTrue(pool.metaIndex(0) * 4 >= 128, "ints before block 0's: " + pool.metaIndex(0));
+            for (int id = 1; id < 64; id++) {
+                assertTrue((pool.metaIndex(id) - pool.metaIndex(id - 1)) * 4 >= 64, "block " + id);
+            }
+            assertTrue((pool.metaLength() - 1 - pool.metaIndex(63)) * 4 >= 128, "ints after the last block's");
+            int[] two = new int[2];
+            assertTrue(pool.allocate(2, two));
+            assertEquals(1, pool.refCount(two[0]));
+            pool.releaseAll(two, 2);
+            assertEquals(0, pool.refCount(two[0]));
+        }
+        for (PoolThreading mode : new PoolThreading[] {PoolThreading.LOCKED, PoolThreading.OWNER}) {
+            try (BlockPool pool = BlockPool.builder(64, 16).threading(mode).build()) {
+                assertEquals(63, pool.metaIndex(63), mode + " indexes by id");
+                assertEquals(64, pool.metaLength(), mode + " keeps one int per block");
+            }
+        }
+        try (BlockPool big = cached(BlockPool.MAX_SPREAD_BLOCKS + 1, 8)) {
+            assertEquals(BlockPool.MAX_SPREAD_BLOCKS, big.metaIndex(BlockPool.MAX_SPREAD_BLOCKS),
+                    "past MAX_SPREAD_BLOCKS a pool keeps one int per block");
+        }
+    }
 }
