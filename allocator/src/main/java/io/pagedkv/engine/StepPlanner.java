@@ -321,10 +321,7 @@ public final class StepPlanner {
         checkBetweenSteps("preempt");
         checkIdle(seq, "preempt");
         seq.sequence.commitPrefix();
-        seq.sequence.close();
-        seq.state = StepSequence.State.PREEMPTED;
-        running--;
-        preemptions++;
+        closeAs(seq, StepSequence.State.PREEMPTED);
     }
 
     /**
@@ -341,11 +338,18 @@ public final class StepPlanner {
         checkBetweenSteps("preempt");
         checkIdle(seq, "preempt");
         int offered = seq.sequence.offloadPrefix();
-        seq.sequence.close();
-        seq.state = StepSequence.State.PREEMPTED;
-        running--;
-        preemptions++;
+        closeAs(seq, StepSequence.State.PREEMPTED);
         return offered;
+    }
+
+    /** Closes an idle running {@code seq}'s sequence and leaves it {@code state} (a preemption is counted). */
+    private void closeAs(StepSequence seq, StepSequence.State state) {
+        seq.sequence.close();
+        seq.state = state;
+        running--;
+        if (state == StepSequence.State.PREEMPTED) {
+            preemptions++;
+        }
     }
 
     /**
@@ -357,9 +361,7 @@ public final class StepPlanner {
         checkOwner();
         checkBetweenSteps("release");
         checkIdle(seq, "release");
-        seq.sequence.close();
-        seq.state = StepSequence.State.CLOSED;
-        running--;
+        closeAs(seq, StepSequence.State.CLOSED);
     }
 
     /**
@@ -376,9 +378,7 @@ public final class StepPlanner {
         checkBetweenSteps("release");
         checkIdle(seq, "release");
         int offered = seq.sequence.offloadPrefix();
-        seq.sequence.close();
-        seq.state = StepSequence.State.CLOSED;
-        running--;
+        closeAs(seq, StepSequence.State.CLOSED);
         return offered;
     }
 
