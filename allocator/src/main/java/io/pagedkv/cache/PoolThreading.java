@@ -10,9 +10,10 @@ package io.pagedkv.cache;
 public enum PoolThreading {
 
     /**
-     * One private lock for every change; any thread may call anything. The default: simplest, and the
-     * fastest for a single thread that is not the pool's owner, but two threads that allocate at once
-     * queue on the lock.
+     * One private lock for every change; any thread may call anything. The default and the simplest,
+     * for a pool one thread at a time changes: two threads that allocate at once queue on the lock (in
+     * benchmarks/RESULTS.md, two threads together do about a tenth of one thread's pairs per second,
+     * and {@link #THREAD_CACHES} is faster even on one thread).
      */
     LOCKED,
 
