@@ -49,8 +49,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *             three warmup iterations can leave measured iterations in that phase.</li>
  *         <li>Millisecond stalls inside a timed window: G1's young pauses (about 1 ms each, 4-7 a
  *             second, the longest 24 ms in {@code -Xlog:safepoint}; a cycle allocates 9,984 B at 512
- *             tokens and 153,985 B at 8,192, most of it the commit's entries, about 220 B per block by
- *             the objects' sizes, and a collection
+ *             tokens and 153,985 B at 8,192, 219-220 B per block of it in the commit itself
+ *             ({@code PrefixCommitCostTest}), and a collection
  *             starts at an allocation, so most pauses land inside a commit) and the scheduler's time
  *             slices on cores shared with other processes. At 8,192 tokens the p99.9 of all samples
  *             was 1.8-4.0 ms against medians of 21-25 µs; a few such samples per iteration move its
