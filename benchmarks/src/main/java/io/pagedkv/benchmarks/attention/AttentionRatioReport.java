@@ -33,7 +33,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * with the 10th-90th percentile range: on a shared machine the mean absorbs every preemption by other
  * processes, while most operations (tens of microseconds to milliseconds) run uninterrupted, so the
  * median is the robust estimate and the range shows the noise. {@code paged} and {@code contiguous}
- * run {@value #KERNEL_FORKS} forks each ({@code -f} overrides; each fork compiles the loops and places
+ * run {@value #KERNEL_FORKS} forks each ({@code -f N} overrides, N at least 1; each fork compiles the loops and places
  * the pages anew, which moved one-fork medians by 25% either way), case by case and alternating (paged,
  * contiguous, contiguous, paged, ...: one JMH run per fork), so that a change of load on a shared
  * machine falls on both; the references ({@code scan}, {@code fmaFloor}, {@code pagedScalar}) one fork
@@ -55,7 +55,7 @@ public final class AttentionRatioReport {
     public static final int KERNEL_FORKS = 3;
     /** The two kernels whose ratio is the goal: their forks alternate. */
     private static final List<String> KERNELS = List.of("paged", "contiguous");
-    /** The references: one fork each per case (or {@code -f}'s count, if smaller). */
+    /** The references: one fork each per case. */
     private static final List<String> REFERENCES = List.of("scan", "fmaFloor", "pagedScalar");
 
     /** Runs the benchmark and prints the ratio table. */
@@ -79,12 +79,12 @@ public final class AttentionRatioReport {
             throw new IllegalArgumentException("benchmark patterns: " + cli.getIncludes()
                     + " (expected: none; select methods with --methods REGEX, e.g. --methods '(paged|contiguous)$')");
         }
-        int kernelForks = cli.getForkCount().orElse(KERNEL_FORKS);
-        int referenceForks = Math.min(1, kernelForks);
+        int kernelForks = Math.max(1, cli.getForkCount().orElse(KERNEL_FORKS));
         Map<String, Map<String, RunResult>> byCase = new TreeMap<>();
         for (Map<String, String> params : cases(cli)) {
             String key = String.format(Locale.ROOT, "%6d|%s|%s|%s", Integer.parseInt(params.get("tokens")),
-                    params.get("dtype"), params.get("headDim"), params.get("layout"));
+                    params.get("dtype"), params.get("headDim"), params.get("layout")
+                    + ("head-runs".equals(params.get("blockOrder")) ? "" : ", " + params.get("blockOrder")));
             Map<String, List<BenchmarkResult>> forks = new LinkedHashMap<>();
             // Fork by fork, paged and contiguous next to each other in time, their order swapped every fork:
             // a change of load or of the machine's state hits both alike, not one kernel's forks.
@@ -96,11 +96,9 @@ public final class AttentionRatioReport {
                     }
                 }
             }
-            for (int f = 0; f < referenceForks; f++) {
-                for (String method : REFERENCES) {
-                    if (methods.matcher(method).find()) {
-                        run(cli, params, method, forks);
-                    }
+            for (String method : REFERENCES) {
+                if (methods.matcher(method).find()) {
+                    run(cli, params, method, forks);
                 }
             }
             Map<String, RunResult> merged = byCase.computeIfAbsent(key, k -> new TreeMap<>());
