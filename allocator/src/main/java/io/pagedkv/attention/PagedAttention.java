@@ -97,10 +97,11 @@ public final class PagedAttention {
      * with, 1.15x without). Measured from memory: 32k tokens F32, 32 MiB, 3.60 ms without, 2.57 ms with.
      * Counted in bytes, Q8_0 at 32k tokens (8.9 MiB) stayed below 16 MiB and untouched, and was the worst
      * case, 1.83x the contiguous kernel: its 4,352-byte blocks, scattered among a neighbour's, each
-     * straddle two pages, so the walk touches about 4,096 pages (twice the contiguous kernel's), more than
-     * a Zen 4 core's 3,072-entry second-level TLB holds (our reading; not measured with counters); counted
-     * in pages it spans 16 MiB and is touched, while 8k F32 (512 blocks of 16 KiB: 10 MiB of pages) stays
-     * untouched as before.
+     * straddle two or three pages, so the walk touches 4,096 pages or more (twice the contiguous kernel's),
+     * at least what an AVX-512 EPYC core's second-level TLB holds (3,072 entries on Zen 4; our reading, not
+     * measured with counters). Counted in pages (2,048 blocks of up to 3 pages: 24 MiB) it is touched: 2.61
+     * and 2.64 ms against 2.90-3.85 ms untouched, one alternating A/B at load 3-5; every 8k case stays
+     * untouched as before (F32: 512 blocks of up to 5 pages, 10 MiB; F16 and Q8_0: 6 MiB).
      */
     private static final long TOUCH_MIN_BYTES = touchMinBytes();
     /**
