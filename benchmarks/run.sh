@@ -14,7 +14,10 @@
 #   The optional section runs one part only, with its ratio table (load average noted before and after);
 #   its short mode keeps three 1 s warm-ups (the Vector API is hundreds of times slower until C2 compiles it):
 #     attention: AttentionRatioReport (paged vs the same loops over contiguous segments vs a segment
-#                scan of the same K/V bytes) and SmallHeadAttentionBenchmark; ~8 min full
+#                scan of the same K/V bytes: per case 3 forks each of paged and contiguous, alternating,
+#                6 warmup + 5 measured iterations of 1 s, medians over all forks' samples with each fork's
+#                median; scan, FMA floor and the scalar kernel 1 fork) and SmallHeadAttentionBenchmark;
+#                ~20 min full on a quiet machine; short: 1 fork of each
 #     codecs:    CodecRatioReport (Java scalar, Java vector and the native C anchor in one run); ~6 min full
 #     prefix:    PrefixCostReport (PrefixCacheBenchmark: hit lookup, its hashing, commit, per block, at 512 and
 #                8192 prompt tokens; issue 27 goal 3); ~3 min full

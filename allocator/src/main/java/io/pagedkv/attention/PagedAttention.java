@@ -87,18 +87,55 @@ public final class PagedAttention {
     private static final long LINE = 64;
     /** How far ahead the early touches read, in bytes of K/V: 2 to 8 blocks of F32 measured alike. */
     private static final long AHEAD_BYTES = 64 * 1024;
+    /** The page size the early touches' threshold counts in: 4 KiB, what the pool's memory is mapped with. */
+    private static final long PAGE = 4096;
     /**
-     * The early touches run only when the call reads at least this many bytes of the layer's K/V: they pay
-     * when it comes from memory (32k tokens F32, 32 MiB: 3.60 ms without, 2.57 ms with) and cost when it sits
-     * in cache (1k tokens, 1 MiB: 36 us without, 42 us with; 8k tokens, 8 MiB in L3: 1.40x the contiguous
-     * kernel with, 1.15x without). 16 MiB is half of this machine's L3, about where the K/V stops staying
-     * cached next to everything else.
+     * The early touches run only when the call's walk spans at least this many bytes of 4 KiB pages: each
+     * block's K/V of the layer counted as the pages it may straddle ({@link #pageSpan}), not as its bytes.
+     * They pay when the K/V comes from memory or its pages overflow the TLB, and cost when it sits in cache
+     * (1k tokens, 1 MiB: 36 us without, 42 us with; 8k tokens F32, 8 MiB in L3: 1.40x the contiguous kernel
+     * with, 1.15x without). Measured from memory: 32k tokens F32, 32 MiB, 3.60 ms without, 2.57 ms with.
+     * Counted in bytes, Q8_0 at 32k tokens (8.9 MiB) stayed below 16 MiB and untouched, and was the worst
+     * case, 1.83x the contiguous kernel: its 4,352-byte blocks, scattered among a neighbour's, each
+     * straddle two or three pages, so the walk touches 4,096 pages or more (twice the contiguous kernel's),
+     * at least what an AVX-512 EPYC core's second-level TLB holds (3,072 entries on Zen 4; our reading, not
+     * measured with counters). Counted in pages (2,048 blocks of up to 3 pages: 24 MiB) it is touched: 2.61
+     * and 2.64 ms against 2.90-3.85 ms untouched, one alternating A/B at load 3-5; every 8k case stays
+     * untouched as before (F32: 512 blocks of up to 5 pages, 10 MiB; F16 and Q8_0: 6 MiB).
      */
-    private static final long TOUCH_MIN_BYTES = 16L << 20;
+    private static final long TOUCH_MIN_BYTES = touchMinBytes();
+    /**
+     * System property overriding {@link #TOUCH_MIN_BYTES_DEFAULT} (bytes, {@code >= 0}; read once, when the
+     * class loads): for measuring the threshold on another machine, e.g. {@code
+     * -Dpagedkv.attention.touchMinBytes=8388608}.
+     */
+    public static final String TOUCH_MIN_BYTES_PROP_NAME = "pagedkv.attention.touchMinBytes";
+    /** The default threshold of the early touches: 16 MiB of pages spanned by one call's blocks. */
+    public static final long TOUCH_MIN_BYTES_DEFAULT = 16L << 20;
+    /** Bytes of the 4 KiB pages one block's K/V of a layer may straddle: its whole pages plus one (blocks are not page-aligned). */
+    private final long pageSpan;
     /** Blocks between the one computed and the one touched: {@code AHEAD_BYTES} of this layer's K/V, at least 1. */
     private final int ahead;
     /** Sum of the early-touched longs (kept in a field so the loads are not dead code). */
     private long touched;
+
+    /** {@value #TOUCH_MIN_BYTES_PROP_NAME}, or the default. */
+    private static long touchMinBytes() {
+        String v = System.getProperty(TOUCH_MIN_BYTES_PROP_NAME);
+        if (v == null) {
+            return TOUCH_MIN_BYTES_DEFAULT;
+        }
+        long bytes;
+        try {
+            bytes = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            bytes = -1;
+        }
+        if (bytes < 0) {
+            throw new IllegalArgumentException(TOUCH_MIN_BYTES_PROP_NAME + ": '" + v + "' (expected: a number of bytes >= 0)");
+        }
+        return bytes;
+    }
 
     private PagedAttention(CacheLayout layout, KvCodec[] codecs, AttentionEngine engine) {
         this.layout = layout;
@@ -113,6 +150,7 @@ public final class PagedAttention {
         this.tile = engine.tileSlots();
         this.slotStride = layout.slotStrideBytes();
         this.ahead = (int) Math.max(1, AHEAD_BYTES / (2L * layout.partBytes()));
+        this.pageSpan = ((2L * layout.partBytes() + PAGE - 1) / PAGE + 1) * PAGE;
     }
 
     /**
@@ -405,7 +443,7 @@ public final class PagedAttention {
 
     /**
      * Feeds slots {@code 0 .. slots-1} to the engine, block by block, every KV head of each block. When the
-     * call reads more than {@link #TOUCH_MIN_BYTES} of K/V, before a block is computed one long of every
+     * walk's blocks span at least {@link #TOUCH_MIN_BYTES} of pages, before a block is computed one long of every
      * cache line of the layer's part of the block {@link #ahead} blocks further is read: Java has no prefetch instruction, but these independent early loads overlap
      * with the current block's work, so that block is in cache when its turn comes. Without them the paged
      * kernel took 1.6x the contiguous one from memory (32k tokens, F32) even with its blocks back to back:
@@ -416,7 +454,7 @@ public final class PagedAttention {
     private void walk(BlockTableView table, int slots, int[] positions, int layer) {
         int blocks = (slots + blockSize - 1) / blockSize;
         long bytesPerBlock = layout.bytesPerBlock();
-        boolean touch = (long) slots * 2 * kvHeads * headBytes >= TOUCH_MIN_BYTES;
+        boolean touch = blocks * pageSpan >= TOUCH_MIN_BYTES;
         long layerStart = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
         long layerEnd = layerStart + 2L * layout.partBytes();
         for (int b = 0; b < blocks; b++) {

@@ -54,13 +54,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * Shape: 8 query heads sharing 2 KV heads (GQA), head dim 64 (override with {@code -p headDim=128}).
+ * Every fork warms up 6 s: C2 has compiled the loops by then (the first two 1 s warmups can still be
+ * 100-1000x slower, the later ones are not). {@link AttentionRatioReport} runs several forks of {@code
+ * paged} and {@code contiguous}, alternating.
  * Each benchmark returns a value derived from its output so nothing is dead code. {@link
  * AttentionRatioReport} runs it and prints the ratios.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 6, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class DecodeAttentionBenchmark {
