@@ -441,6 +441,12 @@ public final class PagedAttention {
         }
     }
 
+    /** Whether a walk over {@code slots} slots touches blocks ahead (package-private: tests check the threshold). */
+    boolean touchesAhead(int slots) {
+        long blocks = (slots + blockSize - 1) / blockSize;
+        return blocks * pageSpan >= TOUCH_MIN_BYTES;
+    }
+
     /**
      * Feeds slots {@code 0 .. slots-1} to the engine, block by block, every KV head of each block. When the
      * walk's blocks span at least {@link #TOUCH_MIN_BYTES} of pages, before a block is computed one long of every
@@ -454,7 +460,7 @@ public final class PagedAttention {
     private void walk(BlockTableView table, int slots, int[] positions, int layer) {
         int blocks = (slots + blockSize - 1) / blockSize;
         long bytesPerBlock = layout.bytesPerBlock();
-        boolean touch = blocks * pageSpan >= TOUCH_MIN_BYTES;
+        boolean touch = touchesAhead(slots);
         long layerStart = layout.unsafeOffset(layer, CacheLayout.K, 0, 0);
         long layerEnd = layerStart + 2L * layout.partBytes();
         for (int b = 0; b < blocks; b++) {
