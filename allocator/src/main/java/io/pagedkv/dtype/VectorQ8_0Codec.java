@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorShuffle;
  *
  * <p>A head of exactly four groups (128 values, the usual call) takes {@link #encodeFour}: one method
  * with no vector crossing a call (a vector argument or result of a call that is not inlined is boxed,
- * and which helpers C2 inlines varied from one JVM to the next), the four maxima folded into one
+ * and C2 left three of four per-group helper calls un-inlined), the four maxima folded into one
  * vector, the scales as vector divisions, and {@code roundf} as {@code trunc(y + copysign(0.49999997f, y))}.
  *
  * <p>Only loaded when {@code jdk.incubator.vector} is present. Stateless and thread-safe.
