@@ -18,7 +18,8 @@
 #                6 warmup + 5 measured iterations of 1 s, medians over all forks' samples with each fork's
 #                median; scan, FMA floor and the scalar kernel 1 fork) and SmallHeadAttentionBenchmark;
 #                ~20 min full on a quiet machine; short: 1 fork of each
-#     codecs:    CodecRatioReport (Java scalar, Java vector and the native C anchor in one run); ~6 min full
+#     codecs:    CodecRatioReport (Java scalar, Java vector and the native C anchor in one run; vector and C in
+#                three passes, one fork each, the median of the three forks); ~7 min full, short: one pass
 #     prefix:    PrefixCostReport (PrefixCacheBenchmark: hit lookup, its hashing, commit, per block, at 512 and
 #                8192 prompt tokens; issue 27 goal 3); ~3 min full
 #     write:     TokenWriteBenchmark (one token's K/V for all layers: the bulk writer, the per-sequence API, the
@@ -121,7 +122,7 @@ if [ "$section" = write ]; then
 fi
 if [ "$section" = codecs ]; then
   if [ "$mode" = short ]; then
-    report io.pagedkv.benchmarks.codec.CodecRatioReport -f 1 -wi 3 -w 1s -i 2 -r 1s
+    report io.pagedkv.benchmarks.codec.CodecRatioReport --passes 1 -f 1 -wi 3 -w 1s -i 2 -r 1s
   else
     report io.pagedkv.benchmarks.codec.CodecRatioReport --out "$out"
   fi

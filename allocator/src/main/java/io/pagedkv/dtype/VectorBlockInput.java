@@ -35,6 +35,26 @@ final class VectorBlockInput {
         return amaxBits <= 0x7F7F_FFFF && !BlockInput.scaleOverflows(Float.intBitsToFloat(amaxBits), divisor);
     }
 
+    /**
+     * The smallest binary32 bits {@code b} such that a largest magnitude with bits {@code >= b} is
+     * rejected by {@link BlockInput#check}: {@link BlockInput#scaleOverflows} grows with the magnitude
+     * (a division and two roundings, each monotonic), and infinity's and NaN's bits lie above it, so one
+     * int comparison of {@code |x|}'s bits answers "NaN, infinity or an fp16-overflowing scale".
+     */
+    static int limitBits(float divisor) {
+        int lo = 0;
+        int hi = 0x7F80_0000; // infinity: its scale overflows
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (BlockInput.scaleOverflows(Float.intBitsToFloat(mid), divisor)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
+    }
+
     /** Whether all values are finite and the largest scale fits fp16; addressed as {@link VectorLoads#load}. */
     static boolean ok(float divisor, float[] array, MemorySegment seg, long offset, int length) {
         FloatVector acc = FloatVector.zero(F);

@@ -12,12 +12,18 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Q8_0 with the Vector API: the same bytes as {@link Q8_0Codec} (the reference), computed a vector
  * of lanes at a time. Every step is lane-wise the scalar step: the absolute maximum is exact in any
  * order, {@code x * id} is one fp32 multiply, and {@code roundf} is truncation plus one where the
  * (exact) fraction is at least one half, with the sign put back.
+ *
+ * <p>A head of exactly four groups (128 values, the usual call) takes {@link #encodeFour}: one method
+ * with no vector crossing a call (a vector argument or result of a call that is not inlined is boxed,
+ * and C2 left three of four per-group helper calls un-inlined), the four maxima folded into one
+ * vector, the scales as vector divisions, and {@code roundf} as {@code trunc(y + copysign(0.49999997f, y))}.
  *
  * <p>Only loaded when {@code jdk.incubator.vector} is present. Stateless and thread-safe.
  */
@@ -26,6 +32,33 @@ final class VectorQ8_0Codec implements KvCodec {
     private static final int QK = Q8_0Codec.QK;
     private static final int BLOCK_BYTES = Q8_0Codec.BLOCK_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Clears a binary32's sign bit. */
+    private static final int ABS_MASK = 0x7FFF_FFFF;
+    /** A binary32's sign bit. */
+    private static final int SIGN_BIT = 0x8000_0000;
+    /**
+     * The bits of 0.49999997f, the float just below one half: for {@code 0 <= a < 2^23},
+     * {@code (int) (a + 0.49999997f)} is {@code roundf(a)} (the sum rounds up to the next integer exactly
+     * when a's fraction is at least one half), and the same holds for negative values with the sign.
+     */
+    private static final int HALF_DOWN_BITS = Float.floatToRawIntBits(0.49999997f);
+    /** Lanes per group after {@link #encodeFour}'s fold: {@code L / 4} (4 or 2). */
+    private static final int QL = L / 4;
+    /** The upper half of the lanes. */
+    private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(I, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
+    /** Blocks 1 and 3 of four blocks of {@link #QL} lanes. */
+    private static final VectorMask<Integer> ODD_QUARTERS = VectorMask.fromLong(I,
+            (((1L << QL) - 1) << QL) | (((1L << QL) - 1) << (3 * QL)));
+    /** Swaps the two halves of the lanes. */
+    private static final VectorShuffle<Integer> SWAP_HALVES = VectorShuffle.fromOp(I, i -> (i + L / 2) % L);
+    /** Swaps blocks 0 and 1, and 2 and 3, of {@link #QL} lanes. */
+    private static final VectorShuffle<Integer> SWAP_QUARTERS = VectorShuffle.fromOp(I, i -> i ^ QL);
+    /** Swaps lanes two apart within blocks of four (used when {@link #QL} is 4). */
+    private static final VectorShuffle<Integer> SWAP_2 = VectorShuffle.fromOp(I, i -> i ^ 2);
+    /** Swaps neighbouring lanes. */
+    private static final VectorShuffle<Integer> SWAP_1 = VectorShuffle.fromOp(I, i -> i ^ 1);
+    /** A group maximum's bits at or above this are NaN, infinite or give an fp16-overflowing scale. */
+    private static final int LIMIT_BITS = VectorBlockInput.limitBits(Q8_0Codec.DIVISOR);
 
     @Override
     public KvDType dtype() {
@@ -35,7 +68,11 @@ final class VectorQ8_0Codec implements KvCodec {
     @Override
     public void encode(float[] src, int srcOffset, int length, MemorySegment dst, long dstOffset) {
         CodecArgs.checkEncode(KvDType.Q8_0, src, srcOffset, length, dst, dstOffset);
-        if (length <= 4 * QK) {
+        if (length == 4 * QK) {
+            encodeFour(src, srcOffset, dst, dstOffset);
+            return;
+        }
+        if (length < 4 * QK) {
             encodeHead(src, srcOffset, length, dst, dstOffset);
             return;
         }
@@ -98,7 +135,7 @@ final class VectorQ8_0Codec implements KvCodec {
     }
 
     /**
-     * At most four groups (a head of up to 128 values, the usual call): their maxima are computed once,
+     * One to three groups (a head of 32 to 96 values; four take {@link #encodeFour}): their maxima are computed once,
      * checked (NaN, infinity, an fp16-overflowing scale: nothing written, the scalar check names the
      * value), then used; no separate checking pass.
      */
@@ -144,28 +181,7 @@ final class VectorQ8_0Codec implements KvCodec {
         int groups = length / QK;
         int g = 0;
         for (; g + 4 <= groups; g += 4) {
-            int first = g * QK;
-            long out = dstOffset + (long) g * BLOCK_BYTES;
-            float a0 = amaxA(array, srcOffset, first);
-            float a1 = amaxA(array, srcOffset, first + QK);
-            float a2 = amaxA(array, srcOffset, first + 2 * QK);
-            float a3 = amaxA(array, srcOffset, first + 3 * QK);
-            float d0 = a0 / Q8_0Codec.DIVISOR;
-            float d1 = a1 / Q8_0Codec.DIVISOR;
-            float d2 = a2 / Q8_0Codec.DIVISOR;
-            float d3 = a3 / Q8_0Codec.DIVISOR;
-            float i0 = d0 != 0f ? 1.0f / d0 : 0f;
-            float i1 = d1 != 0f ? 1.0f / d1 : 0f;
-            float i2 = d2 != 0f ? 1.0f / d2 : 0f;
-            float i3 = d3 != 0f ? 1.0f / d3 : 0f;
-            dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d0));
-            dst.set(LeLayouts.SHORT, out + BLOCK_BYTES, Float.floatToFloat16(d1));
-            dst.set(LeLayouts.SHORT, out + 2 * BLOCK_BYTES, Float.floatToFloat16(d2));
-            dst.set(LeLayouts.SHORT, out + 3 * BLOCK_BYTES, Float.floatToFloat16(d3));
-            quantiseA(array, srcOffset, first, i0, dst, out + 2);
-            quantiseA(array, srcOffset, first + QK, i1, dst, out + BLOCK_BYTES + 2);
-            quantiseA(array, srcOffset, first + 2 * QK, i2, dst, out + 2 * BLOCK_BYTES + 2);
-            quantiseA(array, srcOffset, first + 3 * QK, i3, dst, out + 3 * BLOCK_BYTES + 2);
+            encodeFour(array, srcOffset + g * QK, dst, dstOffset + (long) g * BLOCK_BYTES);
         }
         for (; g < groups; g++) {
             int first = g * QK;
@@ -174,6 +190,65 @@ final class VectorQ8_0Codec implements KvCodec {
             float id = d != 0f ? 1.0f / d : 0f;
             dst.set(LeLayouts.SHORT, out, Float.floatToFloat16(d));
             quantiseA(array, srcOffset, first, id, dst, out + 2);
+        }
+    }
+
+    /**
+     * Four groups from {@code array[at]} into {@code dst} at byte {@code out}, checked first (a NaN, an
+     * infinity or an fp16-overflowing scale: nothing written, the scalar check throws naming the value).
+     * All in one method, so that no vector is boxed at a call. The four groups' {@code |x|} bits (they
+     * order like the floats, NaN above infinity) are maximised lane-wise, then folded into one vector:
+     * halves of two groups side by side and maximised, then quarters, then within a block; group 0, 2, 1
+     * and 3 end in blocks 0, 1, 2 and 3 of {@link #QL} lanes. The scales {@code d = max / 127} and
+     * {@code 1 / d} are two vector divisions; a reciprocal that overflows (d below 2^-128, or 0) is taken
+     * as 0, where the reference's {@code x * inf} (or {@code 0 * inf}, NaN) also gives code 0.
+     */
+    private static void encodeFour(float[] array, int at, MemorySegment dst, long out) {
+        IntVector m0 = FloatVector.fromArray(F, array, at).reinterpretAsInts().and(ABS_MASK);
+        IntVector m1 = FloatVector.fromArray(F, array, at + QK).reinterpretAsInts().and(ABS_MASK);
+        IntVector m2 = FloatVector.fromArray(F, array, at + 2 * QK).reinterpretAsInts().and(ABS_MASK);
+        IntVector m3 = FloatVector.fromArray(F, array, at + 3 * QK).reinterpretAsInts().and(ABS_MASK);
+        for (int k = L; k < QK; k += L) {
+            m0 = m0.max(FloatVector.fromArray(F, array, at + k).reinterpretAsInts().and(ABS_MASK));
+            m1 = m1.max(FloatVector.fromArray(F, array, at + QK + k).reinterpretAsInts().and(ABS_MASK));
+            m2 = m2.max(FloatVector.fromArray(F, array, at + 2 * QK + k).reinterpretAsInts().and(ABS_MASK));
+            m3 = m3.max(FloatVector.fromArray(F, array, at + 3 * QK + k).reinterpretAsInts().and(ABS_MASK));
+        }
+        // halves: group 0 in the lower half, group 1 in the upper (and 2, 3)
+        IntVector p01 = m0.blend(m1, UPPER_HALF).max(m1.blend(m0, UPPER_HALF).rearrange(SWAP_HALVES));
+        IntVector p23 = m2.blend(m3, UPPER_HALF).max(m3.blend(m2, UPPER_HALF).rearrange(SWAP_HALVES));
+        // quarters: groups 0, 2, 1, 3 in blocks 0..3
+        IntVector q = p01.blend(p23, ODD_QUARTERS).max(p23.blend(p01, ODD_QUARTERS).rearrange(SWAP_QUARTERS));
+        if (QL == 4) {
+            q = q.max(q.rearrange(SWAP_2));
+        }
+        q = q.max(q.rearrange(SWAP_1));
+        if (q.compare(VectorOperators.GE, LIMIT_BITS).anyTrue()) {
+            BlockInput.check(KvDType.Q8_0, Q8_0Codec.DIVISOR, array, at, 4 * QK); // throws, naming the value
+        }
+        FloatVector d = q.reinterpretAsFloats().div(Q8_0Codec.DIVISOR);
+        FloatVector r = FloatVector.broadcast(F, 1f).div(d);
+        FloatVector id = r.blend(0f, r.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
+        float i0 = id.lane(0);
+        float i1 = id.lane(2 * QL);
+        float i2 = id.lane(QL);
+        float i3 = id.lane(3 * QL);
+        short h0 = Float.floatToFloat16(d.lane(0));
+        short h1 = Float.floatToFloat16(d.lane(2 * QL));
+        short h2 = Float.floatToFloat16(d.lane(QL));
+        short h3 = Float.floatToFloat16(d.lane(3 * QL));
+        for (int g = 0; g < 4; g++) { // a loop, not four copies: C2 compiles this body once
+            float ig = g == 0 ? i0 : g == 1 ? i1 : g == 2 ? i2 : i3;
+            dst.set(LeLayouts.SHORT, out, g == 0 ? h0 : g == 1 ? h1 : g == 2 ? h2 : h3);
+            FloatVector idg = FloatVector.broadcast(F, ig);
+            for (int k = 0; k < QK; k += L) {
+                FloatVector y = FloatVector.fromArray(F, array, at + k).mul(idg);
+                IntVector half = y.reinterpretAsInts().and(SIGN_BIT).or(HALF_DOWN_BITS); // copysign(0.49999997f, y)
+                IntVector v = (IntVector) y.add(half.reinterpretAsFloats()).convert(VectorOperators.F2I, 0);
+                ((ByteVector) v.convertShape(VectorOperators.I2B, B, 0)).intoMemorySegment(dst, out + 2 + k, LE);
+            }
+            out += BLOCK_BYTES;
+            at += QK;
         }
     }
 

@@ -120,6 +120,62 @@ class BlockQuantizerVectorProperties {
 
     @ParameterizedTest
     @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0"})
+    void headsOfFourAndBlocksOfEightGroupsWriteTheScalarReferenceBytes(KvDType dtype) {
+        // exactly the four-group head kernel (128 values, the usual call) and two of its blocks in the long path,
+        // each group of its own kind: zeros, ties, +-max, outliers, subnormals (a reciprocal that overflows)
+        KvCodec scalar = KvCodecs.scalar(dtype);
+        KvCodec vector = KvCodecs.vector(dtype).orElseThrow();
+        float divisor = dtype == KvDType.Q4_0 ? Q4_0Codec.DIVISOR : Q8_0Codec.DIVISOR;
+        Gen<float[]> fourOrEight = in -> {
+            int groups = in.drawBoolean() ? 8 : 4;
+            float[] x = new float[groups * QK];
+            for (int g = 0; g < groups; g++) {
+                System.arraycopy(group(in, divisor), 0, x, g * QK, QK);
+            }
+            return x;
+        };
+        Property.forAll(fourOrEight, Gens.ints(0, 7)).check((x, srcAt) -> {
+            float[] src = new float[srcAt + x.length];
+            System.arraycopy(x, 0, src, srcAt, x.length);
+            try (Arena arena = Arena.ofConfined()) {
+                long bytes = dtype.bytesFor(x.length);
+                MemorySegment want = arena.allocate(bytes);
+                MemorySegment got = arena.allocate(bytes);
+                scalar.encode(src, srcAt, x.length, want, 0);
+                vector.encode(src, srcAt, x.length, got, 0);
+                assertEquals(Hex.of(want.toArray(LeLayouts.BYTE)), Hex.of(got.toArray(LeLayouts.BYTE)));
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0"})
+    void theVectorRejectionLimitIsTheFirstMagnitudeWhoseScaleOverflowsFp16(KvDType dtype) {
+        float divisor = dtype == KvDType.Q4_0 ? Q4_0Codec.DIVISOR : Q8_0Codec.DIVISOR;
+        int limit = VectorBlockInput.limitBits(divisor);
+        assertEquals(false, BlockInput.scaleOverflows(Float.intBitsToFloat(limit - 1), divisor));
+        assertEquals(true, BlockInput.scaleOverflows(Float.intBitsToFloat(limit), divisor));
+        // a head of four groups whose largest magnitude is just under the limit encodes like the reference; at it, both throw
+        KvCodec scalar = KvCodecs.scalar(dtype);
+        KvCodec vector = KvCodecs.vector(dtype).orElseThrow();
+        float[] x = new float[4 * QK];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i % 7 - 3) * 1000f;
+        }
+        x[77] = -Float.intBitsToFloat(limit - 1);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment want = arena.allocate(dtype.bytesFor(x.length));
+            MemorySegment got = arena.allocate(dtype.bytesFor(x.length));
+            scalar.encode(x, 0, x.length, want, 0);
+            vector.encode(x, 0, x.length, got, 0);
+            assertEquals(Hex.of(want.toArray(LeLayouts.BYTE)), Hex.of(got.toArray(LeLayouts.BYTE)));
+        }
+        x[77] = -Float.intBitsToFloat(limit);
+        assertEquals(message(scalar, x), message(vector, x));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = KvDType.class, names = {"Q8_0", "Q4_0"})
     void aNanInfinityOrScaleOverflowAnywhereMakesVectorAndScalarThrowTheSameMessageAndWriteNothing(KvDType dtype) {
         KvCodec scalar = KvCodecs.scalar(dtype);
         KvCodec vector = KvCodecs.vector(dtype).orElseThrow();
