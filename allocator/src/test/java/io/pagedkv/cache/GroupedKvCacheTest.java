@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.AttentionPattern;
 import io.pagedkv.model.ModelPresets;
 import io.pagedkv.model.ModelShape;
-import java.lang.management.ManagementFactory;
+import io.pagedkv.testfixtures.ThreadAllocation;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -275,11 +274,7 @@ class GroupedKvCacheTest {
 
     @Test
     void decodeStepsAllocateLessThanOneBytePerToken() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
-        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
-        threads.setThreadAllocatedMemoryEnabled(true);
+        com.sun.management.ThreadMXBean threads = ThreadAllocation.counterOrSkip();
         ModelShape shape = new ModelShape("alt-256", 4, 8, 2, 64, 256, AttentionPattern.ALTERNATING_SLIDING_GLOBAL, 0);
         CacheLayout layout = new CacheLayout(shape, KvDType.F32, 16);
         try (GroupedKvCache cache = new GroupedKvCache(layout, LayerGroups.of(shape), 4096)) {

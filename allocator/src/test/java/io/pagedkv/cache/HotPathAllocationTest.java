@@ -1,11 +1,10 @@
 package io.pagedkv.cache;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
-import java.lang.management.ManagementFactory;
+import io.pagedkv.testfixtures.ThreadAllocation;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,11 +19,7 @@ class HotPathAllocationTest {
 
     @Test
     void decodeStepsAllocateLessThanOneBytePerToken() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
-        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
-        threads.setThreadAllocatedMemoryEnabled(true);
+        com.sun.management.ThreadMXBean threads = ThreadAllocation.counterOrSkip();
         try (PagedKvCache cache = new PagedKvCache(LAYOUT, 2048)) {
             float[] k = new float[LAYOUT.shape().kvHeads() * LAYOUT.shape().headDim()];
             float[] v = new float[k.length];

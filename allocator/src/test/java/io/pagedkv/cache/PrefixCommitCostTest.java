@@ -2,11 +2,10 @@ package io.pagedkv.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
-import java.lang.management.ManagementFactory;
+import io.pagedkv.testfixtures.ThreadAllocation;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -26,11 +25,7 @@ class PrefixCommitCostTest {
 
     @Test
     void commitAllocatesTheSameBoundedBytesPerBlockAt32And2048Blocks() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
-        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
-        threads.setThreadAllocatedMemoryEnabled(true);
+        com.sun.management.ThreadMXBean threads = ThreadAllocation.counterOrSkip();
         double shortPrompt = bytesPerBlock(threads, 32);
         double longPrompt = bytesPerBlock(threads, 2048);
         assertTrue(shortPrompt <= MAX_BYTES_PER_BLOCK && longPrompt <= MAX_BYTES_PER_BLOCK, "bytes per block: "

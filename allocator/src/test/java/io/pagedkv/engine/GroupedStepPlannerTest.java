@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.GroupedKvCache;
@@ -15,9 +14,9 @@ import io.pagedkv.cache.PrefixKeys;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.AttentionPattern;
 import io.pagedkv.model.ModelShape;
+import io.pagedkv.testfixtures.ThreadAllocation;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
@@ -329,11 +328,7 @@ class GroupedStepPlannerTest {
 
     @Test
     void steadyDecodeStepsAllocateNothingWithoutPrefixCachingAndOnlyThePrefixEntriesOfFilledBlocksWithIt() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
-        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
-        threads.setThreadAllocatedMemoryEnabled(true);
+        com.sun.management.ThreadMXBean threads = ThreadAllocation.counterOrSkip();
         for (boolean caching : new boolean[] {false, true}) {
             decodeBytes(threads, caching); // warm up
             long bytes = decodeBytes(threads, caching);

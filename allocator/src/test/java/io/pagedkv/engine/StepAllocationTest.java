@@ -1,14 +1,13 @@
 package io.pagedkv.engine;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.cache.PrefixKeys;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
-import java.lang.management.ManagementFactory;
+import io.pagedkv.testfixtures.ThreadAllocation;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,11 +30,7 @@ class StepAllocationTest {
 
     @Test
     void decodeStepsAllocateLessThanOneBytePerTokenWithoutPrefixCachingAndOneEntryPerBlockWithIt() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
-        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
-        threads.setThreadAllocatedMemoryEnabled(true);
+        com.sun.management.ThreadMXBean threads = ThreadAllocation.counterOrSkip();
         for (boolean caching : new boolean[] {false, true}) {
             run(threads, caching); // warm up (class loading, JIT)
             long tokens = (long) ROWS * STEPS;

@@ -1,13 +1,12 @@
 package io.pagedkv.eviction;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.PagedKvCache;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
-import java.lang.management.ManagementFactory;
+import io.pagedkv.testfixtures.ThreadAllocation;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -23,11 +22,7 @@ class SequenceEvictorAllocationTest {
 
     @Test
     void decodeStepsUnderEveryStandardPolicyAllocateLessThanOneBytePerToken() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
-        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
-        threads.setThreadAllocatedMemoryEnabled(true);
+        com.sun.management.ThreadMXBean threads = ThreadAllocation.counterOrSkip();
         for (StandardPolicy kind : StandardPolicy.values()) {
             Supplier<EvictionPolicy> policy = () -> kind.create(64);
             try (PagedKvCache cache = new PagedKvCache(LAYOUT, 16);
@@ -73,11 +68,7 @@ class SequenceEvictorAllocationTest {
     /** The same for a per-layer evictor over 3 layers, every per-layer line-up (SnapKV pools and sorts per eviction). */
     @Test
     void perLayerDecodeStepsAllocateLessThanOneBytePerToken() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) mx;
-        assumeTrue(threads.isThreadAllocatedMemorySupported(), "per-thread allocation counter unsupported");
-        threads.setThreadAllocatedMemoryEnabled(true);
+        com.sun.management.ThreadMXBean threads = ThreadAllocation.counterOrSkip();
         for (LayerPolicy kind : LayerPolicy.values()) {
             try (PagedKvCache cache = new PagedKvCache(PER_LAYER, 32);
                     LayerwiseEvictor ev = new LayerwiseEvictor(cache, kind.create(64, 3))) {

@@ -120,10 +120,11 @@ public final class AttentionRatioReport {
             double contiguous = score(m, "contiguous");
             double paged = score(m, "paged");
             double fma = score(m, "fmaFloor");
-            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %,d | %s (%.1f) | %s | %s | %s | %.2fx (%s) | %.2fx | %.2fx | %.2fx | %s |%n",
-                    tokens, k[1], k[2], k[3], bytes, cell(m, "scan"), bytes / (scan * 1e3), cell(m, "fmaFloor"), cell(m, "contiguous"),
-                    cell(m, "paged"), paged / contiguous, forkRatios(m.get("paged"), m.get("contiguous")), contiguous / scan, paged / scan,
-                    paged / (Double.isNaN(fma) ? scan : Math.max(scan, fma)), cell(m, "pagedScalar")));
+            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %,d | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s |%n",
+                    tokens, k[1], k[2], k[3], bytes, cell(m, "scan"), figure("%.1f", bytes / (scan * 1e3)), cell(m, "fmaFloor"),
+                    cell(m, "contiguous"), cell(m, "paged"), figure("%.2fx", paged / contiguous),
+                    forkRatios(m.get("paged"), m.get("contiguous")), figure("%.2fx", contiguous / scan), figure("%.2fx", paged / scan),
+                    figure("%.2fx", paged / (Double.isNaN(fma) ? scan : Math.max(scan, fma))), cell(m, "pagedScalar")));
         }
         System.out.println();
         System.out.print(md);
@@ -169,6 +170,11 @@ public final class AttentionRatioReport {
             cases = next;
         }
         return cases;
+    }
+
+    /** {@code value} in {@code format}, or "-" when a benchmark it needs was not run ({@code --methods}). */
+    private static String figure(String format, double value) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
     /** The median time per operation. */
