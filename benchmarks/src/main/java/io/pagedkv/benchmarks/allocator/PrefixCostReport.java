@@ -1,5 +1,6 @@
 package io.pagedkv.benchmarks.allocator;
 
+import io.pagedkv.benchmarks.report.LoadAverage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,11 +50,11 @@ public final class PrefixCostReport {
                 jmhArgs.add(args[i]);
             }
         }
-        String before = loadAverage();
+        String before = LoadAverage.now();
         Collection<RunResult> results = new Runner(new OptionsBuilder()
                 .parent(new CommandLineOptions(jmhArgs.toArray(String[]::new)))
                 .include("\\.PrefixCacheBenchmark\\.").shouldFailOnError(true).build()).run();
-        String after = loadAverage();
+        String after = LoadAverage.now();
         // promptTokens -> method -> ns per op: mean, error, and for sample mode median, p10, p90
         Map<Integer, Map<String, double[]>> byPrompt = new TreeMap<>();
         for (RunResult r : results) {
@@ -107,16 +108,6 @@ public final class PrefixCostReport {
         if (outDir != null) {
             Files.createDirectories(outDir);
             Files.writeString(outDir.resolve("prefix.md"), md.toString());
-        }
-    }
-
-    /** The first three fields of {@code /proc/loadavg}, or "n/a". */
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.pagedkv.benchmarks.attention;
 
+import io.pagedkv.benchmarks.report.LoadAverage;
 import io.pagedkv.dtype.KvDType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,7 +73,7 @@ public final class AttentionRatioReport {
                 jmhArgs.add(args[i]);
             }
         }
-        String loadBefore = loadAverage();
+        String loadBefore = LoadAverage.now();
         CommandLineOptions cli = new CommandLineOptions(jmhArgs.toArray(String[]::new));
         if (!cli.getIncludes().isEmpty()) {
             // JMH would add them to every run's own pattern: select methods with --methods instead.
@@ -104,7 +105,7 @@ public final class AttentionRatioReport {
             Map<String, RunResult> merged = byCase.computeIfAbsent(key, k -> new TreeMap<>());
             forks.forEach((method, results) -> merged.put(method, new RunResult(results.get(0).getParams(), results)));
         }
-        String loadAfter = loadAverage();
+        String loadAfter = LoadAverage.now();
         StringBuilder md = new StringBuilder();
         md.append("load average before: ").append(loadBefore).append("; after: ").append(loadAfter).append("\n\n");
         md.append("median µs per decode over all forks' samples (10th-90th percentile) [each fork's median], JMH sample mode\n\n");
@@ -224,15 +225,5 @@ public final class AttentionRatioReport {
             hi = Math.max(hi, p[i] / c[i]);
         }
         return String.format(Locale.ROOT, "%.2f-%.2f", lo, hi);
-    }
-
-    /** The first three fields of {@code /proc/loadavg}, or "n/a". */
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.pagedkv.benchmarks.codec;
 
+import io.pagedkv.benchmarks.report.LoadAverage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ public final class CodecRatioReport {
         String lib = System.getProperty(NativeCodecs.LIB_PROP_NAME);
         boolean nativeBuilt = lib != null && Files.isRegularFile(Path.of(lib));
         CommandLineOptions cmd = new CommandLineOptions(jmhArgs.toArray(String[]::new));
-        String loadBefore = loadAverage();
+        String loadBefore = LoadAverage.now();
         // case "dtype|direction" -> implementation -> one result per fork, in pass order
         Map<String, Map<String, List<Result<?>>>> byCase = new TreeMap<>();
         for (int pass = 0; pass < passes; pass++) {
@@ -88,7 +89,7 @@ public final class CodecRatioReport {
             if (nativeBuilt) {
                 builder.jvmArgsPrepend("-D" + NativeCodecs.LIB_PROP_NAME + "=" + lib);
             }
-            System.err.println("CodecRatioReport: pass " + (pass + 1) + " of " + passes + ", load average " + loadAverage());
+            System.err.println("CodecRatioReport: pass " + (pass + 1) + " of " + passes + ", load average " + LoadAverage.now());
             Collection<RunResult> results = new Runner(builder.build()).run();
             for (RunResult r : results) {
                 String bench = r.getParams().getBenchmark();
@@ -99,7 +100,7 @@ public final class CodecRatioReport {
                         .computeIfAbsent(impl, k -> new ArrayList<>()).add(r.getPrimaryResult());
             }
         }
-        String loadAfter = loadAverage();
+        String loadAfter = LoadAverage.now();
         StringBuilder md = new StringBuilder();
         md.append("load average before: ").append(loadBefore).append("; after: ").append(loadAfter)
                 .append(nativeBuilt ? "" : "; native anchor not built (no gcc?): C columns empty").append("\n\n");
@@ -169,15 +170,5 @@ public final class CodecRatioReport {
             hi = Math.max(hi, x);
         }
         return String.format(Locale.ROOT, "%.2fx [%.2f-%.2f]", r, lo, hi);
-    }
-
-    /** The first three fields of {@code /proc/loadavg}, or "n/a". */
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
     }
 }
