@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.regex.Pattern;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -29,33 +31,35 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * Runs {@link DecodeAttentionBenchmark} (JMH options may follow, e.g. {@code -p tokens=1024 -wi 1})
  * and prints, per context length and dtype, every kernel's time and the ratios the goals ask for,
  * all from the same run: paged / contiguous (the cost of the block table), and each kernel / scan
- * (how far from streaming the K/V bytes at the bandwidth the scan measured). JMH runs in sample mode
- * and the table gives each benchmark's median time per operation over all samples of all its forks,
- * with the 10th-90th percentile range: on a shared machine the mean absorbs every preemption by other
- * processes, while most operations (tens of microseconds to milliseconds) run uninterrupted, so the
- * median is the robust estimate and the range shows the noise. {@code paged} and {@code contiguous}
- * run {@value #KERNEL_FORKS} forks each ({@code -f N} overrides, N at least 1; each fork compiles the loops and places
- * the pages anew, which moved one-fork medians by 25% either way), case by case and alternating (paged,
- * contiguous, contiguous, paged, ...: one JMH run per fork), so that a change of load on a shared
- * machine falls on both; the references ({@code scan}, {@code fmaFloor}, {@code pagedScalar}) one fork
- * each. The kernels' cells list each fork's median in brackets, so the fork-to-fork spread is visible;
- * the ratio column gives, besides the ratio of the pooled medians, the lowest and highest ratio of a
- * pair of forks' medians (paged fork {@code i} over contiguous fork {@code i}, run one after the other).
- * {@code --methods REGEX} selects methods by name, e.g. {@code --methods '(paged|contiguous)$'}; JMH
- * options such as {@code -p tokens=1024 -wi 3} apply to every run (a {@code -jvmArgsAppend} replaces the
- * benchmark's own, so repeat {@code --add-modules jdk.incubator.vector} in it). The load average before
- * and after is printed too. With {@code --out DIR}
- * the table is also written to {@code DIR/attention.md}. Not thread-safe; a program.
+ * (how far from streaming the K/V bytes at the bandwidth the scan measured). JMH runs in sample mode.
+ *
+ * <p><b>Paged / contiguous</b> comes from {@value #KERNEL_FORKS} forks ({@code -f N} overrides, N at
+ * least 1) of {@link DecodeAttentionBenchmark#alternating}, which runs the two kernels in turn,
+ * iteration by iteration, in one JVM: each paged iteration's median over the mean of its contiguous
+ * neighbours' is one pair ({@link AlternatingPairs}); a fork's ratio is the median of its pairs, the
+ * table's the median of the forks' ratios, with their lowest and highest. Separate forks of each kernel
+ * could not decide a 10% margin on the 2-core VM: each kernel's fork medians moved by up to 1.8x, and
+ * a fork's speed changed after 10-20 s with no compilation at the switch, so a ratio of two forks run
+ * one after the other carried the host's drift. The kernels' cells give the median over every fork's
+ * iteration medians, with the 10th-90th percentile of those, and each fork's median in brackets.
+ *
+ * <p>The references ({@code scan}, {@code fmaFloor}, {@code pagedScalar}) run one fork each, and
+ * their cells give the median over all samples (10th-90th percentile). {@code --methods REGEX} selects
+ * what runs by name, e.g. {@code --methods alternating} for the ratio alone; JMH options such as
+ * {@code -p tokens=1024 -wi 3} apply to every run (a {@code -jvmArgsAppend} replaces the benchmark's
+ * own, so repeat {@code --add-modules jdk.incubator.vector} in it). The load average before and after
+ * is printed too. With {@code --out DIR} the table is also written to {@code DIR/attention.md}. Not
+ * thread-safe; a program.
  */
 public final class AttentionRatioReport {
 
     private AttentionRatioReport() {
     }
 
-    /** Forks of {@code paged} and of {@code contiguous} per case unless {@code -f} says otherwise. */
-    public static final int KERNEL_FORKS = 3;
-    /** The two kernels whose ratio is the goal: their forks alternate. */
-    private static final List<String> KERNELS = List.of("paged", "contiguous");
+    /** Forks of {@code alternating} per case unless {@code -f} says otherwise. */
+    public static final int KERNEL_FORKS = 5;
+    /** The benchmark that runs both kernels in turn. */
+    private static final String ALTERNATING = "alternating";
     /** The references: one fork each per case. */
     private static final List<String> REFERENCES = List.of("scan", "fmaFloor", "pagedScalar");
 
@@ -78,54 +82,51 @@ public final class AttentionRatioReport {
         if (!cli.getIncludes().isEmpty()) {
             // JMH would add them to every run's own pattern: select methods with --methods instead.
             throw new IllegalArgumentException("benchmark patterns: " + cli.getIncludes()
-                    + " (expected: none; select methods with --methods REGEX, e.g. --methods '(paged|contiguous)$')");
+                    + " (expected: none; select methods with --methods REGEX, e.g. --methods alternating)");
         }
         int kernelForks = Math.max(1, cli.getForkCount().orElse(KERNEL_FORKS));
-        Map<String, Map<String, RunResult>> byCase = new TreeMap<>();
+        Map<String, Map<String, List<BenchmarkResult>>> byCase = new TreeMap<>();
         for (Map<String, String> params : cases(cli)) {
             String key = String.format(Locale.ROOT, "%6d|%s|%s|%s", Integer.parseInt(params.get("tokens")),
                     params.get("dtype"), params.get("headDim"), params.get("layout")
                     + ("head-runs".equals(params.get("blockOrder")) ? "" : ", " + params.get("blockOrder")));
             Map<String, List<BenchmarkResult>> forks = new LinkedHashMap<>();
-            // Fork by fork, paged and contiguous next to each other in time, their order swapped every fork:
-            // a change of load or of the machine's state hits both alike, not one kernel's forks.
-            for (int f = 0; f < kernelForks; f++) {
-                for (int i = 0; i < KERNELS.size(); i++) {
-                    String method = KERNELS.get((i + f) % KERNELS.size());
-                    if (methods.matcher(method).find()) {
-                        run(cli, params, method, forks);
-                    }
-                }
+            for (int f = 0; f < kernelForks && methods.matcher(ALTERNATING).find(); f++) {
+                run(cli, params, ALTERNATING, forks);
             }
             for (String method : REFERENCES) {
                 if (methods.matcher(method).find()) {
                     run(cli, params, method, forks);
                 }
             }
-            Map<String, RunResult> merged = byCase.computeIfAbsent(key, k -> new TreeMap<>());
-            forks.forEach((method, results) -> merged.put(method, new RunResult(results.get(0).getParams(), results)));
+            Map<String, List<BenchmarkResult>> merged = byCase.computeIfAbsent(key, k -> new TreeMap<>());
+            merged.putAll(forks);
         }
         String loadAfter = LoadAverage.now();
         StringBuilder md = new StringBuilder();
         md.append("load average before: ").append(loadBefore).append("; after: ").append(loadAfter).append("\n\n");
-        md.append("median µs per decode over all forks' samples (10th-90th percentile) [each fork's median], JMH sample mode\n\n");
+        md.append("paged and contiguous: median µs per decode over every fork's iteration medians (10th-90th percentile)"
+                + " [each fork's median], from forks of `alternating`; paged / contiguous: median over forks of each fork's"
+                + " median paired ratio (lowest-highest fork); references: median over all samples (10th-90th percentile),"
+                + " one fork; JMH sample mode\n\n");
         md.append("| tokens | dtype | head dim | pool layout | K/V bytes | scan µs (GB/s) | FMA floor µs | contiguous µs | paged µs"
-                + " | paged / contiguous (pairs of forks: min-max) | contiguous / scan | paged / scan | paged / max(scan, FMA floor) | pagedScalar µs |\n");
+                + " | paged / contiguous (forks: min-max) | contiguous / scan | paged / scan | paged / max(scan, FMA floor) | pagedScalar µs |\n");
         md.append("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (Map.Entry<String, Map<String, RunResult>> e : byCase.entrySet()) {
+        for (Map.Entry<String, Map<String, List<BenchmarkResult>>> e : byCase.entrySet()) {
             String[] k = e.getKey().split("\\|");
             int tokens = Integer.parseInt(k[0].trim());
             long bytes = DecodeAttentionBenchmark.kvBytes(tokens, KvDType.parse(k[1]), Integer.parseInt(k[2]));
-            Map<String, RunResult> m = e.getValue();
+            Map<String, List<BenchmarkResult>> m = e.getValue();
+            List<AlternatingPairs> pairs = pairs(m.get(ALTERNATING));
             double scan = score(m, "scan");
-            double contiguous = score(m, "contiguous");
-            double paged = score(m, "paged");
+            double contiguous = pooledMedian(pairs, false);
+            double paged = pooledMedian(pairs, true);
             double fma = score(m, "fmaFloor");
-            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %,d | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s |%n",
+            md.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %,d | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                     tokens, k[1], k[2], k[3], bytes, cell(m, "scan"), figure("%.1f", bytes / (scan * 1e3)), cell(m, "fmaFloor"),
-                    cell(m, "contiguous"), cell(m, "paged"), figure("%.2fx", paged / contiguous),
-                    forkRatios(m.get("paged"), m.get("contiguous")), figure("%.2fx", contiguous / scan), figure("%.2fx", paged / scan),
-                    figure("%.2fx", paged / (Double.isNaN(fma) ? scan : Math.max(scan, fma))), cell(m, "pagedScalar")));
+                    kernelCell(pairs, false), kernelCell(pairs, true), ratioCell(pairs), figure("%.2fx", contiguous / scan),
+                    figure("%.2fx", paged / scan), figure("%.2fx", paged / (Double.isNaN(fma) ? scan : Math.max(scan, fma))),
+                    cell(m, "pagedScalar")));
         }
         System.out.println();
         System.out.print(md);
@@ -178,52 +179,72 @@ public final class AttentionRatioReport {
         return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
-    /** The median time per operation. */
-    private static double score(Map<String, RunResult> m, String method) {
-        RunResult r = m.get(method);
-        return r == null ? Double.NaN : r.getPrimaryResult().getStatistics().getPercentile(50);
+    /** The median time per operation over all samples of a reference's forks. */
+    private static double score(Map<String, List<BenchmarkResult>> m, String method) {
+        List<BenchmarkResult> r = m.get(method);
+        return r == null ? Double.NaN : new RunResult(r.get(0).getParams(), r).getPrimaryResult().getStatistics().getPercentile(50);
     }
 
-    private static String cell(Map<String, RunResult> m, String method) {
-        RunResult run = m.get(method);
-        if (run == null) {
+    private static String cell(Map<String, List<BenchmarkResult>> m, String method) {
+        List<BenchmarkResult> forks = m.get(method);
+        if (forks == null) {
             return "-";
         }
-        Result<?> r = run.getPrimaryResult();
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%.1f (%.1f-%.1f)", r.getStatistics().getPercentile(50),
-                r.getStatistics().getPercentile(10), r.getStatistics().getPercentile(90)));
-        double[] forks = forkMedians(run);
-        if (forks.length > 1) {
+        Result<?> r = new RunResult(forks.get(0).getParams(), forks).getPrimaryResult();
+        return String.format(Locale.ROOT, "%.1f (%.1f-%.1f)", r.getStatistics().getPercentile(50),
+                r.getStatistics().getPercentile(10), r.getStatistics().getPercentile(90));
+    }
+
+    /** Each {@code alternating} fork's pairs, from its iterations' medians (empty when it did not run). */
+    static List<AlternatingPairs> pairs(List<BenchmarkResult> forks) {
+        List<AlternatingPairs> pairs = new ArrayList<>();
+        for (BenchmarkResult fork : forks == null ? List.<BenchmarkResult>of() : forks) {
+            List<IterationResult> its = new ArrayList<>(fork.getIterationResults());
+            double[] medians = new double[its.size()];
+            for (int i = 0; i < medians.length; i++) {
+                medians[i] = its.get(i).getPrimaryResult().getStatistics().getPercentile(50);
+            }
+            pairs.add(AlternatingPairs.of(fork.getParams().getWarmup().getCount(), medians));
+        }
+        return pairs;
+    }
+
+    /** One kernel's iteration medians over every fork. */
+    private static double[] pooled(List<AlternatingPairs> pairs, boolean paged) {
+        return pairs.stream().flatMapToDouble(p -> Arrays.stream(paged ? p.paged() : p.contiguous())).toArray();
+    }
+
+    private static double pooledMedian(List<AlternatingPairs> pairs, boolean paged) {
+        return AlternatingPairs.median(pooled(pairs, paged));
+    }
+
+    /** Median (10th-90th percentile) of the kernel's iteration medians, and each fork's median. */
+    private static String kernelCell(List<AlternatingPairs> pairs, boolean paged) {
+        if (pairs.isEmpty()) {
+            return "-";
+        }
+        double[] all = pooled(pairs, paged);
+        Arrays.sort(all);
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%.1f (%.1f-%.1f)", AlternatingPairs.median(all),
+                all[(int) (0.1 * (all.length - 1))], all[(int) Math.ceil(0.9 * (all.length - 1))]));
+        if (pairs.size() > 1) {
             s.append(" [");
-            for (int i = 0; i < forks.length; i++) {
-                s.append(i == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.1f", forks[i]));
+            for (int i = 0; i < pairs.size(); i++) {
+                double[] side = paged ? pairs.get(i).paged() : pairs.get(i).contiguous();
+                s.append(i == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.1f", AlternatingPairs.median(side)));
             }
             s.append(']');
         }
         return s.toString();
     }
 
-    /** Each fork's median time per operation, in fork order. */
-    private static double[] forkMedians(RunResult run) {
-        return run.getBenchmarkResults().stream().mapToDouble(b -> b.getPrimaryResult().getStatistics().getPercentile(50)).toArray();
-    }
-
-    /**
-     * The lowest and highest ratio of paged fork {@code i}'s median to contiguous fork {@code i}'s (the two
-     * ran next to each other in time), or "-".
-     */
-    private static String forkRatios(RunResult paged, RunResult contiguous) {
-        if (paged == null || contiguous == null) {
+    /** The median of the forks' paired ratios and their range, or "-". */
+    private static String ratioCell(List<AlternatingPairs> pairs) {
+        if (pairs.isEmpty()) {
             return "-";
         }
-        double[] p = forkMedians(paged);
-        double[] c = forkMedians(contiguous);
-        double lo = Double.POSITIVE_INFINITY;
-        double hi = 0;
-        for (int i = 0; i < Math.min(p.length, c.length); i++) {
-            lo = Math.min(lo, p[i] / c[i]);
-            hi = Math.max(hi, p[i] / c[i]);
-        }
-        return String.format(Locale.ROOT, "%.2f-%.2f", lo, hi);
+        double[] ratios = pairs.stream().mapToDouble(AlternatingPairs::ratio).toArray();
+        return String.format(Locale.ROOT, "**%.2fx** (%.2f-%.2f)", AlternatingPairs.median(ratios),
+                Arrays.stream(ratios).min().orElseThrow(), Arrays.stream(ratios).max().orElseThrow());
     }
 }

@@ -45,6 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code contiguous}: {@link SegmentAttention}, the same Vector API loops over one contiguous
  *       segment per KV head holding byte for byte the same encoded keys and values: what the block
  *       table costs is {@code paged / contiguous};</li>
+ *   <li>{@code alternating}: {@code paged} and {@code contiguous} in one JVM, iteration by iteration,
+ *       the measurement {@link AttentionRatioReport} takes that ratio from;</li>
  *   <li>{@code scan}: a plain vector sum over a segment of exactly the K/V bytes attention reads
  *       ({@link #kvBytes}): the time to stream them at this working-set size, the limit;</li>
  *   <li>{@code fmaFloor}: the fused multiply-adds one decode needs at least (keys and values, every
@@ -55,8 +57,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * Shape: 8 query heads sharing 2 KV heads (GQA), head dim 64 (override with {@code -p headDim=128}).
  * Every fork warms up 6 s: C2 has compiled the loops by then (the first two 1 s warmups can still be
- * 100-1000x slower, the later ones are not). {@link AttentionRatioReport} runs several forks of {@code
- * paged} and {@code contiguous}, alternating.
+ * 100-1000x slower, the later ones are not).
  * Each benchmark returns a value derived from its output so nothing is dead code. {@link
  * AttentionRatioReport} runs it and prints the ratios.
  */
@@ -111,6 +112,7 @@ public class DecodeAttentionBenchmark {
     private float[] q;
     private float[] out;
     private long fmaVectors;
+    private boolean pagedTurn;
 
     /** K/V bytes one decode reads: tokens x KV heads x 2 x encoded head bytes. */
     public static long kvBytes(int tokens, KvDType dtype, int headDim) {
@@ -197,6 +199,32 @@ public class DecodeAttentionBenchmark {
     public float paged() {
         paged.decode(view, tokens, 0, q, 0, out, 0, null);
         return out[0] + out[out.length - 1];
+    }
+
+    /**
+     * Flips the kernel {@link #alternating} runs before every iteration, warmups included: the
+     * iteration with index {@code j} (counting from the first warmup, from 0) runs {@code paged}
+     * when {@code j} is even, {@code contiguous} when odd.
+     */
+    @Setup(Level.Iteration)
+    public void alternate() {
+        pagedTurn = !pagedTurn;
+    }
+
+    /**
+     * {@code paged} and {@code contiguous} in turn, one iteration each, in one JVM ({@link #alternate}
+     * says which iteration runs which): neighbouring iterations saw the same compiled code, the same
+     * placement of each kernel's pages and nearly the same machine, so their ratio is the block table's cost with the drift of a
+     * shared host taken out. Separate forks of {@code paged} and {@code contiguous} moved by up to 1.8x
+     * fork to fork and within a fork after 10-20 s on the 2-core VM, with no compilation at the switch;
+     * {@link AlternatingPairs} turns the iterations into ratios. Short iterations (250 ms) so the pairs
+     * are close in time; 12 warmups of 500 ms (both kernels compiled by then).
+     */
+    @Benchmark
+    @Warmup(iterations = 12, time = 500, timeUnit = TimeUnit.MILLISECONDS)
+    @Measurement(iterations = 40, time = 250, timeUnit = TimeUnit.MILLISECONDS)
+    public float alternating() {
+        return pagedTurn ? paged() : contiguous();
     }
 
     /** The same loops over one contiguous segment per KV head: the baseline. */
