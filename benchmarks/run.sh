@@ -14,10 +14,11 @@
 #   The optional section runs one part only, with its ratio table (load average noted before and after);
 #   its short mode keeps three 1 s warm-ups (the Vector API is hundreds of times slower until C2 compiles it):
 #     attention: AttentionRatioReport (paged vs the same loops over contiguous segments vs a segment
-#                scan of the same K/V bytes: per case 3 forks each of paged and contiguous, alternating,
-#                6 warmup + 5 measured iterations of 1 s, medians over all forks' samples with each fork's
-#                median; scan, FMA floor and the scalar kernel 1 fork) and SmallHeadAttentionBenchmark;
-#                ~20 min full on a quiet machine; short: 1 fork of each
+#                scan of the same K/V bytes: per case 5 forks of `alternating`, the two kernels in turn
+#                in one JVM, 12 warmups of 500 ms + 40 iterations of 250 ms, each paged iteration over its
+#                contiguous neighbours a pair, the median of the forks' median pair ratios; scan, FMA floor
+#                and the scalar kernel 1 fork) and SmallHeadAttentionBenchmark;
+#                ~20 min full on a quiet machine; short: 1 fork, 1 pair
 #     codecs:    CodecRatioReport (Java scalar, Java vector and the native C anchor in one run; vector and C in
 #                three passes, one fork each, the median of the three forks); ~7 min full, short: one pass
 #     prefix:    PrefixCostReport (PrefixCacheBenchmark: hit lookup, its hashing, commit, per block, at 512 and
