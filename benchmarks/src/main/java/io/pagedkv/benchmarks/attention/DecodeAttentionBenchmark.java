@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code paged}: {@link PagedAttention} (Vector API) over a {@link PagedKvCache} sequence whose
- *       16-token blocks interleave in the pool with a neighbour sequence's, as under concurrent serving:
+ *       16-token blocks ({@code -p blockSize}) interleave in the pool with a neighbour sequence's, as under concurrent serving:
  *       {@code layout=random} (default) gives the neighbour 0, 1 or 2 blocks between two of the measured
  *       sequence's, an irregular fragmentation; {@code layout=alternating} one block each, a fixed stride
  *       of two blocks that leaves half of every cache's sets unused (a worst case worth knowing: it halves
@@ -73,8 +73,10 @@ public class DecodeAttentionBenchmark {
     public static final int QUERY_HEADS = 8;
     /** KV heads of the benchmark shape. */
     public static final int KV_HEADS = 2;
-    /** Tokens per block. */
-    public static final int BLOCK_SIZE = 16;
+
+    /** Tokens per block: 16 (vLLM's default) unless {@code -p blockSize=N}. */
+    @Param({"16"})
+    public int blockSize;
 
     /** Context length. */
     @Param({"1024", "8192", "32768"})
@@ -127,7 +129,7 @@ public class DecodeAttentionBenchmark {
     public void setUp() {
         ModelShape shape = ModelShape.of("bench", 1, QUERY_HEADS, KV_HEADS, headDim);
         KvDType type = KvDType.parse(dtype);
-        CacheLayout layout = new CacheLayout(shape, type, BLOCK_SIZE, BlockOrder.parse(blockOrder));
+        CacheLayout layout = new CacheLayout(shape, type, blockSize, BlockOrder.parse(blockOrder));
         SplittableRandom r = new SplittableRandom(42);
         int nBlocks = (int) layout.blocksFor(tokens);
         int mode = switch (this.layout) {
@@ -141,10 +143,10 @@ public class DecodeAttentionBenchmark {
         Sequence seq = cache.openSequence();
         Sequence neighbour = cache.openSequence();
         for (int b = 0; b < nBlocks; b++) {
-            seq.append(Math.min(BLOCK_SIZE, tokens - b * BLOCK_SIZE));
+            seq.append(Math.min(blockSize, tokens - b * blockSize));
             int between = mode == 0 ? r.nextInt(3) : mode == 1 ? 1 : 0;
             if (between > 0) {
-                neighbour.append(between * BLOCK_SIZE);
+                neighbour.append(between * blockSize);
             }
         }
         arena = Arena.ofShared();
@@ -164,8 +166,8 @@ public class DecodeAttentionBenchmark {
                 v[i] = (float) r.nextGaussian();
             }
             seq.write(0, t, k, v);
-            MemorySegment block = cache.block(seq.blockId(t / BLOCK_SIZE));
-            int slot = t % BLOCK_SIZE;
+            MemorySegment block = cache.block(seq.blockId(t / blockSize));
+            int slot = t % blockSize;
             for (int h = 0; h < KV_HEADS; h++) {
                 MemorySegment.copy(block, layout.offset(0, CacheLayout.K, h, slot), keys[h], (long) t * headBytes, headBytes);
                 MemorySegment.copy(block, layout.offset(0, CacheLayout.V, h, slot), values[h], (long) t * headBytes, headBytes);
