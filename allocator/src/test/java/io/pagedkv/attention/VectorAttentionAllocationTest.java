@@ -1,13 +1,12 @@
 package io.pagedkv.attention;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pagedkv.cache.CacheLayout;
 import io.pagedkv.cache.KvScales;
 import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
-import java.lang.management.ManagementFactory;
+import io.pagedkv.testfixtures.ThreadAllocation;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -19,8 +18,8 @@ import org.junit.jupiter.api.Test;
  * 16 decoded tokens, about 50 KB per decode). Measured: 0 bytes in a fresh JVM; 24 bytes per decode in 1
  * run of 2 when the vector codec allocation tests ran first in the same JVM, before or after the other
  * shapes (the site was not pinned down: JFR shows occasional boxing at loads of the four-row score loop).
- * Slow: it waits for C2, for at most {@link #MAX_WAIT_NANOS} of wall time per case (a count of rounds
- * can run out before C2 has compiled the loops, as it did in {@code CodecAllocationTest}).
+ * Slow: it waits for C2, for at most {@link #MAX_WAIT_NANOS} of wall time per case ({@link
+ * ThreadAllocation#lastRoundUntilAtMost}).
  */
 @Tag("slow")
 class VectorAttentionAllocationTest {
@@ -30,15 +29,10 @@ class VectorAttentionAllocationTest {
 
     @Test
     void decodeAllocatesAtMost64BytesPerCallOnceCompiledAlsoAfterOtherShapesAndDtypesRan() {
-        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        assumeTrue(mx instanceof com.sun.management.ThreadMXBean, "skipped: no per-thread allocation counter");
-        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) mx;
+        com.sun.management.ThreadMXBean bean = ThreadAllocation.counterOrSkip();
         CacheLayout clean = new CacheLayout(ModelShape.of("clean", 1, 8, 2, 64), KvDType.F32, 16);
-        long cleanBytes = Long.MAX_VALUE;
-        long cleanDeadline = System.nanoTime() + MAX_WAIT_NANOS;
-        while (cleanBytes > 200L * BYTES_PER_DECODE && System.nanoTime() - cleanDeadline < 0) {
-            cleanBytes = run(clean, 301, 400, bean);
-        }
+        long cleanBytes = ThreadAllocation.lastRoundUntilAtMost(200L * BYTES_PER_DECODE, MAX_WAIT_NANOS,
+                () -> run(clean, 301, 400, bean));
         assertTrue(cleanBytes <= 200L * BYTES_PER_DECODE, "f32 before any other shape: " + cleanBytes
                 + " bytes allocated by 200 decodes after " + MAX_WAIT_NANOS / 1_000_000_000L + " s of warm-up rounds (expected: <= "
                 + BYTES_PER_DECODE + " per decode)");
@@ -55,11 +49,8 @@ class VectorAttentionAllocationTest {
         }
         for (KvDType dtype : new KvDType[] {KvDType.F32, KvDType.F16, KvDType.Q8_0}) {
             CacheLayout layout = new CacheLayout(ModelShape.of("measured", 1, 8, 2, 64), dtype, 16);
-            long bytes = Long.MAX_VALUE;
-            long deadline = System.nanoTime() + MAX_WAIT_NANOS;
-            while (bytes > 200L * BYTES_PER_DECODE && System.nanoTime() - deadline < 0) {
-                bytes = run(layout, 301, 400, bean);
-            }
+            long bytes = ThreadAllocation.lastRoundUntilAtMost(200L * BYTES_PER_DECODE, MAX_WAIT_NANOS,
+                    () -> run(layout, 301, 400, bean));
             assertTrue(bytes <= 200L * BYTES_PER_DECODE, dtype + ": " + bytes + " bytes allocated by 200 decodes"
                     + " after other shapes ran and " + MAX_WAIT_NANOS / 1_000_000_000L + " s of warm-up rounds (expected: <= "
                     + BYTES_PER_DECODE + " per decode)");
