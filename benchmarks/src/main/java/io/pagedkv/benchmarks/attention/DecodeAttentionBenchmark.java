@@ -90,9 +90,23 @@ public class DecodeAttentionBenchmark {
     @Param({"64"})
     public int headDim;
 
-    /** How the measured sequence's blocks interleave with a neighbour's in the pool: random, alternating or sequential (none). */
+    /**
+     * How the measured sequence's blocks interleave with a neighbour's in the pool: random, alternating or
+     * sequential (none); or shuffled: no neighbour, the blocks back to back as in sequential but the block
+     * table visits them in a random order (the same pages, only the order of the walk differs); or recycled:
+     * no neighbour, the blocks those an earlier sequence of the same length took one by one and then closed,
+     * in the order the pool hands them back (what the next request after a finished one gets).
+     */
     @Param({"random"})
     public String layout;
+
+    /**
+     * Blocks of the measured sequence back to back between two of the neighbour's insertions (random and
+     * alternating layouts): 1 (default) scatters every block; {@code k} keeps runs of {@code k} consecutive
+     * blocks, what a pool that hands a sequence {@code k} blocks at a time would give.
+     */
+    @Param({"1"})
+    public int runBlocks;
 
     /**
      * The order inside a block ({@link BlockOrder}): {@code head-runs} (default: a KV head's slots
@@ -136,17 +150,41 @@ public class DecodeAttentionBenchmark {
             case "random" -> 0;
             case "alternating" -> 1;
             case "sequential" -> 2;
+            case "shuffled" -> 3;
+            case "recycled" -> 4;
             default -> throw new IllegalArgumentException("layout: " + this.layout
-                    + " (expected: random, alternating or sequential)");
+                    + " (expected: random, alternating, sequential, shuffled or recycled)");
         };
+        if (runBlocks < 1) {
+            throw new IllegalArgumentException("runBlocks: " + runBlocks + " (expected: >= 1)");
+        }
         cache = new PagedKvCache(layout, 3 * nBlocks + 1);
+        if (mode == 4) {
+            try (Sequence earlier = cache.openSequence()) {
+                for (int b = 0; b < nBlocks; b++) {
+                    earlier.append(Math.min(blockSize, tokens - b * blockSize));
+                }
+            }
+        }
         Sequence seq = cache.openSequence();
         Sequence neighbour = cache.openSequence();
         for (int b = 0; b < nBlocks; b++) {
             seq.append(Math.min(blockSize, tokens - b * blockSize));
-            int between = mode == 0 ? r.nextInt(3) : mode == 1 ? 1 : 0;
+            int between = (b + 1) % runBlocks != 0 ? 0 : mode == 0 ? r.nextInt(3) : mode == 1 ? 1 : 0;
             if (between > 0) {
                 neighbour.append(between * blockSize);
+            }
+        }
+        MemorySegment[] walked = new MemorySegment[nBlocks];
+        for (int b = 0; b < nBlocks; b++) {
+            walked[b] = cache.block(seq.blockId(b));
+        }
+        if (mode == 3) {
+            for (int b = nBlocks - 1; b > 0; b--) {
+                int j = r.nextInt(b + 1);
+                MemorySegment x = walked[b];
+                walked[b] = walked[j];
+                walked[j] = x;
             }
         }
         arena = Arena.ofShared();
@@ -166,14 +204,14 @@ public class DecodeAttentionBenchmark {
                 v[i] = (float) r.nextGaussian();
             }
             seq.write(0, t, k, v);
-            MemorySegment block = cache.block(seq.blockId(t / blockSize));
+            MemorySegment block = walked[t / blockSize];
             int slot = t % blockSize;
             for (int h = 0; h < KV_HEADS; h++) {
                 MemorySegment.copy(block, layout.offset(0, CacheLayout.K, h, slot), keys[h], (long) t * headBytes, headBytes);
                 MemorySegment.copy(block, layout.offset(0, CacheLayout.V, h, slot), values[h], (long) t * headBytes, headBytes);
             }
         }
-        view = BlockTableView.of(seq);
+        view = mode == 3 ? BlockTableView.of(() -> tokens, b -> walked[b]) : BlockTableView.of(seq);
         paged = PagedAttention.create(cache);
         scalar = PagedAttention.scalar(cache);
         contiguous = SegmentAttention.create(shape, type);
