@@ -12,7 +12,10 @@ import java.lang.invoke.VarHandle;
  * Free block ids sit on an array stack ({@code freeStack[0 .. top)}); {@link #allocate()} pops,
  * a release that drops a block's reference count to zero pushes. Both are O(1). The stack starts
  * so that ids come out in ascending order (0, 1, 2, ...) and a freed block is the next one handed
- * out (LIFO keeps recently used memory hot). Every block has a reference count (0 when free) and a
+ * out (LIFO keeps recently used memory hot). {@link #releaseAll} pushes a table's ids from the last to
+ * the first, so the next allocations get them back in the table's order: a sequence's ascending run of
+ * blocks stays ascending for the next sequence (attention walks a forward run of blocks faster than a
+ * backward one). Every block has a reference count (0 when free) and a
  * generation number that is incremented each time the block is freed, so that a
  * {@linkplain #handle(int) handle} taken before a free is detected as stale afterwards.
  *

@@ -90,7 +90,8 @@ public final class AttentionRatioReport {
             String key = String.format(Locale.ROOT, "%6d|%s|%s|%s", Integer.parseInt(params.get("tokens")),
                     params.get("dtype"), params.get("headDim"), params.get("layout")
                     + ("head-runs".equals(params.get("blockOrder")) ? "" : ", " + params.get("blockOrder"))
-                    + ("16".equals(params.get("blockSize")) ? "" : ", blocks of " + params.get("blockSize")));
+                    + ("16".equals(params.get("blockSize")) ? "" : ", blocks of " + params.get("blockSize"))
+                    + ("1".equals(params.get("runBlocks")) ? "" : ", runs of " + params.get("runBlocks")));
             Map<String, List<BenchmarkResult>> forks = new LinkedHashMap<>();
             for (int f = 0; f < kernelForks && methods.matcher(ALTERNATING).find(); f++) {
                 run(cli, params, ALTERNATING, forks);

@@ -38,7 +38,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       sequence's, an irregular fragmentation; {@code layout=alternating} one block each, a fixed stride
  *       of two blocks that leaves half of every cache's sets unused (a worst case worth knowing: it halves
  *       the caches the measured sequence can use); {@code layout=sequential}: no neighbour, the blocks back
- *       to back in the pool;</li>
+ *       to back in the pool; {@code layout=shuffled}: the same blocks walked in a random order;
+ *       {@code layout=recycled}: the blocks a closed sequence had, as the pool hands them back; {@code -p
+ *       runBlocks=k}: the neighbour's blocks between runs of {@code k} (what separates the cost of the
+ *       blocks' order in memory from that of the pages they span);</li>
  *   <li>{@code blockOrder=token-runs} stores the blocks in {@link BlockOrder#TOKEN_RUNS} (what the token
  *       write prefers; the same kernel steps over the other heads), {@code head-runs} (default) as
  *       pagedkv's default;</li>
@@ -204,6 +207,9 @@ public class DecodeAttentionBenchmark {
                 v[i] = (float) r.nextGaussian();
             }
             seq.write(0, t, k, v);
+        }
+        // After every write: a shuffled table's block t / blockSize may be written by a later token.
+        for (int t = 0; t < tokens; t++) {
             MemorySegment block = walked[t / blockSize];
             int slot = t % blockSize;
             for (int h = 0; h < KV_HEADS; h++) {
