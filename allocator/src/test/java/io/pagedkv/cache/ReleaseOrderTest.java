@@ -30,38 +30,37 @@ class ReleaseOrderTest {
 
     @Test
     void releaseAllHandsTheIdsBackInTheCallersOrderToSingleAllocations() {
+        roundTripsInOrder(false);
+    }
+
+    @Test
+    void releaseAllHandsTheIdsBackInTheCallersOrderToOneBulkAllocation() {
+        roundTripsInOrder(true);
+    }
+
+    /** In every mode and size: take n ids, release them in one call, take n again: the same ids in the same order. */
+    private static void roundTripsInOrder(boolean bulk) {
         for (PoolThreading mode : PoolThreading.values()) {
             for (int n : sizes(mode)) {
                 try (BlockPool pool = BlockPool.builder(64, 16).threading(mode).build()) {
-                    int[] first = new int[n];
-                    for (int i = 0; i < n; i++) {
-                        first[i] = pool.allocate();
-                    }
+                    int[] first = take(pool, n, bulk);
                     assertEquals(n, pool.releaseAll(first, n), mode + ", " + n + " blocks: all freed");
-                    int[] again = new int[n];
-                    for (int i = 0; i < n; i++) {
-                        again[i] = pool.allocate();
-                    }
-                    assertArrayEquals(first, again, mode + ", " + n + " blocks");
+                    assertArrayEquals(first, take(pool, n, bulk), mode + ", " + n + " blocks, bulk " + bulk);
                 }
             }
         }
     }
 
-    @Test
-    void releaseAllHandsTheIdsBackInTheCallersOrderToOneBulkAllocation() {
-        for (PoolThreading mode : PoolThreading.values()) {
-            for (int n : sizes(mode)) {
-                try (BlockPool pool = BlockPool.builder(64, 16).threading(mode).build()) {
-                    int[] first = new int[n];
-                    assertTrue(pool.allocate(n, first));
-                    pool.releaseAll(first, n);
-                    int[] again = new int[n];
-                    assertTrue(pool.allocate(n, again));
-                    assertArrayEquals(first, again, mode + ", " + n + " blocks");
-                }
+    private static int[] take(BlockPool pool, int n, boolean bulk) {
+        int[] ids = new int[n];
+        if (bulk) {
+            assertTrue(pool.allocate(n, ids));
+        } else {
+            for (int i = 0; i < n; i++) {
+                ids[i] = pool.allocate();
             }
         }
+        return ids;
     }
 
     @Test
