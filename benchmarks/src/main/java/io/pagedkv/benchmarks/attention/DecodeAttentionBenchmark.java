@@ -97,7 +97,7 @@ public class DecodeAttentionBenchmark {
      * How the measured sequence's blocks interleave with a neighbour's in the pool: random, alternating or
      * sequential (none); or shuffled: no neighbour, the blocks back to back as in sequential but the block
      * table visits them in a random order (the same pages, only the order of the walk differs); or recycled:
-     * no neighbour, the blocks those an earlier sequence of the same length took one by one and then closed,
+     * no neighbour, the blocks an earlier sequence of the same length took one by one and then closed,
      * in the order the pool hands them back (what the next request after a finished one gets).
      */
     @Param({"random"})
