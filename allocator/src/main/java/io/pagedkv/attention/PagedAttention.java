@@ -87,21 +87,16 @@ public final class PagedAttention {
     private static final long LINE = 64;
     /** How far ahead the early touches read, in bytes of K/V: 2 to 8 blocks of F32 measured alike. */
     private static final long AHEAD_BYTES = 64 * 1024;
-    /** The page size the early touches' threshold counts in: 4 KiB, what the pool's memory is mapped with. */
-    private static final long PAGE = 4096;
     /**
-     * The early touches run only when the call's walk spans at least this many bytes of 4 KiB pages: each
-     * block's K/V of the layer counted as the pages it may straddle ({@link #pageSpan}), not as its bytes.
-     * They pay when the K/V comes from memory or its pages overflow the TLB, and cost when it sits in cache
+     * The early touches run only when the call's walk reads at least this many bytes of K/V (the layer's
+     * part of every block it walks). They pay when the K/V comes from memory and cost when it sits in cache
      * (1k tokens, 1 MiB: 36 us without, 42 us with; 8k tokens F32, 8 MiB in L3: 1.40x the contiguous kernel
-     * with, 1.15x without). Measured from memory: 32k tokens F32, 32 MiB, 3.60 ms without, 2.57 ms with.
-     * Counted in bytes, Q8_0 at 32k tokens (8.9 MiB) stayed below 16 MiB and untouched, and was the worst
-     * case, 1.83x the contiguous kernel: its 4,352-byte blocks, scattered among a neighbour's, each
-     * straddle two or three pages, so the walk touches 4,096 pages or more (twice the contiguous kernel's),
-     * at least what an AVX-512 EPYC core's second-level TLB holds (3,072 entries on Zen 4; our reading, not
-     * measured with counters). Counted in pages (2,048 blocks of up to 3 pages: 24 MiB) it is touched: 2.61
-     * and 2.64 ms against 2.90-3.85 ms untouched, one alternating A/B at load 3-5; every 8k case stays
-     * untouched as before (F32: 512 blocks of up to 5 pages, 10 MiB; F16 and Q8_0: 6 MiB).
+     * with, 1.15x without). From memory: 32k tokens F32, 32 MiB, 3.60 ms without, 2.57 ms with; 32k F16,
+     * 16 MiB, 1.22-1.32x the contiguous kernel with, 1.44x without (paired single forks, 2026-12-02). A
+     * count of 4 KiB pages instead of bytes, tried in between, also touched Q8_0 at 32k tokens (8.9 MiB, in
+     * L3): with its blocks back to back that cost 1.21-1.24x the contiguous kernel against 0.96-1.04x
+     * untouched, and with them scattered it gained nothing (1.25x against 1.24-1.29x; paired single forks,
+     * 2026-12-02), so the threshold counts bytes again.
      */
     private static final long TOUCH_MIN_BYTES = touchMinBytes();
     /**
@@ -110,10 +105,8 @@ public final class PagedAttention {
      * -Dpagedkv.attention.touchMinBytes=8388608}.
      */
     public static final String TOUCH_MIN_BYTES_PROP_NAME = "pagedkv.attention.touchMinBytes";
-    /** The default threshold of the early touches: 16 MiB of pages spanned by one call's blocks. */
+    /** The default threshold of the early touches: 16 MiB of K/V read by one call's walk. */
     public static final long TOUCH_MIN_BYTES_DEFAULT = 16L << 20;
-    /** Bytes of the 4 KiB pages one block's K/V of a layer may straddle: its whole pages plus one (blocks are not page-aligned). */
-    private final long pageSpan;
     /** Blocks between the one computed and the one touched: {@code AHEAD_BYTES} of this layer's K/V, at least 1. */
     private final int ahead;
     /** Sum of the early-touched longs (kept in a field so the loads are not dead code). */
@@ -150,7 +143,6 @@ public final class PagedAttention {
         this.tile = engine.tileSlots();
         this.slotStride = layout.slotStrideBytes();
         this.ahead = (int) Math.max(1, AHEAD_BYTES / (2L * layout.partBytes()));
-        this.pageSpan = ((2L * layout.partBytes() + PAGE - 1) / PAGE + 1) * PAGE;
     }
 
     /**
@@ -444,12 +436,12 @@ public final class PagedAttention {
     /** Whether a walk over {@code slots} slots touches blocks ahead (package-private: tests check the threshold). */
     boolean touchesAhead(int slots) {
         long blocks = (slots + blockSize - 1) / blockSize;
-        return blocks * pageSpan >= TOUCH_MIN_BYTES;
+        return blocks * 2L * layout.partBytes() >= TOUCH_MIN_BYTES;
     }
 
     /**
      * Feeds slots {@code 0 .. slots-1} to the engine, block by block, every KV head of each block. When the
-     * walk's blocks span at least {@link #TOUCH_MIN_BYTES} of pages, before a block is computed one long of every
+     * walk reads at least {@link #TOUCH_MIN_BYTES} of K/V, before a block is computed one long of every
      * cache line of the layer's part of the block {@link #ahead} blocks further is read: Java has no prefetch instruction, but these independent early loads overlap
      * with the current block's work, so that block is in cache when its turn comes. Without them the paged
      * kernel took 1.6x the contiguous one from memory (32k tokens, F32) even with its blocks back to back:

@@ -56,13 +56,13 @@ class PagedAttentionTest {
 
     @Test
     void aWalkPastTheEarlyTouchThresholdStillMatchesTheContiguousOracle() {
-        // Q8_0, the case the page count was made for: 2,051 blocks of 16 slots, each layer's K/V in less than
-        // one 4 KiB page (counted as two: it may straddle), so the walk spans 16 MiB of pages and touches
-        // blocks ahead; a touch out of a block would throw. Layer 1 checks the touches' layer offsets.
+        // F32, head dim 64, one KV head: 2,051 blocks of 16 slots, each layer's K/V 8 KiB, so the walk reads
+        // just over 16 MiB of K/V and touches blocks ahead; a touch out of a block would throw. Layer 1
+        // checks the touches' layer offsets.
         SplittableRandom r = new SplittableRandom(29);
-        ModelShape shape = ModelShape.of("t", 2, 2, 1, 32);
+        ModelShape shape = ModelShape.of("t", 2, 2, 1, 64);
         int tokens = 2_050 * 16 + 7;
-        CacheLayout layout = new CacheLayout(shape, KvDType.Q8_0, 16);
+        CacheLayout layout = new CacheLayout(shape, KvDType.F32, 16);
         PagedAttention a = PagedAttention.vectorized(layout);
         assertTrue(a.touchesAhead(tokens), "a walk of " + tokens + " slots touches ahead");
         assertTrue(!a.touchesAhead(tokens / 4), "a quarter of it does not");
@@ -70,7 +70,7 @@ class PagedAttentionTest {
             for (int layer = 0; layer < 2; layer++) {
                 float[] q = randomQuery(r, shape);
                 float[] expected = new float[q.length];
-                ContiguousAttention.decode(shape.queryHeads(), 1, 32, q, 0, s.keys[layer], s.values[layer],
+                ContiguousAttention.decode(shape.queryHeads(), 1, 64, q, 0, s.keys[layer], s.values[layer],
                         tokens, expected, 0, new float[tokens], new float[shape.queryHeads() * tokens]);
                 float[] actual = new float[q.length];
                 a.decode(s.view(), tokens, layer, q, 0, actual, 0, new float[shape.queryHeads() * tokens]);
