@@ -11,6 +11,8 @@ import io.pagedkv.dtype.KvDType;
 import io.pagedkv.model.ModelShape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -183,12 +185,7 @@ public class DecodeAttentionBenchmark {
             walked[b] = cache.block(seq.blockId(b));
         }
         if (mode == 3) {
-            for (int b = nBlocks - 1; b > 0; b--) {
-                int j = r.nextInt(b + 1);
-                MemorySegment x = walked[b];
-                walked[b] = walked[j];
-                walked[j] = x;
-            }
+            Collections.shuffle(Arrays.asList(walked), r); // the list writes through to the array
         }
         arena = Arena.ofShared();
         int headBytes = layout.headBytes();
